@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/**
+ * `batch-service`, the command line (CONTRACT.md). Every command reads the same
+ * configuration as the service (environment and `.env`).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { createApp, type App } from './app.js';
+import { executionJson, executionSummary, progressListener, table } from './cli/format.js';
+import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { closeDatabases, createSiblingTables, migrate, openDatabases } from './db/databases.js';
+import { generateDemoData } from './db/fixtures/demo-data.js';
+import { createLogger } from './observability/logger.js';
+import { startService } from './service.js';
+
+const program = new Command('batch-service')
+  .description('Batch back office of the doctoral school platform')
+  .showHelpAfterError();
+
+const positiveInt = (label: string) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${label} must be a positive integer`);
+  return Number(value);
+};
+const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+const keyValue = (value: string, previous: Record<string, string>) => {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`expected key=value, got ${JSON.stringify(value)}`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+};
+
+function config() {
+  loadDotEnv();
+  return loadConfig();
+}
+
+/** Opens the app for one command; logs go to stderr so stdout stays the command's output. */
+async function withApp<T>(work: (app: App) => Promise<T>, options: { progress?: boolean } = {}): Promise<T> {
+  const cfg = config();
+  const logger = createLogger({ level: process.env.LOG_LEVEL ? cfg.logLevel : 'warn', console: 'stderr', logDir: cfg.logDir });
+  const listeners = options.progress && process.stderr.isTTY ? [progressListener(process.stderr)] : [];
+  const app = await createApp(cfg, logger, { listeners });
+  try {
+    return await work(app);
+  } finally {
+    await app.close();
+  }
+}
+
+program
+  .command('serve')
+  .description('HTTP API and scheduler (what npm start runs)')
+  .action(async () => {
+    await startService(config());
+  });
+
+program
+  .command('migrate')
+  .description("apply batchdb's migrations")
+  .action(async () => {
+    const databases = openDatabases(config());
+    try {
+      const applied = await migrate(databases);
+      console.log(applied.length === 0 ? 'batchdb is up to date' : `applied: ${applied.join(', ')}`);
+    } finally {
+      await closeDatabases(databases);
+    }
+  });
+
+program
+  .command('demo-data')
+  .description('fill empty sibling databases with deterministic demo data')
+  .option('--seed <n>', 'random seed', positiveInt('--seed'), 42)
+  .option('--scale <n>', '1 = about 2,000 users, 1,500 inscriptions, 20,000 tokens', positiveNumber, 1)
+  .action(async (opts: { seed: number; scale: number }) => {
+    const cfg = config();
+    const databases = openDatabases(cfg);
+    try {
+      await migrate(databases);
+      await createSiblingTables(databases);
+      const summary = await generateDemoData(databases, { seed: opts.seed, scale: opts.scale, uploadsDir: cfg.uploadsDir });
+      console.log(table([['table', 'rows'], ...Object.entries(summary).map(([k, v]) => [k, String(v)])]).join('\n'));
+    } finally {
+      await closeDatabases(databases);
+    }
+  });
+
+program
+  .command('run <jobName>')
+  .description('run a job to its end; exit 0 only when it COMPLETED')
+  .option('--param <key=value>', 'identifying job parameter (repeatable), e.g. runAt=2026-11-28T02:00:00Z', keyValue, {})
+  .option('--dry-run', 'read and process, change nothing')
+  .option('--json', 'print the execution as JSON')
+  .action(async (jobName: string, opts: { param: Record<string, string>; dryRun?: boolean; json?: boolean }) => {
+    await withApp(
+      async (app) => {
+        const { done } = await app.operator.start(jobName, {
+          parameters: opts.param,
+          dryRun: Boolean(opts.dryRun),
+          trigger: 'CLI',
+          triggeredBy: process.env.USER ?? null,
+        });
+        await report(app, (await done).id, Boolean(opts.json));
+      },
+      { progress: !opts.json },
+    );
+  });
+
+program
+  .command('restart <executionId>')
+  .description('restart a FAILED or STOPPED execution where it stopped')
+  .option('--json', 'print the execution as JSON')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    await withApp(
+      async (app) => {
+        const { done } = await app.operator.restart(positiveInt('executionId')(id), { trigger: 'CLI', triggeredBy: process.env.USER ?? null });
+        await report(app, (await done).id, Boolean(opts.json));
+      },
+      { progress: !opts.json },
+    );
+  });
+
+program
+  .command('stop <executionId>')
+  .description('ask a running execution (in any process) to stop at its next chunk boundary')
+  .action(async (id: string) => {
+    await withApp(async (app) => {
+      const execution = await app.operator.stop(positiveInt('executionId')(id));
+      console.log(`execution ${execution.id} of ${execution.jobName}: ${execution.status}; it ends STOPPED at its next chunk boundary`);
+    });
+  });
+
+program
+  .command('executions <jobName>')
+  .description('executions of a job, newest first')
+  .option('--page <n>', 'page, from 0', (v) => positiveInt('--page')(String(Number(v) + 1)) - 1, 0)
+  .option('--size <n>', 'page size', positiveInt('--size'), 20)
+  .option('--json', 'print JSON')
+  .action(async (jobName: string, opts: { page: number; size: number; json?: boolean }) => {
+    await withApp(async (app) => {
+      app.operator.job(jobName);
+      const page = await app.repository.listExecutions(jobName, opts.page, opts.size);
+      if (opts.json) {
+        console.log(JSON.stringify({ total: page.total, items: page.items.map((e) => executionJson(e, [])) }, null, 2));
+        return;
+      }
+      const rows = page.items.map((e) => {
+        const json = executionJson(e, []);
+        return [String(e.id), e.status, e.exitCode, e.trigger, json.startTime ?? '', json.durationMs === null ? '' : `${json.durationMs} ms`, e.dryRun ? 'dry run' : ''];
+      });
+      console.log(table([['id', 'status', 'exit', 'trigger', 'start', 'duration', ''], ...rows]).join('\n'));
+      console.log(`${page.total} execution(s)`);
+    });
+  });
+
+async function report(app: App, executionId: number, json: boolean): Promise<void> {
+  const execution = await app.repository.getExecutionOrThrow(executionId);
+  const steps = await app.repository.stepExecutions(executionId);
+  console.log(json ? JSON.stringify(executionJson(execution, steps), null, 2) : executionSummary(execution, steps));
+  if (execution.status !== 'COMPLETED') process.exitCode = 1;
+}
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`batch-service: ${error.message}`);
+  } else {
+    console.error(`batch-service: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.DEBUG) console.error(error);
+  }
+  process.exitCode = 2;
+});

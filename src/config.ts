@@ -1,0 +1,287 @@
+/**
+ * Every setting of batch-service, parsed and validated once (CONTRACT.md, 9.9).
+ *
+ * Settings come from the environment; a `.env` file in the working directory is
+ * read first (variables already set win). A wrong value stops the process with
+ * the variable's name, the value (masked for secrets) and what is expected.
+ * The README's configuration table is this file's `settingDocs()` output.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Cron } from 'croner';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+interface SettingDoc {
+  readonly name: string;
+  readonly meaning: string;
+  readonly default: string;
+}
+
+/** Parses one variable; collects problems instead of throwing so all are reported at once. */
+class Reader {
+  readonly problems: string[] = [];
+  readonly docs: SettingDoc[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  private fail(name: string, value: string, expected: string, secret = false): void {
+    this.problems.push(`${name}=${secret ? '****' : JSON.stringify(value)}: expected ${expected}`);
+  }
+
+  string(name: string, fallback: string, meaning: string): string {
+    this.docs.push({ name, meaning, default: fallback === '' ? '(empty)' : fallback });
+    return this.raw(name) ?? fallback;
+  }
+
+  optional(name: string, meaning: string, whenUnset: string): string | undefined {
+    this.docs.push({ name, meaning, default: whenUnset });
+    return this.raw(name);
+  }
+
+  secret(name: string, meaning: string, whenUnset: string): string | undefined {
+    this.docs.push({ name, meaning: `${meaning} (secret, never logged)`, default: whenUnset });
+    return this.raw(name);
+  }
+
+  int(name: string, fallback: number, meaning: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    this.docs.push({ name, meaning, default: String(fallback) });
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+      this.fail(name, value, `an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  bool(name: string, fallback: boolean, meaning: string): boolean {
+    this.docs.push({ name, meaning, default: String(fallback) });
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    this.fail(name, value, 'true or false');
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, choices: readonly T[], fallback: T, meaning: string): T {
+    this.docs.push({ name, meaning: `${meaning} (${choices.join(', ')})`, default: fallback });
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((choices as readonly string[]).includes(value)) return value as T;
+    this.fail(name, value, `one of ${choices.join(', ')}`);
+    return fallback;
+  }
+
+  dbUrl(name: string, fallback: string, meaning: string): string {
+    this.docs.push({ name, meaning, default: fallback });
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return value;
+    if (/^(mysql|mariadb):\/\/[^/]+\/[^/?]+/.test(value)) {
+      try {
+        new URL(value);
+        return value;
+      } catch {
+        /* reported below */
+      }
+    }
+    this.fail(name, maskUrl(value), 'sqlite:<path> or mysql://user:password@host:port/database');
+    return fallback;
+  }
+
+  list(name: string, meaning: string, whenUnset: string): readonly string[] {
+    this.docs.push({ name, meaning, default: whenUnset });
+    return (this.raw(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  }
+
+  cron(name: string, fallback: string, meaning: string): string {
+    this.docs.push({ name, meaning, default: `\`${fallback}\`` });
+    const value = this.raw(name) ?? fallback;
+    try {
+      new Cron(value, { paused: true }).stop();
+      return value;
+    } catch (error) {
+      this.fail(name, value, `a Quartz-style cron expression (${(error as Error).message})`);
+      return fallback;
+    }
+  }
+
+  timeZone(name: string, meaning: string): string {
+    const system = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    this.docs.push({ name, meaning, default: "the system's zone" });
+    const value = this.raw(name);
+    if (value === undefined) return system;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      return value;
+    } catch {
+      this.fail(name, value, 'an IANA time zone such as Europe/Paris');
+      return system;
+    }
+  }
+}
+
+/** Replaces the password of a database URL by ****, for messages and logs (7.10). */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1****@');
+}
+
+export type DatabaseName = 'batch' | 'user' | 'inscription' | 'defense' | 'notification';
+export const DATABASE_NAMES: readonly DatabaseName[] = ['batch', 'user', 'inscription', 'defense', 'notification'];
+
+export interface PoolSettings {
+  readonly size: number;
+  readonly connectTimeoutMs: number;
+  /** Longest a statement may run or wait for a lock before it fails (transient, retried). */
+  readonly statementTimeoutMs: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly databases: Readonly<Record<DatabaseName, string>>;
+  readonly pool: PoolSettings;
+  readonly uploadsDir: string;
+  readonly reportsDir: string;
+  readonly archivesDir: string;
+  readonly logDir: string;
+  readonly logLevel: string;
+  readonly jwt: {
+    readonly secret?: string;
+    readonly jwksUrl?: string;
+    readonly issuer?: string;
+    readonly audience?: string;
+  };
+  readonly archiveKeys?: string;
+  readonly archiveKeyFile?: string;
+  readonly kafka: { readonly brokers: readonly string[]; readonly topic: string };
+  readonly mail: { readonly smtpUrl?: string; readonly from: string; readonly techAdmins: readonly string[] };
+  readonly eurekaUrl?: string;
+  readonly timeZone: string;
+  readonly scheduler: { readonly enabled: boolean };
+  readonly demoData: 'auto' | 'never';
+  readonly engine: {
+    /** How often a running execution writes its heartbeat and looks for a stop request. */
+    readonly heartbeatIntervalMs: number;
+    /** An execution whose heartbeat is older than this is presumed dead (process killed). */
+    readonly heartbeatTimeoutMs: number;
+    /** Longest the saved position of a chunk step may trail its committed chunks. */
+    readonly checkpointIntervalMs: number;
+  };
+  readonly jobs: {
+    readonly tokenCleanup: { readonly chunkSize: number; readonly cron: string };
+  };
+}
+
+/** Builds the configuration from an environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  return readConfig(env).config;
+}
+
+/** The documented settings, in the order they are read (README's configuration table). */
+export function settingDocs(): readonly SettingDoc[] {
+  return readConfig({}).docs;
+}
+
+function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
+  const r = new Reader(env);
+  const port = r.int('PORT', 8085, 'HTTP port', 0, 65535);
+  const host = r.string('HOST', '0.0.0.0', 'address the HTTP server listens on');
+  const dataDir = path.resolve(r.string('DATA_DIR', './data', 'root of every default path below'));
+  const sqliteDefault = (file: string) => `sqlite:${path.join(dataDir, file)}`;
+  const databases = {
+    batch: r.dbUrl('BATCH_DB_URL', sqliteDefault('batchdb.sqlite'), "the service's own database"),
+    user: r.dbUrl('USER_DB_URL', sqliteDefault('userdb.sqlite'), 'user service database'),
+    inscription: r.dbUrl('INSCRIPTION_DB_URL', sqliteDefault('inscriptiondb.sqlite'), 'inscription service database'),
+    defense: r.dbUrl('DEFENSE_DB_URL', sqliteDefault('defensedb.sqlite'), 'defense service database'),
+    notification: r.dbUrl('NOTIFICATION_DB_URL', sqliteDefault('notificationdb.sqlite'), 'notification service database'),
+  };
+  const pool = {
+    size: r.int('DB_POOL_SIZE', 10, 'MariaDB connections per database', 1, 500),
+    connectTimeoutMs: r.int('DB_CONNECT_TIMEOUT_MS', 10_000, 'MariaDB connect timeout', 100),
+    statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 60_000, 'longest statement or lock wait (MariaDB) / busy wait (SQLite)', 1000),
+  };
+  const dir = (name: string, sub: string, meaning: string) =>
+    path.resolve(r.string(name, path.join(dataDir, sub), meaning));
+  const uploadsDir = dir('UPLOADS_DIR', 'uploads', 'uploaded documents (documents.chemin is relative to it)');
+  const reportsDir = dir('REPORTS_DIR', 'reports', 'generated PDF reports');
+  const archivesDir = dir('ARCHIVES_DIR', 'archives', 'encrypted archives');
+  const logDir = dir('LOG_DIR', 'logs', 'application and error log files');
+  const logLevel = r.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, 'info', 'log level');
+  const jwt = {
+    secret: r.secret('JWT_SECRET', 'HS256 secret for API tokens', 'none: the API refuses every request'),
+    jwksUrl: r.optional('JWT_JWKS_URL', 'JWKS URL for RS256/ES256 API tokens', 'none'),
+    issuer: r.optional('JWT_ISSUER', 'required `iss` of API tokens', 'not checked'),
+    audience: r.optional('JWT_AUDIENCE', 'required `aud` of API tokens', 'not checked'),
+  };
+  if (jwt.secret !== undefined && Buffer.byteLength(jwt.secret) < 32) {
+    r.problems.push('JWT_SECRET=****: expected at least 32 bytes (HS256 needs a 256-bit secret)');
+  }
+  const archiveKeys = r.secret('ARCHIVE_KEYS', 'archive keys, keyId:base64key list, first is current', 'none: archiveJob fails');
+  const archiveKeyFile = r.optional('ARCHIVE_KEY_FILE', 'file holding ARCHIVE_KEYS', 'none');
+  if (archiveKeyFile !== undefined && !existsSync(archiveKeyFile)) {
+    r.problems.push(`ARCHIVE_KEY_FILE=${JSON.stringify(archiveKeyFile)}: expected an existing file`);
+  }
+  const kafka = {
+    brokers: r.list('KAFKA_BROKERS', 'Kafka brokers, host:port list', 'none: events stay in the outbox'),
+    topic: r.string('KAFKA_TOPIC_NOTIFICATIONS', 'notifications', 'topic of notification events'),
+  };
+  const mail = {
+    smtpUrl: r.secret('SMTP_URL', 'SMTP server, smtp://user:pass@host:port', 'none: mails written as .eml under DATA_DIR/mail'),
+    from: r.string('MAIL_FROM', 'batch-service@localhost', 'sender address'),
+    techAdmins: r.list('TECH_ADMIN_EMAILS', 'technical team addresses for failure alerts', 'none'),
+  };
+  const eurekaUrl = r.optional('EUREKA_URL', 'Eureka server', 'none: no registration');
+  const timeZone = r.timeZone('BATCH_TIMEZONE', 'zone of the cron schedules and of date rules');
+  const scheduler = { enabled: r.bool('SCHEDULER_ENABLED', true, 'run the cron schedules') };
+  const demoData = r.oneOf('DEMO_DATA', ['auto', 'never'] as const, 'auto', 'create demo data at start when the sibling databases are empty SQLite files');
+  const engine = {
+    heartbeatIntervalMs: r.int('BATCH_HEARTBEAT_INTERVAL_MS', 5_000, 'heartbeat and stop-request poll of a running execution', 10),
+    heartbeatTimeoutMs: r.int('BATCH_HEARTBEAT_TIMEOUT_MS', 60_000, 'an execution silent this long is marked FAILED (abandoned)', 50),
+    checkpointIntervalMs: r.int('BATCH_CHECKPOINT_INTERVAL_MS', 1_000, 'how far the saved position of a chunk step may trail (0 = every chunk)', 0),
+  };
+  if (engine.heartbeatTimeoutMs <= engine.heartbeatIntervalMs * 2) {
+    r.problems.push(
+      `BATCH_HEARTBEAT_TIMEOUT_MS=${engine.heartbeatTimeoutMs}: expected more than twice BATCH_HEARTBEAT_INTERVAL_MS (${engine.heartbeatIntervalMs})`,
+    );
+  }
+  const jobs = {
+    tokenCleanup: {
+      chunkSize: r.int('TOKEN_CLEANUP_CHUNK_SIZE', 100, 'tokenCleanupJob chunk size (1.4)', 1, 10_000),
+      cron: r.cron('TOKEN_CLEANUP_CRON', '0 0 2 * * ?', 'tokenCleanupJob schedule (1.1)'),
+    },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  const config: Config = {
+    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, jwt,
+    archiveKeys, archiveKeyFile, kafka, mail, eurekaUrl, timeZone, scheduler, demoData, engine, jobs,
+  };
+  return { config, docs: r.docs };
+}
+
+/**
+ * Reads `.env` from the working directory into process.env (variables already set win),
+ * using Node's own parser.
+ */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}

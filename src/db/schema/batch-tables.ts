@@ -1,0 +1,81 @@
+/** batchdb, the service's own database; created by db/migrations. */
+import type { Generated } from 'kysely';
+
+export interface BatchDb {
+  batch_job_instance: {
+    id: Generated<number>;
+    job_name: string;
+    job_key: string;
+    identifying_parameters: string;
+    created_at: string;
+  };
+  batch_job_execution: {
+    id: Generated<number>;
+    job_instance_id: number;
+    job_name: string;
+    status: string;
+    exit_code: string;
+    exit_message: string | null;
+    parameters: string;
+    execution_context: string;
+    metrics: string;
+    dry_run: number;
+    trigger_type: string;
+    triggered_by: string | null;
+    restart_of: number | null;
+    created_at: string;
+    start_time: string | null;
+    end_time: string | null;
+    last_updated: string;
+    heartbeat_at: string;
+    /** The job name while the execution runs, NULL after: unique, so one run per job. */
+    running_job: string | null;
+    host: string;
+  };
+  batch_step_execution: {
+    id: Generated<number>;
+    job_execution_id: number;
+    step_name: string;
+    status: string;
+    exit_code: string;
+    exit_message: string | null;
+    read_count: number;
+    write_count: number;
+    filter_count: number;
+    read_skip_count: number;
+    process_skip_count: number;
+    write_skip_count: number;
+    commit_count: number;
+    rollback_count: number;
+    execution_context: string;
+    start_time: string;
+    end_time: string | null;
+    last_updated: string;
+  };
+  batch_step_skip: {
+    id: Generated<number>;
+    job_execution_id: number;
+    step_execution_id: number;
+    step_name: string;
+    phase: string;
+    item: string;
+    reason: string;
+    created_at: string;
+  };
+  job_execution_history: {
+    id: Generated<number>;
+    job_name: string;
+    execution_id: number;
+    status: string;
+    trigger_type: string;
+    triggered_by: string | null;
+    start_time: string;
+    end_time: string | null;
+    duration_ms: number | null;
+    read_count: number;
+    write_count: number;
+    skip_count: number;
+    error_message: string | null;
+    metrics: string;
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The chunk loop: read up to `chunkSize` items, process them, write them in one call,
+ * checkpoint, repeat. Between chunks it yields to the event loop, looks for a stop
+ * request and the step's deadline.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { SkipLimitExceededError, StepTimeoutError } from './errors.js';
+import { withRetry } from './retry.js';
+import type { StepOutcome, StepRuntime } from './step-runtime.js';
+import { skipCount, type ChunkStep, type Json, type StepCounts, type StepExecution } from './types.js';
+
+type MutableCounts = { -readonly [K in keyof StepCounts]: StepCounts[K] };
+
+export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRuntime): Promise<StepOutcome> {
+  const { context, repository } = runtime;
+  const counts: MutableCounts = { ...runtime.stepExecution.counts };
+  const reader = step.reader(context);
+  const writer = step.writer(context);
+  const retry = runtime.retryOptions(step.retry);
+  const retryHooks = {
+    ...runtime.retryHooks,
+    onRetry: (error: unknown, attempt: number, delayMs: number) => {
+      counts.rollback++;
+      runtime.log.warn({ err: error, attempt, delayMs, step: step.name }, 'transient error, retrying');
+    },
+  };
+  const deadline = step.timeoutMs === undefined ? Infinity : runtime.now() + step.timeoutMs;
+  let state = runtime.stepExecution.context;
+  // What the last committed chunk left: a failure mid-chunk saves these, so the counts
+  // saved with the reader's position describe the same chunks.
+  let committed: StepCounts = { ...counts };
+  let lastCheckpoint = runtime.now();
+  const snapshot = (): StepExecution => ({ ...runtime.stepExecution, counts: { ...counts }, context: state });
+
+  const skip = async (phase: 'READ' | 'PROCESS' | 'WRITE', item: I | O | null, error: unknown) => {
+    const policy = step.skip;
+    if (!policy || !(policy.skippable ?? defaultSkippable(retry.retryable))(error)) throw error;
+    if (phase === 'PROCESS') counts.processSkip++;
+    else if (phase === 'WRITE') counts.writeSkip++;
+    else counts.readSkip++;
+    await repository.recordSkip({
+      jobExecutionId: runtime.execution.id,
+      stepExecutionId: runtime.stepExecution.id,
+      stepName: step.name,
+      phase,
+      item: JSON.stringify(item === null ? null : (step.describeItem?.(item) ?? (item as Json))),
+      reason: error instanceof Error ? error.message : String(error),
+    });
+    if (skipCount(counts) > policy.limit) throw new SkipLimitExceededError(step.name, policy.limit, { cause: error });
+  };
+
+  const write = async (items: readonly O[]): Promise<number> => {
+    const written = await withRetry(() => writer.write(items), retry, retryHooks);
+    return typeof written === 'number' ? written : items.length;
+  };
+
+  try {
+    for (;;) {
+      if (runtime.stopRequested()) {
+        return { execution: { ...snapshot(), status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
+      }
+      if (runtime.now() > deadline) throw new StepTimeoutError(step.name, step.timeoutMs ?? 0);
+      const started = runtime.now();
+      const items = await withRetry(() => reader.read(step.chunkSize), retry, retryHooks);
+      if (items.length === 0) break;
+      counts.read += items.length;
+
+      const outputs: O[] = [];
+      for (const item of items) {
+        try {
+          const output = step.processor ? await step.processor(item, context) : (item as unknown as O);
+          if (output === null || output === undefined) counts.filter++;
+          else outputs.push(output);
+        } catch (error) {
+          await skip('PROCESS', item, error);
+        }
+      }
+
+      let written = 0;
+      if (outputs.length > 0 && context.dryRun) {
+        // 'Would write': the writer is never called, so a dry run cannot change data.
+        written = outputs.length;
+      } else if (outputs.length > 0) {
+        try {
+          written = await write(outputs);
+        } catch (error) {
+          counts.rollback++;
+          if (!step.skip) throw error;
+          // Scan the chunk item by item to find the bad ones; writers are atomic per call,
+          // so the failed call changed nothing.
+          for (const output of outputs) {
+            try {
+              written += await write([output]);
+            } catch (itemError) {
+              await skip('WRITE', output, itemError);
+            }
+          }
+        }
+      }
+      counts.write += written;
+      counts.commit++;
+      state = reader.state?.() ?? state;
+      committed = { ...counts };
+
+      const progress = snapshot();
+      for (const listener of runtime.listeners) {
+        await listener.afterChunk?.(runtime.execution, progress, { read: items.length, written, durationMs: runtime.now() - started });
+      }
+      // The checkpoint may trail the committed chunks by up to checkpointIntervalMs:
+      // writers are idempotent, so a restart replaying those chunks is harmless, and
+      // one batchdb commit per chunk would double the cost of a chunk (DESIGN.md).
+      if (runtime.now() - lastCheckpoint >= runtime.checkpointIntervalMs) {
+        await repository.saveStepProgress(progress);
+        lastCheckpoint = runtime.now();
+      }
+      // better-sqlite3 is synchronous: without this, a job on SQLite would never let
+      // timers (heartbeat) or HTTP requests run until it ended.
+      await yieldToEventLoop();
+    }
+  } catch (error) {
+    const failed: StepExecution = {
+      ...runtime.stepExecution,
+      counts: { ...committed, rollback: counts.rollback },
+      context: state,
+      status: 'FAILED',
+      exitCode: 'FAILED',
+      exitMessage: error instanceof Error ? error.message : String(error),
+    };
+    return { execution: failed, error };
+  } finally {
+    await reader.close?.();
+  }
+  return { execution: { ...snapshot(), status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: null } };
+}
+
+/** Without an explicit rule, an item is bad when its error is not a passing database fault. */
+function defaultSkippable(retryable: (error: unknown) => boolean): (error: unknown) => boolean {
+  return (error) => !retryable(error);
+}

@@ -1,0 +1,31 @@
+import type { ItemReader, JsonObject } from './types.js';
+
+export interface KeysetSource<T> {
+  /** Items whose key is greater than `afterKey`, in key order, at most `limit`. */
+  fetch(afterKey: number, limit: number): Promise<readonly T[]>;
+  keyOf(item: T): number;
+}
+
+/**
+ * A reader that pages by key (`WHERE id > :last ORDER BY id LIMIT n`), never OFFSET, so
+ * each page costs the same whatever the table size, and memory holds one chunk. Its
+ * state is the last key read; a restarted step resumes after it.
+ *
+ * @example
+ * reader: (ctx) => keysetReader(ctx.restoredContext, {
+ *   fetch: (after, limit) => db.selectFrom('t').select('id').where('id', '>', after).orderBy('id').limit(limit).execute(),
+ *   keyOf: (row) => row.id,
+ * }),
+ */
+export function keysetReader<T>(restored: JsonObject, source: KeysetSource<T>): ItemReader<T> {
+  let lastKey = typeof restored.lastKey === 'number' ? restored.lastKey : 0;
+  return {
+    async read(max) {
+      const items = await source.fetch(lastKey, max);
+      const last = items[items.length - 1];
+      if (last !== undefined) lastKey = source.keyOf(last);
+      return items;
+    },
+    state: () => ({ lastKey }),
+  };
+}

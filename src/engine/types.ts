@@ -1,0 +1,191 @@
+/**
+ * The vocabulary of the batch engine, modelled on Spring Batch 5: a job is an ordered
+ * list of steps; a step is a chunk step (reader → processor → writer) or a tasklet.
+ * A JobInstance is a job plus its identifying parameters; a JobExecution one attempt
+ * at it; a StepExecution one attempt at one step, with its counts.
+ */
+import type { ExecutionContext } from './execution-context.js';
+
+export type BatchStatus = 'STARTED' | 'STOPPING' | 'STOPPED' | 'COMPLETED' | 'FAILED';
+export type TriggerType = 'SCHEDULED' | 'MANUAL' | 'CLI';
+
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
+export type JsonObject = { readonly [key: string]: Json };
+
+export interface JobParameter {
+  readonly value: string;
+  /** Identifying parameters make the JobInstance: same job + same values = same instance. */
+  readonly identifying: boolean;
+}
+export type JobParameters = Readonly<Record<string, JobParameter>>;
+
+export interface StepCounts {
+  readonly read: number;
+  readonly write: number;
+  readonly filter: number;
+  readonly readSkip: number;
+  readonly processSkip: number;
+  readonly writeSkip: number;
+  readonly commit: number;
+  readonly rollback: number;
+}
+
+export const ZERO_COUNTS: StepCounts = {
+  read: 0, write: 0, filter: 0, readSkip: 0, processSkip: 0, writeSkip: 0, commit: 0, rollback: 0,
+};
+
+export function skipCount(counts: StepCounts): number {
+  return counts.readSkip + counts.processSkip + counts.writeSkip;
+}
+
+export interface JobExecution {
+  readonly id: number;
+  readonly instanceId: number;
+  readonly jobName: string;
+  readonly status: BatchStatus;
+  /** COMPLETED, FAILED, STOPPED, ABANDONED (heartbeat lost), or EXECUTING while running. */
+  readonly exitCode: string;
+  readonly exitMessage: string | null;
+  readonly parameters: JobParameters;
+  readonly dryRun: boolean;
+  readonly trigger: TriggerType;
+  readonly triggeredBy: string | null;
+  readonly restartOf: number | null;
+  readonly createdAt: Date;
+  readonly startTime: Date | null;
+  readonly endTime: Date | null;
+  readonly lastUpdated: Date;
+  readonly heartbeatAt: Date;
+  readonly context: JsonObject;
+  readonly metrics: JsonObject;
+  readonly host: string;
+}
+
+export interface StepExecution {
+  readonly id: number;
+  readonly jobExecutionId: number;
+  readonly stepName: string;
+  readonly status: BatchStatus;
+  /** As the job's, plus NOOP for a conditional step that did not apply. */
+  readonly exitCode: string;
+  readonly exitMessage: string | null;
+  readonly counts: StepCounts;
+  readonly context: JsonObject;
+  readonly startTime: Date;
+  readonly endTime: Date | null;
+}
+
+/** What every reader, processor, writer and tasklet gets to know about its run. */
+export interface StepRunContext {
+  readonly jobName: string;
+  readonly jobExecutionId: number;
+  readonly stepName: string;
+  readonly parameters: JobParameters;
+  /** The run's reference instant (REQUIREMENTS.md): the `runAt` parameter, fixed at first launch. */
+  readonly runAt: Date;
+  /** Readers and processors run; writers and tasklets must change nothing. */
+  readonly dryRun: boolean;
+  /** What this step saved at its last checkpoint (empty on a first run). */
+  readonly restoredContext: JsonObject;
+  /** Shared by the steps of one job instance; saved after each step. */
+  readonly jobContext: ExecutionContext;
+  /** Aborted when the step times out or the execution is asked to stop. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Reads items in order. `read(max)` returns at most `max` items; an empty array means
+ * the input is exhausted. `state()` is the position saved after a committed chunk; a
+ * restarted step gets it back as `restoredContext` and must resume after it.
+ */
+export interface ItemReader<T> {
+  read(max: number): Promise<readonly T[]>;
+  state?(): JsonObject;
+  close?(): Promise<void>;
+}
+
+/**
+ * Writes one chunk atomically and idempotently (a replayed chunk must be harmless: see
+ * DESIGN.md). Returns the number of items actually changed when it differs from the
+ * number given (rows already gone, for example).
+ */
+export interface ItemWriter<T> {
+  write(items: readonly T[]): Promise<number | void>;
+}
+
+export interface SkipPolicy {
+  /** Most items this step may skip (cumulated over restarts) before it fails. */
+  readonly limit: number;
+  /** Which errors mark an item as bad (default: every non-transient error). */
+  readonly skippable?: (error: unknown) => boolean;
+}
+
+export interface RetryOptions {
+  /** Total attempts, the first included. */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly retryable: (error: unknown) => boolean;
+}
+
+interface StepCommon {
+  readonly name: string;
+  /** Run the step only when this holds; otherwise it is recorded with exit code NOOP. */
+  readonly condition?: (jobContext: ExecutionContext) => boolean;
+  /** The step fails when still running after this long. */
+  readonly timeoutMs?: number;
+  readonly retry?: Partial<RetryOptions>;
+}
+
+export interface ChunkStep<I = unknown, O = I> extends StepCommon {
+  readonly kind: 'chunk';
+  readonly chunkSize: number;
+  readonly reader: (context: StepRunContext) => ItemReader<I>;
+  /** Returns null to filter an item out. */
+  readonly processor?: (item: I, context: StepRunContext) => O | null | Promise<O | null>;
+  readonly writer: (context: StepRunContext) => ItemWriter<O>;
+  readonly skip?: SkipPolicy;
+  /** How a skipped item is recorded (default: the item itself as JSON). */
+  readonly describeItem?: (item: I | O) => Json;
+}
+
+export interface TaskletContext extends StepRunContext {
+  /** Adds to the step's counts (shown per step like a chunk step's). */
+  count(delta: Partial<StepCounts>): void;
+  /** Replaces what the step saves as its context. */
+  saveState(state: JsonObject): void;
+}
+
+export interface TaskletStep extends StepCommon {
+  readonly kind: 'tasklet';
+  readonly run: (context: TaskletContext) => Promise<void>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a job mixes steps of any item types
+export type StepDefinition = ChunkStep<any, any> | TaskletStep;
+
+export interface JobDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly steps: readonly StepDefinition[];
+  /** Throws JobParametersInvalidError for a bad parameter (an API 400). */
+  readonly validateParameters?: (parameters: JobParameters) => void;
+  /** Job-specific metrics from the latest execution of each step of the instance. */
+  readonly metrics?: (steps: ReadonlyMap<string, StepExecution>, jobContext: ExecutionContext) => JsonObject;
+  readonly listeners?: readonly BatchListener[];
+}
+
+export interface ChunkReport {
+  readonly read: number;
+  readonly written: number;
+  readonly durationMs: number;
+}
+
+/** Hooks around jobs, steps and chunks: logging, history, metrics and alerts live here, once. */
+export interface BatchListener {
+  beforeJob?(execution: JobExecution): void | Promise<void>;
+  afterJob?(execution: JobExecution, steps: readonly StepExecution[]): void | Promise<void>;
+  beforeStep?(execution: JobExecution, step: StepExecution): void | Promise<void>;
+  afterStep?(execution: JobExecution, step: StepExecution): void | Promise<void>;
+  afterChunk?(execution: JobExecution, step: StepExecution, chunk: ChunkReport): void | Promise<void>;
+}

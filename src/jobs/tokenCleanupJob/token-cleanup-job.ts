@@ -1,0 +1,42 @@
+/**
+ * tokenCleanupJob (requirements 1.1–1.8): deletes refresh tokens and password-reset
+ * tokens whose `expiry_date` is strictly before `runAt`, in chunks of 100 ids, one
+ * transaction per chunk, one step per token type.
+ */
+import type { DatabaseHandle } from '../../db/connect.js';
+import type { UserDb } from '../../db/schema/sibling-tables.js';
+import type { ChunkStep, JobDefinition } from '../../engine/types.js';
+import { expiredTokenReader, type TokenTableName } from './expired-token-reader.js';
+import { tokenDeletionWriter } from './token-deletion-writer.js';
+
+export const TOKEN_CLEANUP_JOB = 'tokenCleanupJob';
+
+export interface TokenCleanupDeps {
+  readonly userDb: DatabaseHandle<UserDb>;
+  /** 1.4, 1.8: items per chunk and transaction. */
+  readonly chunkSize: number;
+}
+
+export function tokenCleanupJob(deps: TokenCleanupDeps): JobDefinition {
+  const step = (name: string, table: TokenTableName): ChunkStep<number> => ({
+    kind: 'chunk',
+    name,
+    chunkSize: deps.chunkSize,
+    reader: (ctx) => expiredTokenReader(deps.userDb, table, ctx.runAt, ctx.restoredContext),
+    writer: (ctx) => tokenDeletionWriter(deps.userDb, table, ctx.runAt),
+  });
+  return {
+    name: TOKEN_CLEANUP_JOB,
+    description: 'Deletes expired refresh and password-reset tokens (expiry_date < runAt)',
+    steps: [
+      step('cleanupRefreshTokensStep', 'refresh_tokens'),
+      step('cleanupPasswordResetTokensStep', 'password_reset_tokens'),
+    ],
+    // 1.5: the count deleted per token type, from the rows each DELETE actually removed.
+    metrics: (steps) => {
+      const refresh = steps.get('cleanupRefreshTokensStep')?.counts.write ?? 0;
+      const reset = steps.get('cleanupPasswordResetTokensStep')?.counts.write ?? 0;
+      return { refreshTokensDeleted: refresh, passwordResetTokensDeleted: reset, totalDeleted: refresh + reset };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, maskUrl, settingDocs } from '../src/config.js';
+
+describe('configuration', () => {
+  it('puts every default path and SQLite file under DATA_DIR', () => {
+    const config = loadConfig({ DATA_DIR: '/srv/batch' });
+    expect(config.port).toBe(8085);
+    expect(config.databases.batch).toBe(`sqlite:${path.join('/srv/batch', 'batchdb.sqlite')}`);
+    expect(config.databases.notification).toBe(`sqlite:${path.join('/srv/batch', 'notificationdb.sqlite')}`);
+    expect(config.uploadsDir).toBe('/srv/batch/uploads');
+    expect(config.kafka.topic).toBe('notifications');
+    expect(config.scheduler.enabled).toBe(true);
+    expect(config.jobs.tokenCleanup).toEqual({ chunkSize: 100, cron: '0 0 2 * * ?' });
+  });
+
+  it('reports every bad variable at once, by name, with what is expected', () => {
+    const attempt = () =>
+      loadConfig({
+        PORT: 'eighty',
+        SCHEDULER_ENABLED: 'maybe',
+        USER_DB_URL: 'postgres://x/y',
+        TOKEN_CLEANUP_CRON: 'every night',
+        BATCH_TIMEZONE: 'Mars/Olympus',
+      });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/PORT="eighty": expected an integer/);
+      expect(problems).toMatch(/SCHEDULER_ENABLED="maybe": expected true or false/);
+      expect(problems).toMatch(/USER_DB_URL=.*expected sqlite:<path> or mysql:/);
+      expect(problems).toMatch(/TOKEN_CLEANUP_CRON="every night": expected a Quartz-style cron/);
+      expect(problems).toMatch(/BATCH_TIMEZONE="Mars\/Olympus"/);
+    }
+  });
+
+  it('never prints a secret or a database password', () => {
+    try {
+      loadConfig({ JWT_SECRET: 'short-secret', BATCH_DB_URL: 'mysql://batch:hunter2@db/' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('short-secret');
+      expect((error as Error).message).not.toContain('hunter2');
+      expect((error as Error).message).toContain('JWT_SECRET=****');
+    }
+    expect(maskUrl('mysql://batch:hunter2@db:3306/batchdb')).toBe('mysql://batch:****@db:3306/batchdb');
+  });
+
+  it('accepts MariaDB URLs and documents every variable of the contract', () => {
+    const config = loadConfig({ BATCH_DB_URL: 'mysql://u:p@127.0.0.1:3306/batchdb' });
+    expect(config.databases.batch).toBe('mysql://u:p@127.0.0.1:3306/batchdb');
+    const names = settingDocs().map((d) => d.name);
+    for (const name of ['PORT', 'DATA_DIR', 'BATCH_DB_URL', 'USER_DB_URL', 'INSCRIPTION_DB_URL', 'DEFENSE_DB_URL', 'NOTIFICATION_DB_URL',
+      'UPLOADS_DIR', 'REPORTS_DIR', 'ARCHIVES_DIR', 'LOG_DIR', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'ARCHIVE_KEYS',
+      'ARCHIVE_KEY_FILE', 'KAFKA_BROKERS', 'KAFKA_TOPIC_NOTIFICATIONS', 'SMTP_URL', 'MAIL_FROM', 'TECH_ADMIN_EMAILS', 'EUREKA_URL',
+      'BATCH_TIMEZONE', 'SCHEDULER_ENABLED']) {
+      expect(names).toContain(name);
+    }
+  });
+});
+
+describe('README', () => {
+  it('documents every setting', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    for (const { name } of settingDocs()) expect(readme).toContain(`| \`${name}\` |`);
+  });
+});

@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startChild, runChild } from '../support/child.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { createItems, itemsJob, itemsStep, operatorFor, processedIds } from './harness.js';
+
+const CHILD = 'test/fixtures/engine-child.ts';
+
+describe.each(dialects)('across processes (%s)', (dialect) => {
+  let env: TestEnvironment;
+  afterEach(() => env?.cleanup());
+
+  it('two processes launching the same job at once make one run and one "already running"', async () => {
+    env = await createTestEnvironment(dialect);
+    await createItems(env.databases, 1);
+    const startAt = String(Date.now() + 2_500);
+    const results = await Promise.all([
+      runChild([CHILD, 'launch-slow', startAt], env.env, { tsx: true }),
+      runChild([CHILD, 'launch-slow', startAt], env.env, { tsx: true }),
+    ]);
+    const outcomes = results.map((r) => JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { result: string; error?: string; status?: string });
+    expect(outcomes.map((o) => o.result).sort()).toEqual(['ran', 'refused']);
+    expect(outcomes.find((o) => o.result === 'refused')?.error).toBe('JobAlreadyRunningError');
+    expect(outcomes.find((o) => o.result === 'ran')?.status).toBe('COMPLETED');
+    const page = await operatorFor(env.databases, []).repository.listExecutions('slowJob', 0, 10);
+    expect(page.total).toBe(1);
+  });
+
+  it('a stop asked from another process ends the run STOPPED at a chunk boundary', async () => {
+    env = await createTestEnvironment(dialect);
+    const db = await createItems(env.databases, 400);
+    const child = startChild([CHILD, 'run-items', '40'], env.env, { tsx: true });
+    const [, id] = await child.waitForLine(/started (\d+)/);
+    const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])]);
+    await sleep(300);
+    const stopping = await operator.stop(Number(id));
+    expect(stopping.status).toBe('STOPPING');
+    const result = await child.exited;
+    expect(result.stdout).toContain('finished STOPPED');
+    const stopped = await operator.repository.getExecutionOrThrow(Number(id));
+    expect(stopped.status).toBe('STOPPED');
+    const done = await (await operator.restart(stopped.id, { trigger: 'CLI' })).done;
+    expect(done.status).toBe('COMPLETED');
+    expect(await processedIds(db)).toHaveLength(400);
+  });
+
+  it("a killed process's execution is found abandoned, marked FAILED and restarts to completion", async () => {
+    env = await createTestEnvironment(dialect);
+    const db = await createItems(env.databases, 300);
+    const child = startChild([CHILD, 'run-items', '30'], env.env, { tsx: true });
+    const [, id] = await child.waitForLine(/started (\d+)/);
+    await sleep(400);
+    child.process.kill('SIGKILL');
+    await child.exited;
+    const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])], { heartbeatTimeoutMs: 500 });
+    const left = await operator.repository.getExecutionOrThrow(Number(id));
+    expect(left.status).toBe('STARTED');
+    const partial = (await processedIds(db)).length;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(300);
+
+    await sleep(700);
+    const abandoned = await operator.abandonStale();
+    expect(abandoned.map((e) => e.id)).toEqual([Number(id)]);
+    const failed = await operator.repository.getExecutionOrThrow(Number(id));
+    expect([failed.status, failed.exitCode]).toEqual(['FAILED', 'ABANDONED']);
+    const done = await (await operator.restart(failed.id, { trigger: 'CLI' })).done;
+    expect(done.status).toBe('COMPLETED');
+    expect(await processedIds(db)).toHaveLength(300);
+  });
+});

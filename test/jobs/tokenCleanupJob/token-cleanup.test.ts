@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { tokenCleanupJob } from '../../../src/jobs/tokenCleanupJob/token-cleanup-job.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { operatorFor } from '../../engine/harness.js';
+import { insertTokens, remainingExpiries } from './tokens.js';
+
+const runAt = new Date('2026-11-28T02:00:00Z');
+const at = (offsetMs: number) => new Date(runAt.getTime() + offsetMs);
+
+describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
+  let env: TestEnvironment;
+  afterEach(() => env?.cleanup());
+
+  it('deletes tokens that expired strictly before runAt, in two steps of 100-item chunks, and records the counts', async () => {
+    env = await createTestEnvironment(dialect);
+    const expired = Array.from({ length: 250 }, (_, i) => ({ expiry: at(-1 - i * 60_000) }));
+    const alive = [{ expiry: runAt }, { expiry: runAt, secondsForm: true }, { expiry: at(1) }, { expiry: at(86_400_000) }];
+    await insertTokens(env.databases, 'refresh_tokens', [...expired, ...alive]);
+    await insertTokens(env.databases, 'password_reset_tokens', [...expired.slice(0, 40), ...alive]);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+
+    const done = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
+
+    expect(done.status).toBe('COMPLETED');
+    expect(done.metrics).toEqual({ refreshTokensDeleted: 250, passwordResetTokensDeleted: 40, totalDeleted: 290 });
+    const steps = await operator.repository.stepExecutions(done.id);
+    expect(steps.map((s) => [s.stepName, s.status, s.counts.read, s.counts.write, s.counts.commit])).toEqual([
+      ['cleanupRefreshTokensStep', 'COMPLETED', 250, 250, 3],
+      ['cleanupPasswordResetTokensStep', 'COMPLETED', 40, 40, 1],
+    ]);
+    expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(4);
+    expect(await remainingExpiries(env.databases, 'password_reset_tokens')).toHaveLength(4);
+
+    const history = await env.databases.batch.db.selectFrom('job_execution_history').selectAll().execute();
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ job_name: 'tokenCleanupJob', status: 'COMPLETED', trigger_type: 'CLI' });
+    expect(Number(history[0]?.write_count)).toBe(290);
+    expect(JSON.parse(history[0]?.metrics ?? '{}')).toEqual(done.metrics);
+  });
+
+  it('a dry run counts what it would delete and deletes nothing', async () => {
+    env = await createTestEnvironment(dialect);
+    await insertTokens(env.databases, 'refresh_tokens', [{ expiry: at(-5_000) }, { expiry: at(5_000) }]);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+    const dry = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;
+    expect(dry.status).toBe('COMPLETED');
+    expect(dry.metrics).toMatchObject({ refreshTokensDeleted: 1 });
+    expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(2);
+    // The dry run is its own instance: the real run with the same runAt still goes ahead.
+    const real = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
+    expect(real.status).toBe('COMPLETED');
+    expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(1);
+  });
+
+  it('rejects a runAt that is not an instant', async () => {
+    env = await createTestEnvironment(dialect);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+    await expect(operator.start('tokenCleanupJob', { parameters: { runAt: 'tomorrow' }, trigger: 'CLI' })).rejects.toThrow(/ISO-8601/);
+  });
+});

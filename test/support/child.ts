@@ -1,0 +1,66 @@
+/** Runs a TypeScript fixture or the built CLI as a separate process, as another replica would. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Env } from '../../src/config.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface ChildResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunningChild {
+  readonly process: ChildProcess;
+  /** Resolves with the first stdout line matching the pattern. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  readonly exited: Promise<ChildResult>;
+}
+
+function childEnv(env: Env): NodeJS.ProcessEnv {
+  // Only what the test chose: the CI's own *_DB_URL variables must not leak in.
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env } as NodeJS.ProcessEnv;
+}
+
+export function startChild(args: readonly string[], env: Env, options: { tsx?: boolean; cwd?: string } = {}): RunningChild {
+  const nodeArgs = options.tsx ? ['--import', 'tsx', ...args] : [...args];
+  const child = spawn(process.execPath, nodeArgs, { cwd: options.cwd ?? ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const waiter of [...waiters]) {
+      const match = stdout.match(waiter.pattern);
+      if (match) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match);
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<ChildResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    process: child,
+    exited,
+    waitForLine(pattern, timeoutMs = 30_000) {
+      const found = stdout.match(pattern);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line ${pattern} within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+        void exited.then(() => reject(new Error(`process exited before ${pattern}; stdout: ${stdout}; stderr: ${stderr}`)));
+      });
+    },
+  };
+}
+
+export function runChild(args: readonly string[], env: Env, options: { tsx?: boolean; cwd?: string } = {}): Promise<ChildResult> {
+  return startChild(args, env, options).exited;
+}
+
+/** The built command line, as `batch-service …`. */
+export function runCli(args: readonly string[], env: Env, cwd?: string): Promise<ChildResult> {
+  return runChild([path.join(ROOT, 'dist/cli.js'), ...args], env, { cwd });
+}

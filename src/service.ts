@@ -25,7 +25,7 @@ export async function startService(config: Config): Promise<void> {
   const abandoned = await app.operator.abandonStale();
   if (abandoned.length > 0) logger.warn({ executions: abandoned.map((e) => e.id) }, 'runs left by a dead process marked FAILED (restartable)');
 
-  const server = buildServer(app);
+  const server = await buildServer(app);
   await server.listen({ port: config.port, host: config.host });
   logger.info(`batch-service listening on port ${config.port}`);
   const scheduler: Scheduler | undefined = config.scheduler.enabled

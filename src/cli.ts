@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
 import { executionJson, executionSummary, progressListener, table } from './cli/format.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
-import { closeDatabases, createSiblingTables, migrate, openDatabases } from './db/databases.js';
+import { closeDatabases, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
 import { createLogger } from './observability/logger.js';
 import { startService } from './service.js';
@@ -79,7 +79,6 @@ program
     const databases = openDatabases(cfg);
     try {
       await migrate(databases);
-      await createSiblingTables(databases);
       const summary = await generateDemoData(databases, { seed: opts.seed, scale: opts.scale, uploadsDir: cfg.uploadsDir });
       console.log(table([['table', 'rows'], ...Object.entries(summary).map(([k, v]) => [k, String(v)])]).join('\n'));
     } finally {

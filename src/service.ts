@@ -4,7 +4,6 @@
  */
 import { createApp } from './app.js';
 import type { Config } from './config.js';
-import { createSiblingTables } from './db/databases.js';
 import { generateDemoData, siblingDatabasesAreEmpty } from './db/fixtures/demo-data.js';
 import { buildServer } from './http/server.js';
 import { schedules } from './jobs/registry.js';
@@ -18,7 +17,6 @@ export async function startService(config: Config): Promise<void> {
 
   const embedded = Object.values(config.databases).every((url) => url.startsWith('sqlite:'));
   if (config.demoData === 'auto' && embedded && (await siblingDatabasesAreEmpty(databases))) {
-    await createSiblingTables(databases);
     const summary = await generateDemoData(databases, { uploadsDir: config.uploadsDir });
     logger.info({ summary }, 'empty embedded databases: demo data created');
   }

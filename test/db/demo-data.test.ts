@@ -39,7 +39,11 @@ function listFiles(dir: string): Map<string, { size: number; mtimeMs: number; co
     const full = path.join(dir, entry);
     const stat = statSync(full);
     if (stat.isFile()) {
-      files.set(entry.split(path.sep).join('/'), { size: stat.size, mtimeMs: stat.mtimeMs, content: readFileSync(full) });
+      files.set(entry.split(path.sep).join('/'), {
+        size: stat.size,
+        mtimeMs: stat.mtimeMs,
+        content: readFileSync(full),
+      });
     }
   }
   return files;
@@ -64,16 +68,20 @@ for (const dialect of dialects) {
       const env = await fresh();
       const { user, inscription, defense, notification } = env.databases;
       expect(await siblingDatabasesAreEmpty(env.databases)).toBe(true);
+      // Missing tables count as empty, and the generator creates them.
+      await user.db.schema.dropTable('users').execute();
+      await notification.db.schema.dropTable('notifications').execute();
+      expect(await siblingDatabasesAreEmpty(env.databases)).toBe(true);
 
-      const summary = await generate(env, 0.2);
+      const summary = await generate(env, 0.1);
 
       expect(summary).toMatchObject({
-        users: 400,
-        refreshTokens: 2000,
-        passwordResetTokens: 2000,
-        inscriptions: 300,
-        soutenances: 100,
-        notifications: 2000,
+        users: 200,
+        refreshTokens: 1000,
+        passwordResetTokens: 1000,
+        inscriptions: 150,
+        soutenances: 50,
+        notifications: 1000,
       });
       const count = async (query: { execute(): Promise<unknown[]> }) => (await query.execute()).length;
       expect(await count(user.db.selectFrom('users').select('id'))).toBe(summary.users);
@@ -94,9 +102,10 @@ for (const dialect of dialects) {
       expect(users[0]).toMatchObject({ id: 1, email: 'admin@univ-exemple.fr', enabled: 1 });
       expect(holders('ROLE_ADMIN').has(1)).toBe(true);
       expect(holders('ROLE_ADMIN').size).toBeGreaterThanOrEqual(2);
-      expect(holders('ROLE_DIRECTEUR').size).toBe(Math.round(400 * 0.07));
-      expect(holders('ROLE_DOCTORANT').size).toBe(400 - holders('ROLE_ADMIN').size - holders('ROLE_DIRECTEUR').size);
-      for (const u of users.slice(1)) expect(u.email).toMatch(new RegExp(`^[a-z0-9-]+\\.[a-z0-9-]+${u.id}@univ-exemple\\.fr$`));
+      expect(holders('ROLE_DIRECTEUR').size).toBe(Math.round(200 * 0.07));
+      expect(holders('ROLE_DOCTORANT').size).toBe(200 - holders('ROLE_ADMIN').size - holders('ROLE_DIRECTEUR').size);
+      for (const u of users.slice(1))
+        expect(u.email).toMatch(new RegExp(`^[a-z0-9-]+\\.[a-z0-9-]+${u.id}@univ-exemple\\.fr$`));
       expect(users.some((u) => u.enabled === 0)).toBe(true);
       const created = users.map((u) => parseSqlTimestamp(u.created_at).getTime());
       expect(Math.min(...created)).toBeGreaterThanOrEqual(REFERENCE.getTime() - 8 * 366 * DAY);
@@ -121,7 +130,11 @@ for (const dialect of dialects) {
         users: await env.databases.user.db.selectFrom('users').selectAll().orderBy('id').execute(),
         tokens: await env.databases.user.db.selectFrom('refresh_tokens').selectAll().orderBy('id').execute(),
         inscriptions: await env.databases.inscription.db.selectFrom('inscriptions').selectAll().orderBy('id').execute(),
-        files: [...listFiles(env.config.uploadsDir)].map(([name, f]) => [name, f.mtimeMs, f.content.toString('base64')]),
+        files: [...listFiles(env.config.uploadsDir)].map(([name, f]) => [
+          name,
+          f.mtimeMs,
+          f.content.toString('base64'),
+        ]),
       });
       const [a, b, c] = [await snapshot(first), await snapshot(again), await snapshot(other)];
       expect(b).toEqual(a);
@@ -142,7 +155,11 @@ for (const dialect of dialects) {
         expect(expired / tokens.length).toBeGreaterThan(0.45);
         expect(expired / tokens.length).toBeLessThan(0.55);
         // The cleanup job's comparison must agree with instant order whatever the stored form.
-        const bySql = await db.selectFrom(table).select('id').where('expiry_date', '<', sqlTimestamp(REFERENCE)).execute();
+        const bySql = await db
+          .selectFrom(table)
+          .select('id')
+          .where('expiry_date', '<', sqlTimestamp(REFERENCE))
+          .execute();
         expect(bySql.length).toBe(expired);
         expect(tokens.filter((t) => at(t) >= -1000 && at(t) < 0).length).toBeGreaterThanOrEqual(2);
         expect(tokens.filter((t) => at(t) >= 0 && at(t) <= 1000).length).toBeGreaterThanOrEqual(2);
@@ -152,6 +169,32 @@ for (const dialect of dialects) {
           expect(tokens.some((t) => /:\d\d$/.test(t.expiry_date))).toBe(true);
           expect(tokens.some((t) => /:\d\d\.\d{3}$/.test(t.expiry_date))).toBe(true);
         }
+      }
+    });
+
+    it('keeps one inscription per doctorant and year, and no date after the reference', async () => {
+      const env = await fresh();
+      await generate(env, 0.05);
+      const { user, inscription, defense, notification } = env.databases;
+      const users = await user.db.selectFrom('users').selectAll().execute();
+      const inscriptions = await inscription.db.selectFrom('inscriptions').selectAll().execute();
+      const soutenances = await defense.db.selectFrom('soutenances').selectAll().execute();
+      const notifications = await notification.db.selectFrom('notifications').selectAll().execute();
+      const time = (text: string) => parseSqlTimestamp(text).getTime();
+      const now = REFERENCE.getTime();
+
+      const years = new Set(inscriptions.map((r) => `${r.doctorant_id}/${r.annee_universitaire}`));
+      expect(years.size).toBe(inscriptions.length);
+      for (const row of [...inscriptions, ...soutenances]) {
+        expect(time(row.created_at)).toBeLessThanOrEqual(time(row.updated_at));
+        expect(time(row.updated_at)).toBeLessThanOrEqual(now);
+      }
+      for (const r of inscriptions) expect(r.date_premiere_inscription <= r.date_inscription).toBe(true);
+      const registered = new Map(users.map((u) => [u.id, time(u.created_at)]));
+      for (const r of inscriptions) expect(registered.get(r.doctorant_id) ?? 0).toBeLessThan(time(r.created_at));
+      for (const n of notifications) {
+        expect(time(n.created_at)).toBeLessThanOrEqual(now);
+        if (n.sent_at) expect(time(n.sent_at)).toBeGreaterThanOrEqual(time(n.created_at));
       }
     });
 
@@ -187,7 +230,9 @@ for (const dialect of dialects) {
       const yearBefore = REFERENCE.getTime() - 365 * DAY;
       const time = (text: string) => parseSqlTimestamp(text).getTime();
 
-      expect(new Set(inscriptions.map((r) => r.statut))).toEqual(new Set(['EN_ATTENTE', 'VALIDÉ', 'REJETÉ', 'SUSPENDU']));
+      expect(new Set(inscriptions.map((r) => r.statut))).toEqual(
+        new Set(['EN_ATTENTE', 'VALIDÉ', 'REJETÉ', 'SUSPENDU']),
+      );
       expect(new Set(soutenances.map((s) => s.statut))).toEqual(
         new Set(['DEMANDEE', 'AUTORISEE', 'PLANIFIEE', 'SOUTENUE', 'REJETEE', 'BLOQUEE']),
       );
@@ -221,14 +266,19 @@ for (const dialect of dialects) {
       const statutOf = new Map(inscriptions.map((r) => [r.id, r.statut]));
       const open = soutenances.filter((s) => ['DEMANDEE', 'AUTORISEE', 'PLANIFIEE'].includes(s.statut));
       expect(open.some((s) => !statutOf.has(s.inscription_id))).toBe(true);
-      expect(open.some((s) => statutOf.has(s.inscription_id) && statutOf.get(s.inscription_id) !== 'VALIDÉ')).toBe(true);
+      expect(open.some((s) => statutOf.has(s.inscription_id) && statutOf.get(s.inscription_id) !== 'VALIDÉ')).toBe(
+        true,
+      );
       expect(open.some((s) => statutOf.get(s.inscription_id) === 'VALIDÉ')).toBe(true);
       // 5.6 and 5.7: roles out of step with inscriptions and defenses, a minority.
       const holds = (id: number, role: string) => roles.some((r) => r.user_id === id && r.role === role);
       const doctors = new Set(defended.map((s) => s.doctorant_id));
       const activeDoctorants = new Set(
         inscriptions
-          .filter((r) => r.statut === 'VALIDÉ' && r.archived === 0 && users.has(r.doctorant_id) && !doctors.has(r.doctorant_id))
+          .filter(
+            (r) =>
+              r.statut === 'VALIDÉ' && r.archived === 0 && users.has(r.doctorant_id) && !doctors.has(r.doctorant_id),
+          )
           .map((r) => r.doctorant_id),
       );
       const lacking = [...activeDoctorants].filter((id) => !holds(id, 'ROLE_DOCTORANT_ACTIF'));

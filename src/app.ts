@@ -2,6 +2,7 @@
  * Assembles the parts every entry point needs: databases, job repository, jobs and the
  * operator with its engine-wide listeners. Nothing here runs a job by itself.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from './db/databases.js';
@@ -9,6 +10,8 @@ import { JobOperator } from './engine/job-operator.js';
 import { JobRepository } from './engine/job-repository.js';
 import type { BatchListener } from './engine/types.js';
 import { executionHistoryListener } from './history/execution-history.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
+import { jobFailureNotifier } from './notifications/job-failure-notifier.js';
 import { createJobs } from './jobs/registry.js';
 import { loggingListener } from './observability/logging-listener.js';
 
@@ -18,6 +21,7 @@ export interface App {
   readonly databases: Databases;
   readonly repository: JobRepository;
   readonly operator: JobOperator;
+  readonly mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -37,12 +41,34 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     throw error;
   }
   const repository = new JobRepository(databases.batch.db);
+  const mailer = createMailer(
+    { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail') },
+    logger,
+  );
+  const failureNotifier = jobFailureNotifier({
+    db: databases.batch.db,
+    mailer,
+    topic: config.kafka.topic,
+    techAdmins: config.mail.techAdmins,
+    logger,
+  });
   const operator = new JobOperator(repository, createJobs(config, databases), {
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
     logger,
-    listeners: [loggingListener(logger), executionHistoryListener(databases.batch.db), ...(options.listeners ?? [])],
+    listeners: [loggingListener(logger), executionHistoryListener(databases.batch.db), failureNotifier, ...(options.listeners ?? [])],
   });
-  return { config, logger, databases, repository, operator, close: () => closeDatabases(databases) };
+  return {
+    config,
+    logger,
+    databases,
+    repository,
+    operator,
+    mailer,
+    async close() {
+      mailer.close();
+      await closeDatabases(databases);
+    },
+  };
 }

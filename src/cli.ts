@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
+import { registerEventsCommand } from './cli/events-command.js';
 import { executionJson, executionSummary, progressListener, table } from './cli/format.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { closeDatabases, migrate, openDatabases } from './db/databases.js';
@@ -153,6 +154,8 @@ program
       console.log(`${page.total} execution(s)`);
     });
   });
+
+registerEventsCommand(program, withApp);
 
 async function report(app: App, executionId: number, json: boolean): Promise<void> {
   const execution = await app.repository.getExecutionOrThrow(executionId);

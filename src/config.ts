@@ -189,6 +189,7 @@ export interface Config {
   };
   readonly jobs: {
     readonly tokenCleanup: { readonly chunkSize: number; readonly cron: string };
+    readonly dureeDoctoratAlert: { readonly cron: string; readonly warningMonths: number; readonly chunkSize: number; readonly skipLimit: number };
   };
 }
 
@@ -268,6 +269,12 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     tokenCleanup: {
       chunkSize: r.int('TOKEN_CLEANUP_CHUNK_SIZE', 100, 'tokenCleanupJob chunk size (1.4)', 1, 10_000),
       cron: r.cron('TOKEN_CLEANUP_CRON', '0 0 2 * * ?', 'tokenCleanupJob schedule (1.1)'),
+    },
+    dureeDoctoratAlert: {
+      cron: r.cron('DUREE_DOCTORAT_ALERT_CRON', '0 0 8 ? * MON', 'dureeDoctoratAlertJob schedule (2.1)'),
+      warningMonths: r.int('DUREE_ALERT_WARNING_MONTHS', 6, 'months before 6 years when the 6_ANS alert starts (2.2, 2.4)', 0, 36),
+      chunkSize: r.int('DUREE_ALERT_CHUNK_SIZE', 50, 'dureeDoctoratAlertJob page and chunk size (2.8)', 1, 10_000),
+      skipLimit: r.int('DUREE_ALERT_SKIP_LIMIT', 100, 'inscriptions whose doctorant is missing from userdb skipped before the job fails', 0),
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -5,6 +5,8 @@
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { generateDemoData, siblingDatabasesAreEmpty } from './db/fixtures/demo-data.js';
+import { kafkaSender } from './events/event-sender.js';
+import { OutboxRelay } from './events/outbox-relay.js';
 import { buildServer } from './http/server.js';
 import { schedules } from './jobs/registry.js';
 import { createLogger } from './observability/logger.js';
@@ -23,6 +25,13 @@ export async function startService(config: Config): Promise<void> {
   const abandoned = await app.operator.abandonStale();
   if (abandoned.length > 0) logger.warn({ executions: abandoned.map((e) => e.id) }, 'runs left by a dead process marked FAILED (restartable)');
 
+  // Without KAFKA_BROKERS the events wait in the outbox (`batch-service events`).
+  const relay =
+    config.kafka.brokers.length > 0
+      ? new OutboxRelay(databases.batch.db, kafkaSender({ brokers: config.kafka.brokers }, logger), logger, { owner: app.repository.host })
+      : undefined;
+  relay?.start();
+
   const server = await buildServer(app);
   await server.listen({ port: config.port, host: config.host });
   logger.info(`batch-service listening on port ${config.port}`);
@@ -39,6 +48,7 @@ export async function startService(config: Config): Promise<void> {
     await server.close();
     // Running chunks finish; the executions end STOPPED and can be restarted.
     await app.operator.stopAll();
+    await relay?.stop();
     await app.close();
     logger.flush();
     process.exit(0);

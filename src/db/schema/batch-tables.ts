@@ -1,7 +1,7 @@
 /** batchdb, the service's own database; created by db/migrations. */
 import type { Generated } from 'kysely';
 
-export interface BatchDb {
+export interface BatchDb extends OutboxTables {
   batch_job_instance: {
     id: Generated<number>;
     job_name: string;
@@ -77,5 +77,31 @@ export interface BatchDb {
     skip_count: number;
     error_message: string | null;
     metrics: string;
+  };
+}
+
+export interface OutboxTables {
+  event_outbox: {
+    id: Generated<number>;
+    event_id: string;
+    event_type: string;
+    topic: string;
+    message_key: string;
+    payload: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    created_at: string;
+    delivered_at: string | null;
+  };
+  event_relay_lease: { name: string; owner: string; expires_at: string };
+  alerte_duree_envoyee: {
+    id: Generated<number>;
+    doctorant_id: number;
+    inscription_id: number;
+    type_alerte: string;
+    date_envoi: string;
+    duree_jours: number;
+    job_execution_id: number | null;
   };
 }

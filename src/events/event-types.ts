@@ -1,0 +1,44 @@
+/**
+ * The events this service publishes on the notifications topic (README "Events").
+ * Every event carries a unique `eventId`: delivery is at least once, consumers drop
+ * duplicates by it.
+ */
+export type TypeAlerte = '3_ANS' | '6_ANS' | 'DEPASSEMENT';
+
+export interface Person {
+  readonly id: number;
+  readonly email: string | null;
+  readonly nom?: string | null;
+  readonly prenom?: string | null;
+}
+
+/** 2.3, 2.5, 2.6: a doctorant crossed a duration threshold. */
+export interface AlertEvent {
+  readonly eventId: string;
+  readonly type: 'DUREE_DOCTORAT_ALERT';
+  readonly typeAlerte: TypeAlerte;
+  readonly doctorant: Person;
+  readonly directeur: Person | null;
+  readonly inscriptionId: number;
+  /** `YYYY-MM-DD` */
+  readonly datePremiereInscription: string;
+  readonly duree: { readonly jours: number; readonly annees: number; readonly mois: number };
+  readonly recipients: readonly string[];
+  readonly message: string;
+  /** The run's reference instant (ISO-8601). */
+  readonly occurredAt: string;
+}
+
+/** 1.6, 8.8: a job execution failed. */
+export interface JobFailureEvent {
+  readonly eventId: string;
+  readonly type: 'JOB_FAILURE';
+  readonly jobName: string;
+  readonly executionId: number;
+  readonly failedStep: string | null;
+  readonly error: string;
+  readonly restartCommand: string;
+  readonly occurredAt: string;
+}
+
+export type PublishedEvent = AlertEvent | JobFailureEvent;

@@ -1,0 +1,70 @@
+/**
+ * Calendar dates without a time or zone, and the arithmetic of requirement 2: an
+ * anniversary of 29 February falls on 28 February in a common year; moving back N
+ * months keeps the day, or the month's last day when it has fewer. Written here rather
+ * than taken from a date library because these exact rules are the requirement and
+ * Date-based libraries work in a time zone we must not depend on.
+ */
+
+/** `YYYY-MM-DD` */
+export type PlainDate = string;
+
+interface Ymd {
+  readonly y: number;
+  readonly m: number; // 1..12
+  readonly d: number;
+}
+
+function parse(date: PlainDate): Ymd {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!match) throw new Error(`not a date: ${JSON.stringify(date)}`);
+  return { y: Number(match[1]), m: Number(match[2]), d: Number(match[3]) };
+}
+
+function format({ y, m, d }: Ymd): PlainDate {
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+function daysInMonth(y: number, m: number): number {
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+/** Adds calendar months (negative to go back), clamping the day to the month's length. */
+export function addMonths(date: PlainDate, months: number): PlainDate {
+  const { y, m, d } = parse(date);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  return format({ y: year, m: month, d: Math.min(d, daysInMonth(year, month)) });
+}
+
+export function addYears(date: PlainDate, years: number): PlainDate {
+  return addMonths(date, years * 12);
+}
+
+export function addDays(date: PlainDate, days: number): PlainDate {
+  const { y, m, d } = parse(date);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** Whole days from `from` to `to`. */
+export function daysBetween(from: PlainDate, to: PlainDate): number {
+  const a = parse(from);
+  const b = parse(to);
+  return Math.round((Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000);
+}
+
+/** Whole years and remaining whole months from `from` to `to` (to ≥ from). */
+export function yearsAndMonths(from: PlainDate, to: PlainDate): { annees: number; mois: number } {
+  const a = parse(from);
+  const b = parse(to);
+  let months = (b.y - a.y) * 12 + (b.m - a.m);
+  if (addMonths(from, months) > to) months--;
+  return { annees: Math.floor(months / 12), mois: months % 12 };
+}
+
+/** The calendar date of an instant in a time zone. */
+export function dateInZone(instant: Date, timeZone: string): PlainDate {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}

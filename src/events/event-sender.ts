@@ -21,9 +21,17 @@ export interface EventSender {
   close(): Promise<void>;
 }
 
-/** A send error the broker will answer the same way however often it is retried. */
+/**
+ * A send error the broker will answer the same way however often it is retried: a
+ * protocol error it marks non-retriable (message too large, invalid record…).
+ * Everything else — refused connections, exhausted client retries, timeouts — is the
+ * broker being away, and waits.
+ */
 export function isPermanentSendError(error: unknown): boolean {
-  return (error as { retriable?: boolean } | null)?.retriable === false && (error as { name?: string }).name !== 'KafkaJSConnectionError';
+  for (let e = error as { name?: string; retriable?: boolean; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.name === 'KafkaJSProtocolError' && e.retriable === false) return true;
+  }
+  return false;
 }
 
 export interface KafkaSenderOptions {

@@ -50,13 +50,28 @@ describe('batch-service on a fresh data directory (embedded SQLite)', () => {
 
     const dry = await runCli(['run', 'tokenCleanupJob', '--dry-run'], env);
     expect(dry.stdout).toContain('DRY RUN');
+
+    // The demo data has doctorants in every band; without a broker their events wait in the outbox.
+    const alerts = await runCli(['run', 'dureeDoctoratAlertJob', '--json'], env);
+    expect(alerts.code).toBe(0);
+    const alertRun = JSON.parse(alerts.stdout) as { metrics: Record<string, number> };
+    expect(alertRun.metrics.alertes3Ans).toBeGreaterThan(0);
+    expect(alertRun.metrics.alertes6Ans).toBeGreaterThan(0);
+    expect(alertRun.metrics.alertesDepassement).toBeGreaterThan(0);
+    const events = await runCli(['events', '--status', 'pending', '--json'], env);
+    expect(events.code).toBe(0);
+    const outbox = JSON.parse(events.stdout) as { counts: { PENDING: number }; events: { eventType: string; payload: { typeAlerte: string } }[] };
+    expect(outbox.counts.PENDING).toBe(alertRun.metrics.totalAlertes);
+    expect(new Set(outbox.events.map((e) => e.payload.typeAlerte))).toEqual(new Set(['3_ANS', '6_ANS', 'DEPASSEMENT']));
+    const text = await runCli(['events'], env);
+    expect(text.stdout).toMatch(new RegExp(`pending ${alertRun.metrics.totalAlertes}, delivered 0, failed 0`));
   });
 
   it('says what is wrong, by name, and exits non-zero', async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'batch-cli-'));
     const unknown = await runCli(['run', 'noSuchJob'], { DATA_DIR: dataDir });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown job "noSuchJob"; known jobs: tokenCleanupJob/);
+    expect(unknown.stderr).toMatch(/unknown job "noSuchJob"; known jobs: tokenCleanupJob, dureeDoctoratAlertJob/);
     const badEnv = await runCli(['migrate'], { DATA_DIR: dataDir, PORT: '-1' });
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toMatch(/PORT="-1": expected an integer between 0 and 65535/);

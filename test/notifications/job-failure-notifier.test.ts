@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import type { JobFailureEvent } from '../../src/events/event-types.js';
+import { listEvents } from '../../src/events/outbox.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { startSmtp, type TestSmtp } from '../support/smtp.js';
+
+describe.each(dialects)('failure notification for every job (%s)', (dialect) => {
+  let env: TestEnvironment;
+  let app: App | undefined;
+  let smtp: TestSmtp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    await smtp?.close();
+    await env?.cleanup();
+  });
+
+  it('a failed run publishes a JobFailureEvent and mails the technical team how to restart it', async () => {
+    smtp = await startSmtp();
+    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: 'tech1@univ-exemple.fr, tech2@univ-exemple.fr' });
+    await env.databases.user.db.schema.dropTable('password_reset_tokens').execute();
+    app = await createApp(env.config, silentLogger);
+    const failed = await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done;
+    expect(failed.status).toBe('FAILED');
+
+    const [record] = await listEvents(app.databases.batch.db, 'PENDING', 10);
+    expect(record?.key).toBe('tokenCleanupJob');
+    const event = JSON.parse(record!.payload) as JobFailureEvent;
+    expect(event).toMatchObject({
+      type: 'JOB_FAILURE',
+      jobName: 'tokenCleanupJob',
+      executionId: failed.id,
+      failedStep: 'cleanupPasswordResetTokensStep',
+      restartCommand: `batch-service restart ${failed.id}`,
+    });
+    expect(event.error).toMatch(/password_reset_tokens/);
+
+    expect(smtp.received).toHaveLength(1);
+    const mail = smtp.received[0]!;
+    expect((mail.to as { text: string }).text).toBe('tech1@univ-exemple.fr, tech2@univ-exemple.fr');
+    expect(mail.subject).toBe(`[batch-service] Échec de tokenCleanupJob (exécution ${failed.id})`);
+    expect(mail.text).toContain('Étape en échec : cleanupPasswordResetTokensStep');
+    expect(mail.text).toContain(`batch-service restart ${failed.id}`);
+  });
+
+  it('a completed run notifies nobody', async () => {
+    smtp = await startSmtp();
+    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: 'tech@univ-exemple.fr' });
+    app = await createApp(env.config, silentLogger);
+    const done = await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done;
+    expect(done.status).toBe('COMPLETED');
+    expect(await listEvents(app.databases.batch.db, undefined, 10)).toEqual([]);
+    expect(smtp.received).toEqual([]);
+  });
+});

@@ -1,0 +1,42 @@
+/** A real SMTP server on loopback (smtp-server) that keeps what it received, parsed. */
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface TestSmtp {
+  readonly url: string;
+  readonly received: ParsedMail[];
+  /** SMTP reply codes to answer the next DATA commands with instead of accepting. */
+  readonly rejectNext: number[];
+  close(): Promise<void>;
+}
+
+export async function startSmtp(): Promise<TestSmtp> {
+  const received: ParsedMail[] = [];
+  const rejectNext: number[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const code = rejectNext.shift();
+      if (code !== undefined) {
+        stream.resume();
+        stream.on('end', () => callback(Object.assign(new Error(code >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: code })));
+        return;
+      }
+      simpleParser(stream)
+        .then((mail) => {
+          received.push(mail);
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port)));
+  return {
+    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+    received,
+    rejectNext,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

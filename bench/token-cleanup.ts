@@ -6,18 +6,15 @@
  * Usage: node --import tsx bench/token-cleanup.ts [--n 100000,1000000] [--db sqlite,mariadb] [--chunk 100]
  * MariaDB needs MARIADB_TEST_URL (a user allowed to create `bt_%` databases).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createConnection } from 'mysql2/promise';
 import { loadConfig } from '../src/config.js';
-import { closeDatabases, createSiblingTables, migrate, openDatabases, type Databases } from '../src/db/databases.js';
+import type { Databases } from '../src/db/databases.js';
 import { sqlTimestamp, sqlTimestampMillis } from '../src/db/sql-time.js';
 import { JobOperator } from '../src/engine/job-operator.js';
 import { JobRepository } from '../src/engine/job-repository.js';
 import { executionHistoryListener } from '../src/history/execution-history.js';
 import { tokenCleanupJob } from '../src/jobs/tokenCleanupJob/token-cleanup-job.js';
 import { silentLogger } from '../src/observability/logger.js';
+import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 
 const sizes = argValue('n', '100000,1000000').split(',').map(Number);
@@ -88,39 +85,19 @@ async function runJob(databases: Databases, attempt: number): Promise<number> {
   return Number(execution.metrics.totalDeleted);
 }
 
-async function environment(engine: string): Promise<{ databases: Databases; cleanup: () => Promise<void> }> {
-  if (engine === 'sqlite') {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bench-tokens-'));
-    const databases = openDatabases(loadConfig({ DATA_DIR: dir }));
-    return { databases, cleanup: async () => (await closeDatabases(databases), rmSync(dir, { recursive: true, force: true })) };
-  }
-  const server = process.env.MARIADB_TEST_URL;
-  if (!server) throw new Error('MariaDB benchmark needs MARIADB_TEST_URL');
-  const admin = await createConnection(server);
-  const names = ['batch', 'user', 'inscription', 'defense', 'notification'].map((n) => `bt_bench_${n}`);
-  for (const name of names) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``).then(() => admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`));
-  const url = (name: string) => new URL(name, server.endsWith('/') ? server : `${server}/`).toString();
-  const databases = openDatabases(
-    loadConfig({ BATCH_DB_URL: url(names[0]!), USER_DB_URL: url(names[1]!), INSCRIPTION_DB_URL: url(names[2]!), DEFENSE_DB_URL: url(names[3]!), NOTIFICATION_DB_URL: url(names[4]!) }),
-  );
-  return {
-    databases,
-    cleanup: async () => {
-      await closeDatabases(databases);
-      for (const name of names) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await admin.end();
-    },
-  };
+if (process.argv.includes('--generate')) {
+  const databases = openBenchDatabases(argValue('db', 'sqlite'), argValue('location', ''));
+  await closeAfter(databases, () => generate(databases, Number(argValue('n', '0'))));
+  process.exit(0);
 }
 
 console.log(`RSS before any work: ${Math.round(process.memoryUsage.rss() / 1048576)} MB`);
 const rows: (string | number)[][] = [['database', 'tokens', 'run', 'deleted', 'ms', 'items/s', 'peak RSS MB', 'job / run']];
 let attempt = 0;
 for (const engine of engines) {
-  const { databases, cleanup } = await environment(engine);
+  const env = await benchEnvironment(engine);
+  const { databases, cleanup } = env;
   try {
-    await migrate(databases);
-    await createSiblingTables(databases);
     for (const n of sizes) {
       const results: Measurement[] = [];
       // Each contender gets freshly generated, identical data; the job runs last so the
@@ -130,7 +107,7 @@ for (const engine of engines) {
         ['hand loop', handLoop],
         ['tokenCleanupJob', (d: Databases) => runJob(d, ++attempt)],
       ] as const) {
-        await generate(databases, n);
+        generateInChild(import.meta.filename, env, ['--n', String(n)]);
         let deleted = 0;
         results.push(await measure(label, n, async () => (deleted = await phase(databases))));
         if (deleted !== n) throw new Error(`${label} deleted ${deleted}, expected ${n}`);

@@ -49,7 +49,38 @@ function openSqlite<DB>(file: string, pool: PoolSettings): Kysely<DB> {
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+}
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements hold native memory until
+ * garbage-collected, which V8 does not see, so a long job's RSS grew with its query
+ * count. A job repeats a handful of SQL texts: reusing their statements keeps memory
+ * flat and saves the prepare. Safe because Kysely runs one query at a time on this
+ * connection and we do not stream (a streaming statement cannot be shared).
+ */
+function withStatementCache(database: SqliteDatabase.Database, size = 256): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        // Native methods must be called on the real database, not on the proxy.
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      }
+      return (source: string) => {
+        let statement = cache.get(source);
+        if (statement) {
+          cache.delete(source);
+        } else {
+          statement = target.prepare(source);
+          if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+        }
+        cache.set(source, statement);
+        return statement;
+      };
+    },
+  });
 }
 
 function openMysql<DB>(url: string, pool: PoolSettings): Kysely<DB> {

@@ -25,26 +25,38 @@ export interface OutboxRecord {
   readonly deliveredAt: Date | null;
 }
 
-export async function enqueue(
+export interface EnqueueOptions {
+  readonly topic: string;
+  readonly key: string;
+  readonly now: Date;
+}
+
+export function enqueue(trx: Kysely<BatchDb> | Transaction<BatchDb>, event: PublishedEvent, options: EnqueueOptions): Promise<void> {
+  return enqueueAll(trx, [{ event, options }]);
+}
+
+/** Several events in one INSERT, in the given order (the relay delivers by id). */
+export async function enqueueAll(
   trx: Kysely<BatchDb> | Transaction<BatchDb>,
-  event: PublishedEvent,
-  options: { topic: string; key: string; now: Date },
+  events: readonly { event: PublishedEvent; options: EnqueueOptions }[],
 ): Promise<void> {
-  const now = sqlTimestampMillis(options.now);
+  if (events.length === 0) return;
   await trx
     .insertInto('event_outbox')
-    .values({
-      event_id: event.eventId,
-      event_type: event.type,
-      topic: options.topic,
-      message_key: options.key,
-      payload: JSON.stringify(event),
-      status: 'PENDING',
-      attempts: 0,
-      last_error: null,
-      created_at: now,
-      delivered_at: null,
-    })
+    .values(
+      events.map(({ event, options }) => ({
+        event_id: event.eventId,
+        event_type: event.type,
+        topic: options.topic,
+        message_key: options.key,
+        payload: JSON.stringify(event),
+        status: 'PENDING',
+        attempts: 0,
+        last_error: null,
+        created_at: sqlTimestampMillis(options.now),
+        delivered_at: null,
+      })),
+    )
     .execute();
 }
 

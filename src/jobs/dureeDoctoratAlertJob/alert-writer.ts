@@ -15,7 +15,8 @@ import type { InscriptionDb, UserDb } from '../../db/schema/sibling-tables.js';
 import { sqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
 import type { ItemWriter } from '../../engine/types.js';
 import type { AlertEvent, Person, TypeAlerte } from '../../events/event-types.js';
-import { enqueue } from '../../events/outbox.js';
+import { enqueueAll } from '../../events/outbox.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import { alertMessage } from './alert-message.js';
 import type { ActiveInscription } from './active-inscription-reader.js';
 
@@ -72,27 +73,7 @@ export function alertWriter(deps: AlertWriterDeps): ItemWriter<AlertCandidate> {
 
       // The rule is evaluated at runAt; what was written, and when, is the wall clock's.
       const now = new Date();
-      let recorded = 0;
-      await deps.batch.db.transaction().execute(async (trx) => {
-        for (const alert of alerts) {
-          const result = await trx
-            .insertInto('alerte_duree_envoyee')
-            .values({
-              doctorant_id: alert.inscription.doctorantId,
-              inscription_id: alert.inscription.id,
-              type_alerte: alert.type,
-              date_envoi: sqlTimestampMillis(now),
-              duree_jours: alert.days,
-              job_execution_id: deps.jobExecutionId,
-            })
-            .ignore()
-            .executeTakeFirst();
-          if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) continue;
-          recorded++;
-          const event = alertEvent(alert, users, adminRows, deps.runAt);
-          await enqueue(trx, event, { topic: deps.topic, key: String(alert.inscription.doctorantId), now: deps.runAt });
-        }
-      });
+      const recorded = await recordAlerts(deps, alerts, now, (alert) => alertEvent(alert, users, adminRows, deps.runAt));
       await deps.afterAlertsRecorded?.(alerts);
 
       const overruns = alerts.filter((a) => a.type === 'DEPASSEMENT').map((a) => a.inscription.id);
@@ -107,6 +88,57 @@ export function alertWriter(deps: AlertWriterDeps): ItemWriter<AlertCandidate> {
       return recorded;
     },
   };
+}
+
+type Row = { doctorant_id: number; inscription_id: number; type_alerte: string; date_envoi: string; duree_jours: number; job_execution_id: number };
+
+/**
+ * Records the chunk's new alerts and their events in one batchdb transaction; returns
+ * how many were new. Fast path: one read of the alerts already sent, then multi-row
+ * INSERTs. When a concurrent run inserted one of them meanwhile, the unique key refuses
+ * the batch and the slow path inserts row by row, ignoring what exists.
+ */
+async function recordAlerts(deps: AlertWriterDeps, alerts: readonly AlertCandidate[], now: Date, toEvent: (a: AlertCandidate) => AlertEvent): Promise<number> {
+  const row = (a: AlertCandidate): Row => ({
+    doctorant_id: a.inscription.doctorantId,
+    inscription_id: a.inscription.id,
+    type_alerte: a.type,
+    date_envoi: sqlTimestampMillis(now),
+    duree_jours: a.days,
+    job_execution_id: deps.jobExecutionId,
+  });
+  const outbox = (a: AlertCandidate) => ({ event: toEvent(a), options: { topic: deps.topic, key: String(a.inscription.doctorantId), now: deps.runAt } });
+  try {
+    return await deps.batch.db.transaction().execute(async (trx) => {
+      const sent = await trx
+        .selectFrom('alerte_duree_envoyee')
+        .select(['doctorant_id', 'type_alerte'])
+        .where('doctorant_id', 'in', alerts.map((a) => a.inscription.doctorantId))
+        .execute();
+      const known = new Set(sent.map((s) => `${s.doctorant_id}:${s.type_alerte}`));
+      // A doctorant with two active inscriptions in the band is alerted once.
+      const fresh = alerts.filter((a) => {
+        const key = `${a.inscription.doctorantId}:${a.type}`;
+        return !known.has(key) && (known.add(key), true);
+      });
+      if (fresh.length === 0) return 0;
+      await trx.insertInto('alerte_duree_envoyee').values(fresh.map(row)).execute();
+      await enqueueAll(trx, fresh.map(outbox));
+      return fresh.length;
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return deps.batch.db.transaction().execute(async (trx) => {
+      let recorded = 0;
+      for (const alert of alerts) {
+        const result = await trx.insertInto('alerte_duree_envoyee').values(row(alert)).ignore().executeTakeFirst();
+        if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) continue;
+        recorded++;
+        await enqueueAll(trx, [outbox(alert)]);
+      }
+      return recorded;
+    });
+  }
 }
 
 function person(row: UserRow | undefined, id: number): Person {

@@ -1,0 +1,78 @@
+/**
+ * Databases for a benchmark — SQLite files in a temporary folder, or MariaDB databases
+ * `bt_bench_*` — and data generation in a child process, so that the memory the
+ * generator used never shows in the measured process's RSS.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { loadConfig } from '../src/config.js';
+import { closeDatabases, createSiblingTables, migrate, openDatabases, type Databases } from '../src/db/databases.js';
+
+export interface BenchEnvironment {
+  readonly engine: string;
+  /** The SQLite folder, or the MariaDB server URL: enough for a child to open the same databases. */
+  readonly location: string;
+  readonly databases: Databases;
+  cleanup(): Promise<void>;
+}
+
+const NAMES = ['batch', 'user', 'inscription', 'defense', 'notification'].map((n) => `bt_bench_${n}`);
+
+function configFor(engine: string, location: string) {
+  if (engine === 'sqlite') return loadConfig({ DATA_DIR: location });
+  const url = (name: string) => new URL(name, location.endsWith('/') ? location : `${location}/`).toString();
+  const [batch, user, inscription, defense, notification] = NAMES.map(url) as [string, string, string, string, string];
+  return loadConfig({ BATCH_DB_URL: batch, USER_DB_URL: user, INSCRIPTION_DB_URL: inscription, DEFENSE_DB_URL: defense, NOTIFICATION_DB_URL: notification });
+}
+
+/** Creates empty databases with batchdb migrated and the sibling tables. */
+export async function benchEnvironment(engine: string): Promise<BenchEnvironment> {
+  let location: string;
+  let drop = async () => {};
+  if (engine === 'sqlite') {
+    location = mkdtempSync(path.join(tmpdir(), 'bench-'));
+    drop = async () => rmSync(location, { recursive: true, force: true });
+  } else {
+    const server = process.env.MARIADB_TEST_URL;
+    if (!server) throw new Error('a MariaDB benchmark needs MARIADB_TEST_URL (a user allowed to create bt_% databases)');
+    location = server;
+    const admin = await createConnection(server);
+    for (const name of NAMES) {
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    }
+    drop = async () => {
+      for (const name of NAMES) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.end();
+    };
+  }
+  const databases = openDatabases(configFor(engine, location));
+  await migrate(databases);
+  await createSiblingTables(databases);
+  return { engine, location, databases, cleanup: async () => (await closeDatabases(databases), await drop()) };
+}
+
+/** Opens the databases of an environment made by another process. */
+export function openBenchDatabases(engine: string, location: string): Databases {
+  return openDatabases(configFor(engine, location));
+}
+
+/** Runs `script --generate …` in a child process against the environment's databases. */
+export function generateInChild(script: string, env: BenchEnvironment, args: readonly string[]): void {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script, '--generate', '--db', env.engine, '--location', env.location, ...args], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error(`data generation failed (${script}, exit ${result.status})`);
+}
+
+/** Runs work, then closes the databases whatever happened. */
+export async function closeAfter<T>(databases: Databases, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    await closeDatabases(databases);
+  }
+}

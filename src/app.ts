@@ -10,7 +10,12 @@ import { JobRepository } from './engine/job-repository.js';
 import type { BatchListener } from './engine/types.js';
 import { executionHistoryListener } from './history/execution-history.js';
 import { createJobs } from './jobs/registry.js';
+import { databaseIndicators } from './observability/database-health.js';
+import { diskSpaceIndicator } from './observability/disk-space-health.js';
+import { HealthRegistry } from './observability/health.js';
+import { eventBrokerIndicator, mailIndicator } from './observability/integration-health.js';
 import { loggingListener } from './observability/logging-listener.js';
+import { metricsListener } from './observability/metrics-listener.js';
 
 export interface App {
   readonly config: Config;
@@ -18,6 +23,8 @@ export interface App {
   readonly databases: Databases;
   readonly repository: JobRepository;
   readonly operator: JobOperator;
+  /** Health components; modules that bring an integration register their indicator here. */
+  readonly health: HealthRegistry;
   close(): Promise<void>;
 }
 
@@ -42,7 +49,17 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
     logger,
-    listeners: [loggingListener(logger), executionHistoryListener(databases.batch.db), ...(options.listeners ?? [])],
+    listeners: [loggingListener(logger), executionHistoryListener(databases.batch.db), metricsListener(), ...(options.listeners ?? [])],
   });
-  return { config, logger, databases, repository, operator, close: () => closeDatabases(databases) };
+  const timeoutMs = config.operations.healthTimeoutMs;
+  const health = new HealthRegistry(
+    [
+      ...databaseIndicators(databases),
+      diskSpaceIndicator([config.dataDir, config.uploadsDir, config.reportsDir, config.archivesDir, config.logDir], config.operations.diskMinFreeBytes),
+      mailIndicator(config, timeoutMs),
+      eventBrokerIndicator(config, timeoutMs),
+    ],
+    timeoutMs,
+  );
+  return { config, logger, databases, repository, operator, health, close: () => closeDatabases(databases) };
 }

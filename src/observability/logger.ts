@@ -34,7 +34,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: 'batch-service' },
       ...(options.clock ? { timestamp: () => `,"time":${options.clock!()}` } : {}),
       // 7.10: no secret reaches a log line, whatever object is logged.
-      redact: { paths: ['*.password', '*.secret', '*.token', 'config.jwt', 'config.archiveKeys', 'config.mail.smtpUrl'], censor: '****' },
+      redact: { paths: ['password', 'secret', 'token', '*.password', '*.secret', '*.token', 'config.jwt', 'config.archiveKeys', 'config.mail.smtpUrl'], censor: '****' },
     },
     pino.multistream(streams),
   );

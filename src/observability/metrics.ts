@@ -62,7 +62,7 @@ function createBatchMetrics(): BatchMetrics {
     scheduledJobs: new Gauge({ name: 'batch_scheduled_jobs', help: 'Jobs with an active cron schedule in this process', registers: [registry] }),
     successRatio: new Gauge({
       name: 'batch_job_success_ratio',
-      help: 'COMPLETED executions over COMPLETED and FAILED ones since the process started (NaN before the first)',
+      help: 'COMPLETED executions over COMPLETED and FAILED ones since the process started (1 before the first)',
       registers: [registry],
       // Derived from spring_batch_job_seconds at scrape time, so the two can never disagree.
       async collect() {
@@ -70,7 +70,8 @@ function createBatchMetrics(): BatchMetrics {
         const total = (status: string) => counts.filter((v) => v.labels.status === status).reduce((sum, v) => sum + v.value, 0);
         const completed = total('COMPLETED');
         const ended = completed + total('FAILED');
-        this.set(ended === 0 ? Number.NaN : completed / ended);
+        // prom-client writes NaN as `Nan`, which Prometheus rejects; no failure yet reads as 1.
+        this.set(ended === 0 ? 1 : completed / ended);
       },
     }),
   };

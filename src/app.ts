@@ -13,7 +13,17 @@ import { executionHistoryListener } from './history/execution-history.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { jobFailureNotifier } from './notifications/job-failure-notifier.js';
 import { createJobs } from './jobs/registry.js';
+import { databaseIndicators } from './observability/database-health.js';
+import { diskSpaceIndicator } from './observability/disk-space-health.js';
+import { HealthRegistry } from './observability/health.js';
+import { mailIndicator } from './observability/integration-health.js';
+import { eventBrokerIndicator } from './events/event-broker-health.js';
+import { kafkaSender } from './events/event-sender.js';
+import { OutboxRelay } from './events/outbox-relay.js';
 import { loggingListener } from './observability/logging-listener.js';
+import { metricsListener } from './observability/metrics-listener.js';
+import { countPendingEventsWith } from './observability/metrics.js';
+import { countByStatus } from './events/outbox.js';
 
 export interface App {
   readonly config: Config;
@@ -22,6 +32,10 @@ export interface App {
   readonly repository: JobRepository;
   readonly operator: JobOperator;
   readonly mailer: Mailer;
+  /** Delivers the outbox to Kafka once started (`serve` starts it); absent without KAFKA_BROKERS. */
+  readonly relay?: OutboxRelay;
+  /** Health components; modules that bring an integration register their indicator here. */
+  readonly health: HealthRegistry;
   close(): Promise<void>;
 }
 
@@ -57,8 +71,30 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
     logger,
-    listeners: [loggingListener(logger), executionHistoryListener(databases.batch.db), failureNotifier, ...(options.listeners ?? [])],
+    listeners: [
+      loggingListener(logger),
+      executionHistoryListener(databases.batch.db),
+      metricsListener(),
+      failureNotifier,
+      ...(options.listeners ?? []),
+    ],
   });
+  // Without KAFKA_BROKERS the events wait in the outbox (`batch-service events`).
+  const relay =
+    config.kafka.brokers.length > 0
+      ? new OutboxRelay(databases.batch.db, kafkaSender({ brokers: config.kafka.brokers }, logger), logger, { owner: repository.host })
+      : undefined;
+  countPendingEventsWith(async () => (await countByStatus(databases.batch.db)).PENDING);
+  const timeoutMs = config.operations.healthTimeoutMs;
+  const health = new HealthRegistry(
+    [
+      ...databaseIndicators(databases),
+      diskSpaceIndicator([config.dataDir, config.uploadsDir, config.reportsDir, config.archivesDir, config.logDir], config.operations.diskMinFreeBytes),
+      mailIndicator(config, timeoutMs),
+      eventBrokerIndicator(config, databases.batch.db, relay, timeoutMs),
+    ],
+    timeoutMs,
+  );
   return {
     config,
     logger,
@@ -66,7 +102,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     repository,
     operator,
     mailer,
+    relay,
+    health,
     async close() {
+      await relay?.stop();
       mailer.close();
       await closeDatabases(databases);
     },

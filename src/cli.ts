@@ -10,6 +10,7 @@ import { executionJson, executionSummary, progressListener, table } from './cli/
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { closeDatabases, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
+import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
 import { createLogger } from './observability/logger.js';
 import { startService } from './service.js';
 
@@ -37,15 +38,20 @@ function config() {
   return loadConfig();
 }
 
-/** Opens the app for one command; logs go to stderr so stdout stays the command's output. */
-async function withApp<T>(work: (app: App) => Promise<T>, options: { progress?: boolean } = {}): Promise<T> {
+/**
+ * Opens the app for one command; logs go to stderr so stdout stays the command's output.
+ * With `interruptible`, SIGINT/SIGTERM stop the command's runs at a chunk boundary.
+ */
+async function withApp<T>(work: (app: App) => Promise<T>, options: { progress?: boolean; interruptible?: boolean } = {}): Promise<T> {
   const cfg = config();
   const logger = createLogger({ level: process.env.LOG_LEVEL ? cfg.logLevel : 'warn', console: 'stderr', logDir: cfg.logDir });
   const listeners = options.progress && process.stderr.isTTY ? [progressListener(process.stderr)] : [];
   const app = await createApp(cfg, logger, { listeners });
+  const release = options.interruptible ? stopRunsOnSignal(app.operator, cfg.operations.shutdownTimeoutMs, logger) : () => undefined;
   try {
     return await work(app);
   } finally {
+    release();
     await app.close();
   }
 }
@@ -104,7 +110,7 @@ program
         });
         await report(app, (await done).id, Boolean(opts.json));
       },
-      { progress: !opts.json },
+      { progress: !opts.json, interruptible: true },
     );
   });
 
@@ -118,7 +124,7 @@ program
         const { done } = await app.operator.restart(positiveInt('executionId')(id), { trigger: 'CLI', triggeredBy: process.env.USER ?? null });
         await report(app, (await done).id, Boolean(opts.json));
       },
-      { progress: !opts.json },
+      { progress: !opts.json, interruptible: true },
     );
   });
 

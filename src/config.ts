@@ -7,8 +7,9 @@
  * The README's configuration table is this file's `settingDocs()` output.
  */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { Cron } from 'croner';
+import { quartzCron } from './schedule/quartz-cron.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -112,11 +113,20 @@ class Reader {
       .filter((s) => s !== '');
   }
 
+  httpUrl(name: string, meaning: string, whenUnset: string): string | undefined {
+    this.docs.push({ name, meaning, default: whenUnset });
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (/^https?:\/\/[^/]+/.test(value) && URL.canParse(value)) return value;
+    this.fail(name, maskUrl(value), 'an http:// or https:// URL');
+    return undefined;
+  }
+
   cron(name: string, fallback: string, meaning: string): string {
     this.docs.push({ name, meaning, default: `\`${fallback}\`` });
     const value = this.raw(name) ?? fallback;
     try {
-      new Cron(value, { paused: true }).stop();
+      quartzCron(value, 'UTC');
       return value;
     } catch (error) {
       this.fail(name, value, `a Quartz-style cron expression (${(error as Error).message})`);
@@ -175,9 +185,12 @@ export interface Config {
   readonly archiveKeyFile?: string;
   readonly kafka: { readonly brokers: readonly string[]; readonly topic: string };
   readonly mail: { readonly smtpUrl?: string; readonly from: string; readonly techAdmins: readonly string[] };
-  readonly eurekaUrl?: string;
   readonly timeZone: string;
-  readonly scheduler: { readonly enabled: boolean };
+  readonly scheduler: {
+    readonly enabled: boolean;
+    /** A fire missed while the service was down is run at start-up when younger than this. */
+    readonly misfireGraceMs: number;
+  };
   readonly demoData: 'auto' | 'never';
   readonly engine: {
     /** How often a running execution writes its heartbeat and looks for a stop request. */
@@ -190,6 +203,30 @@ export interface Config {
   readonly jobs: {
     readonly tokenCleanup: { readonly chunkSize: number; readonly cron: string };
     readonly dureeDoctoratAlert: { readonly cron: string; readonly warningMonths: number; readonly chunkSize: number; readonly skipLimit: number };
+    readonly monthlyReport: { readonly cron: string };
+    readonly archive: { readonly cron: string };
+    readonly dataConsistency: { readonly cron: string };
+  };
+  readonly operations: OperationsSettings;
+}
+
+/** Health, discovery, shutdown and build information (issue 4, items 7–9). */
+export interface OperationsSettings {
+  /** The disk-space health component is DOWN when a data directory has less free space than this. */
+  readonly diskMinFreeBytes: number;
+  /** Longest a health indicator may take before it counts as DOWN. */
+  readonly healthTimeoutMs: number;
+  /** How long SIGTERM/SIGINT may take before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
+  /** Commit shown by /actuator/info; else the one recorded at build time. */
+  readonly gitCommit?: string;
+  readonly eureka: {
+    /** Spring's `eureka.client.service-url.defaultZone`; no registration when unset. */
+    readonly url?: string;
+    readonly heartbeatIntervalMs: number;
+    /** Host name other services use to reach this instance. */
+    readonly instanceHost: string;
+    readonly instanceIp: string;
   };
 }
 
@@ -251,9 +288,11 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     from: r.string('MAIL_FROM', 'batch-service@localhost', 'sender address'),
     techAdmins: r.list('TECH_ADMIN_EMAILS', 'technical team addresses for failure alerts', 'none'),
   };
-  const eurekaUrl = r.optional('EUREKA_URL', 'Eureka server', 'none: no registration');
   const timeZone = r.timeZone('BATCH_TIMEZONE', 'zone of the cron schedules and of date rules');
-  const scheduler = { enabled: r.bool('SCHEDULER_ENABLED', true, 'run the cron schedules') };
+  const scheduler = {
+    enabled: r.bool('SCHEDULER_ENABLED', true, 'run the cron schedules'),
+    misfireGraceMs: r.int('SCHEDULER_MISFIRE_GRACE_MS', 3_600_000, 'a fire missed while the service was down runs once at start-up when younger than this (0 = never)', 0),
+  };
   const demoData = r.oneOf('DEMO_DATA', ['auto', 'never'] as const, 'auto', 'create demo data at start when the sibling databases are empty SQLite files');
   const engine = {
     heartbeatIntervalMs: r.int('BATCH_HEARTBEAT_INTERVAL_MS', 5_000, 'heartbeat and stop-request poll of a running execution', 10),
@@ -276,13 +315,34 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
       chunkSize: r.int('DUREE_ALERT_CHUNK_SIZE', 50, 'dureeDoctoratAlertJob page and chunk size (2.8)', 1, 10_000),
       skipLimit: r.int('DUREE_ALERT_SKIP_LIMIT', 100, 'inscriptions whose doctorant is missing from userdb skipped before the job fails', 0),
     },
+    monthlyReport: { cron: r.cron('MONTHLY_REPORT_CRON', '0 0 9 1 * ?', 'monthlyReportJob schedule (3.1)') },
+    archive: { cron: r.cron('ARCHIVE_CRON', '0 0 3 1 1,4,7,10 ?', 'archiveJob schedule (4.1)') },
+    dataConsistency: { cron: r.cron('DATA_CONSISTENCY_CRON', '0 0 23 * * ?', 'dataConsistencyJob schedule (5.1)') },
+  };
+  const operations: OperationsSettings = {
+    diskMinFreeBytes: r.int('HEALTH_DISK_MIN_FREE_MB', 100, 'health is DOWN when a data directory has less free space (MiB)', 0) * 1024 * 1024,
+    healthTimeoutMs: r.int('HEALTH_TIMEOUT_MS', 2_000, 'a health indicator slower than this counts as DOWN', 10),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 'longest SIGTERM/SIGINT may take before the process exits anyway (exit code 1)', 100),
+    gitCommit: r.optional('GIT_COMMIT', 'commit shown by /actuator/info', 'the commit recorded by `npm run build`, if any'),
+    eureka: {
+      url: r.httpUrl('EUREKA_URL', 'Eureka server, as Spring\'s defaultZone (e.g. http://eureka:8761/eureka/)', 'none: no registration'),
+      heartbeatIntervalMs: r.int('EUREKA_HEARTBEAT_INTERVAL_MS', 30_000, 'Eureka lease renewal (heartbeat) interval', 100),
+      instanceHost: r.optional('EUREKA_INSTANCE_HOST', 'host name registered with Eureka', "the machine's host name") ?? os.hostname(),
+      instanceIp: r.optional('EUREKA_INSTANCE_IP', 'IP address registered with Eureka', "the machine's first non-loopback IPv4") ?? firstExternalIpv4(),
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   const config: Config = {
     port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, jwt,
-    archiveKeys, archiveKeyFile, kafka, mail, eurekaUrl, timeZone, scheduler, demoData, engine, jobs,
+    archiveKeys, archiveKeyFile, kafka, mail, timeZone, scheduler, demoData, engine, jobs, operations,
   };
   return { config, docs: r.docs };
+}
+
+/** The address Eureka hands to other services; loopback only when there is no other. */
+function firstExternalIpv4(): string {
+  const addresses = Object.values(os.networkInterfaces()).flatMap((list) => list ?? []);
+  return addresses.find((a) => a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
 }
 
 /**

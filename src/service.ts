@@ -1,16 +1,19 @@
 /**
  * `batch-service serve`: migrations, demo data on an empty embedded default, abandoned
- * runs cleaned up, HTTP on PORT, the scheduler, and an orderly stop on SIGTERM/SIGINT.
+ * runs cleaned up, HTTP on PORT, the scheduler (with its misfires), Eureka, and an orderly
+ * stop on SIGTERM/SIGINT.
  */
+import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { generateDemoData, siblingDatabasesAreEmpty } from './db/fixtures/demo-data.js';
-import { kafkaSender } from './events/event-sender.js';
-import { OutboxRelay } from './events/outbox-relay.js';
+import { EurekaClient } from './discovery/eureka-client.js';
 import { buildServer } from './http/server.js';
 import { schedules } from './jobs/registry.js';
-import { createLogger } from './observability/logger.js';
-import { startScheduler, type Scheduler } from './schedule/scheduler.js';
+import { onTerminationSignal } from './lifecycle/graceful-shutdown.js';
+import { closeLogFiles, createLogger } from './observability/logger.js';
+import { BATCH_METRICS } from './observability/metrics.js';
+import { Scheduler } from './schedule/scheduler.js';
 
 export async function startService(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, logDir: config.logDir });
@@ -25,34 +28,46 @@ export async function startService(config: Config): Promise<void> {
   const abandoned = await app.operator.abandonStale();
   if (abandoned.length > 0) logger.warn({ executions: abandoned.map((e) => e.id) }, 'runs left by a dead process marked FAILED (restartable)');
 
-  // Without KAFKA_BROKERS the events wait in the outbox (`batch-service events`).
-  const relay =
-    config.kafka.brokers.length > 0
-      ? new OutboxRelay(databases.batch.db, kafkaSender({ brokers: config.kafka.brokers }, logger), logger, { owner: app.repository.host })
-      : undefined;
-  relay?.start();
+  app.relay?.start();
 
   const server = await buildServer(app);
   await server.listen({ port: config.port, host: config.host });
-  logger.info(`batch-service listening on port ${config.port}`);
-  const scheduler: Scheduler | undefined = config.scheduler.enabled
-    ? startScheduler(app.operator, schedules(config), config.timeZone, logger)
-    : undefined;
+  const port = (server.server.address() as AddressInfo).port;
+  logger.info({ port }, `batch-service listening on port ${port}`);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: shutting down`);
-    scheduler?.stop();
-    await server.close();
-    // Running chunks finish; the executions end STOPPED and can be restarted.
-    await app.operator.stopAll();
-    await relay?.stop();
-    await app.close();
-    logger.flush();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const scheduler = config.scheduler.enabled
+    ? new Scheduler(app.operator, schedules(config), { timeZone: config.timeZone, misfireGraceMs: config.scheduler.misfireGraceMs, logger })
+    : undefined;
+  BATCH_METRICS.scheduledJobs.set(scheduler?.jobs.length ?? 0);
+  await scheduler?.start();
+
+  const { eureka: eurekaSettings } = config.operations;
+  const eureka = eurekaSettings.url
+    ? new EurekaClient({ serviceUrl: eurekaSettings.url, heartbeatIntervalMs: eurekaSettings.heartbeatIntervalMs, logger })
+    : undefined;
+  eureka?.start({ hostName: eurekaSettings.instanceHost, ipAddr: eurekaSettings.instanceIp, port });
+
+  onTerminationSignal(
+    () => [
+      // Out of the registry first: clients keep routing to a known instance until it leaves.
+      { name: 'readiness out of service', run: () => app.health.markShuttingDown() },
+      { name: 'deregister from Eureka', run: () => eureka?.stop() },
+      { name: 'stop the scheduler', run: () => scheduler?.stop() },
+      { name: 'stop accepting requests', run: () => server.close() },
+      {
+        name: 'stop running jobs at their chunk boundary',
+        run: async () => {
+          const stopped = await app.operator.stopAll();
+          if (stopped.length > 0) {
+            logger.warn(
+              { executions: stopped.map((e) => ({ id: e.id, job: e.jobName, status: e.status })) },
+              `runs interrupted by the shutdown; restart with: ${stopped.map((e) => `batch-service restart ${e.id}`).join('; ')}`,
+            );
+          }
+        },
+      },
+      { name: 'close database pools', run: () => app.close() },
+    ],
+    { timeoutMs: config.operations.shutdownTimeoutMs, logger, finally: () => closeLogFiles(logger) },
+  );
 }

@@ -13,6 +13,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { sqlTimestampMillis } from '../db/sql-time.js';
 import { backoffDelay } from '../engine/retry.js';
+import { BATCH_METRICS } from '../observability/metrics.js';
 import { isPermanentSendError, type EventSender } from './event-sender.js';
 
 export interface RelayOptions {
@@ -135,6 +136,7 @@ export class OutboxRelay {
         .execute();
       this.consecutiveFailures = 0;
       this.oneByOne = false;
+      BATCH_METRICS.eventsDelivered.inc(batch.length);
       this.current = { ...this.current, broker: 'UP', lastError: null, lastDeliveryAt: this.clock(), delivered: this.current.delivered + batch.length };
       return { delivered: batch.length, failed: 0, backingOff: false };
     } finally {
@@ -155,10 +157,12 @@ export class OutboxRelay {
         .where('id', '=', head.id)
         .execute();
       this.logger.error({ err: error }, batch.length === 1 ? 'event refused by the broker; marked FAILED' : 'batch refused; retrying one by one');
+      if (batch.length === 1) BATCH_METRICS.eventsFailed.inc();
       this.oneByOne = batch.length > 1;
       return { delivered: 0, failed: batch.length === 1 ? 1 : 0, backingOff: false };
     }
     this.consecutiveFailures++;
+    BATCH_METRICS.eventSendFailures.inc();
     await this.db
       .updateTable('event_outbox')
       .set({ last_error: message, attempts: (eb) => eb('attempts', '+', 1) })

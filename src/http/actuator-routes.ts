@@ -1,13 +1,39 @@
-/** Spring Boot Actuator's surfaces, where the platform's tooling expects them. */
+/** Spring Boot Actuator's surfaces, where the platform's tooling expects them (8.5–8.7). */
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
-import { checkHealth } from './health.js';
+import { schedules } from '../jobs/registry.js';
+import { readBuildInfo } from '../observability/build-info.js';
+import { BATCH_METRICS } from '../observability/metrics.js';
+import { nextFireTimes } from '../schedule/quartz-cron.js';
+import { healthRoutes } from './health.js';
 
 export function actuatorRoutes(app: App) {
   return async (server: FastifyInstance): Promise<void> => {
-    server.get('/actuator/health', async (_request, reply) => {
-      const health = await checkHealth(app.databases);
-      return reply.code(health.status === 'UP' ? 200 : 503).send(health);
+    await server.register(healthRoutes(app.health));
+
+    server.get('/actuator/prometheus', async (_request, reply) => {
+      const { registry } = BATCH_METRICS;
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
+
+    const build = readBuildInfo(app.config.operations.gitCommit);
+    server.get('/actuator/info', async () => {
+      const { config } = app;
+      const now = new Date();
+      const cronOf = new Map(schedules(config).map((s) => [s.jobName, s.cron]));
+      return {
+        // `build` and `git.commit.id` are where Spring Boot's info contributors put them.
+        build: { name: build.name, version: build.version, description: build.description, time: build.builtAt },
+        git: { commit: { id: build.commit } },
+        jobs: app.operator.jobNames().map((name) => ({ name, description: app.operator.job(name).description, cron: cronOf.get(name) ?? null })),
+        scheduler: { enabled: config.scheduler.enabled, timeZone: config.timeZone, misfireGraceMs: config.scheduler.misfireGraceMs },
+        schedules: [...cronOf].map(([jobName, cron]) => ({
+          jobName,
+          cron,
+          timeZone: config.timeZone,
+          nextFireTimes: nextFireTimes(cron, config.timeZone, now, 3).map((d) => d.toISOString()),
+        })),
+      };
     });
   };
 }

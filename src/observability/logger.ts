@@ -1,11 +1,12 @@
 /**
  * pino, JSON lines: to stdout, and to dated files under LOG_DIR — every line in
  * `app-YYYY-MM-DD.log`, errors also in `error-YYYY-MM-DD.log` (kept apart so the log
- * cleanup of 4.6 can delete old application logs and keep error logs).
+ * cleanup of 4.6 can delete old application logs and keep error logs). Files roll over
+ * at midnight UTC.
  */
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { DailyFileStream } from './daily-file-stream.js';
 
 export interface LoggerOptions {
   readonly level: string;
@@ -13,6 +14,8 @@ export interface LoggerOptions {
   readonly logDir?: string;
   /** stdout, or stderr for commands whose stdout is their output (`--json`). */
   readonly console?: 'stdout' | 'stderr' | 'none';
+  /** Milliseconds since the epoch; tests move it across midnight. */
+  readonly clock?: () => number;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -22,19 +25,26 @@ export function createLogger(options: LoggerOptions): Logger {
   }
   if (options.logDir) {
     mkdirSync(options.logDir, { recursive: true });
-    const day = new Date().toISOString().slice(0, 10);
-    streams.push({ level: options.level as pino.Level, stream: pino.destination({ dest: path.join(options.logDir, `app-${day}.log`), sync: false }) });
-    streams.push({ level: 'error', stream: pino.destination({ dest: path.join(options.logDir, `error-${day}.log`), sync: false }) });
+    streams.push({ level: options.level as pino.Level, stream: new DailyFileStream(options.logDir, 'app', options.clock) });
+    streams.push({ level: 'error', stream: new DailyFileStream(options.logDir, 'error', options.clock) });
   }
   return pino(
     {
       level: options.level,
       base: { service: 'batch-service' },
+      ...(options.clock ? { timestamp: () => `,"time":${options.clock!()}` } : {}),
       // 7.10: no secret reaches a log line, whatever object is logged.
-      redact: { paths: ['*.password', '*.secret', '*.token', 'config.jwt', 'config.archiveKeys', 'config.mail.smtpUrl'], censor: '****' },
+      redact: { paths: ['password', 'secret', 'token', '*.password', '*.secret', '*.token', 'config.jwt', 'config.archiveKeys', 'config.mail.smtpUrl'], censor: '****' },
     },
     pino.multistream(streams),
   );
+}
+
+/** Writes out and closes the log files (shutdown); stdout lines are written synchronously already. */
+export async function closeLogFiles(logger: Logger): Promise<void> {
+  const destination = (logger as unknown as Record<symbol, { streams?: readonly pino.StreamEntry[] }>)[pino.symbols.streamSym];
+  const files = (destination?.streams ?? []).map((s) => s.stream).filter((s): s is DailyFileStream => s instanceof DailyFileStream);
+  await Promise.all(files.map((f) => f.end()));
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

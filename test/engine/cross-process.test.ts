@@ -34,7 +34,8 @@ describe.each(dialects)('across processes (%s)', (dialect) => {
     const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])]);
     await sleep(300);
     const stopping = await operator.stop(Number(id));
-    expect(stopping.status).toBe('STOPPING');
+    // The child polls every 50 ms: it may have ended the run before the status is read back.
+    expect(['STOPPING', 'STOPPED']).toContain(stopping.status);
     const result = await child.exited;
     expect(result.stdout).toContain('finished STOPPED');
     const stopped = await operator.repository.getExecutionOrThrow(Number(id));

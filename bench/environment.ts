@@ -62,7 +62,8 @@ export function openBenchDatabases(engine: string, location: string): Databases 
 
 /** Runs `script --generate …` in a child process against the environment's databases. */
 export function generateInChild(script: string, env: BenchEnvironment, args: readonly string[]): void {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', script, '--generate', '--db', env.engine, '--location', env.location, ...args], {
+  // The same runtime flags as this process: compiled JavaScript, or TypeScript under tsx.
+  const result = spawnSync(process.execPath, [...process.execArgv, script, '--generate', '--db', env.engine, '--location', env.location, ...args], {
     stdio: 'inherit',
   });
   if (result.status !== 0) throw new Error(`data generation failed (${script}, exit ${result.status})`);

@@ -63,8 +63,20 @@ export function yearsAndMonths(from: PlainDate, to: PlainDate): { annees: number
   return { annees: Math.floor(months / 12), mois: months % 12 };
 }
 
+/**
+ * Formatters by zone, kept: an Intl.DateTimeFormat is a large native ICU object whose
+ * size V8 does not see, so making one per call grew the process by megabytes a chunk
+ * before any collection ran.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar date of an instant in a time zone. */
 export function dateInZone(instant: Date, timeZone: string): PlainDate {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    // en-CA formats as YYYY-MM-DD.
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter.format(instant);
 }

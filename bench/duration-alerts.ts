@@ -7,17 +7,12 @@
  * the overruns.
  * Usage: node --import tsx bench/duration-alerts.ts [--n 100000] [--db sqlite,mariadb]
  */
-import { loadConfig } from '../src/config.js';
 import type { Databases } from '../src/db/databases.js';
 import { sqlTimestampMillis } from '../src/db/sql-time.js';
-import { JobOperator } from '../src/engine/job-operator.js';
-import { JobRepository } from '../src/engine/job-repository.js';
-import { executionHistoryListener } from '../src/history/execution-history.js';
 import { addDays, addMonths, addYears, daysBetween } from '../src/jobs/dureeDoctoratAlertJob/calendar.js';
 import { dureeDoctoratAlertJob } from '../src/jobs/dureeDoctoratAlertJob/duree-doctorat-alert-job.js';
 import { durationBand } from '../src/jobs/dureeDoctoratAlertJob/duration-band.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases } from './environment.js';
+import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 
 const n = Number(argValue('n', '100000'));
@@ -113,33 +108,18 @@ async function baseline(databases: Databases): Promise<number> {
 }
 
 async function runJob(databases: Databases, attempt: number): Promise<number> {
-  const config = loadConfig({});
-  const operator = new JobOperator(
-    new JobRepository(databases.batch.db),
-    [
-      dureeDoctoratAlertJob({
-        batch: databases.batch,
-        user: databases.user,
-        inscription: databases.inscription,
-        topic: 'notifications',
-        timeZone: 'UTC',
-        warningMonths: 6,
-        chunkSize: 50,
-        skipLimit: 0,
-      }),
-    ],
-    {
-      heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
-      heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
-      checkpointIntervalMs: config.engine.checkpointIntervalMs,
-      logger: silentLogger,
-      listeners: [executionHistoryListener(databases.batch.db)],
-    },
-  );
-  const { done } = await operator.start('dureeDoctoratAlertJob', { parameters: { runAt: runAt.toISOString(), attempt: String(attempt) }, trigger: 'CLI' });
-  const execution = await done;
-  if (execution.status !== 'COMPLETED') throw new Error(`job ended ${execution.status}: ${execution.exitMessage}`);
-  return Number(execution.metrics.totalAlertes);
+  const job = dureeDoctoratAlertJob({
+    batch: databases.batch,
+    user: databases.user,
+    inscription: databases.inscription,
+    topic: 'notifications',
+    timeZone: 'UTC',
+    warningMonths: 6,
+    chunkSize: 50,
+    skipLimit: 0,
+  });
+  const metrics = await runJobToCompletion(databases, job, { runAt: runAt.toISOString(), attempt: String(attempt) });
+  return Number(metrics.totalAlertes);
 }
 
 if (process.argv.includes('--generate')) {

@@ -10,6 +10,11 @@ import path from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { loadConfig } from '../src/config.js';
 import { closeDatabases, createSiblingTables, migrate, openDatabases, type Databases } from '../src/db/databases.js';
+import { JobOperator } from '../src/engine/job-operator.js';
+import { JobRepository } from '../src/engine/job-repository.js';
+import type { JobDefinition, JsonObject } from '../src/engine/types.js';
+import { executionHistoryListener } from '../src/history/execution-history.js';
+import { silentLogger } from '../src/observability/logger.js';
 
 export interface BenchEnvironment {
   readonly engine: string;
@@ -76,4 +81,22 @@ export async function closeAfter<T>(databases: Databases, work: () => Promise<T>
   } finally {
     await closeDatabases(databases);
   }
+}
+
+/**
+ * Runs a job to its end with the service's default engine settings and history listener,
+ * as `serve` would; throws unless it COMPLETED. Returns its metrics.
+ */
+export async function runJobToCompletion(databases: Databases, job: JobDefinition, parameters: Record<string, string>): Promise<JsonObject> {
+  const config = loadConfig({});
+  const operator = new JobOperator(new JobRepository(databases.batch.db), [job], {
+    heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
+    heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
+    checkpointIntervalMs: config.engine.checkpointIntervalMs,
+    logger: silentLogger,
+    listeners: [executionHistoryListener(databases.batch.db)],
+  });
+  const execution = await (await operator.start(job.name, { parameters, trigger: 'CLI' })).done;
+  if (execution.status !== 'COMPLETED') throw new Error(`${job.name} ended ${execution.status}: ${execution.exitMessage}`);
+  return execution.metrics;
 }

@@ -6,15 +6,10 @@
  * Usage: node --import tsx bench/token-cleanup.ts [--n 100000,1000000] [--db sqlite,mariadb] [--chunk 100]
  * MariaDB needs MARIADB_TEST_URL (a user allowed to create `bt_%` databases).
  */
-import { loadConfig } from '../src/config.js';
 import type { Databases } from '../src/db/databases.js';
 import { sqlTimestamp, sqlTimestampMillis } from '../src/db/sql-time.js';
-import { JobOperator } from '../src/engine/job-operator.js';
-import { JobRepository } from '../src/engine/job-repository.js';
-import { executionHistoryListener } from '../src/history/execution-history.js';
 import { tokenCleanupJob } from '../src/jobs/tokenCleanupJob/token-cleanup-job.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases } from './environment.js';
+import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 
 const sizes = argValue('n', '100000,1000000').split(',').map(Number);
@@ -71,18 +66,9 @@ async function setBased(databases: Databases): Promise<number> {
 }
 
 async function runJob(databases: Databases, attempt: number): Promise<number> {
-  const config = loadConfig({});
-  const operator = new JobOperator(new JobRepository(databases.batch.db), [tokenCleanupJob({ userDb: databases.user, chunkSize: chunk })], {
-    heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
-    heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
-    checkpointIntervalMs: config.engine.checkpointIntervalMs,
-    logger: silentLogger,
-    listeners: [executionHistoryListener(databases.batch.db)],
-  });
-  const { done } = await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString(), attempt: String(attempt) }, trigger: 'CLI' });
-  const execution = await done;
-  if (execution.status !== 'COMPLETED') throw new Error(`job ended ${execution.status}: ${execution.exitMessage}`);
-  return Number(execution.metrics.totalDeleted);
+  const job = tokenCleanupJob({ userDb: databases.user, chunkSize: chunk });
+  const metrics = await runJobToCompletion(databases, job, { runAt: runAt.toISOString(), attempt: String(attempt) });
+  return Number(metrics.totalDeleted);
 }
 
 if (process.argv.includes('--generate')) {

@@ -11,6 +11,8 @@ import type { BatchListener } from './engine/types.js';
 import { executionHistoryListener } from './history/execution-history.js';
 import { createJobs } from './jobs/registry.js';
 import { loggingListener } from './observability/logging-listener.js';
+import { AuditLog } from './security/audit-log.js';
+import { auditListener } from './security/audit-listener.js';
 
 export interface App {
   readonly config: Config;
@@ -18,6 +20,8 @@ export interface App {
   readonly databases: Databases;
   readonly repository: JobRepository;
   readonly operator: JobOperator;
+  /** One per process, so this process's appends queue instead of racing (security/audit-log.ts). */
+  readonly audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -37,12 +41,18 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     throw error;
   }
   const repository = new JobRepository(databases.batch.db);
+  const audit = new AuditLog(databases.batch.db);
   const operator = new JobOperator(repository, createJobs(config, databases), {
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
     logger,
-    listeners: [loggingListener(logger), executionHistoryListener(databases.batch.db), ...(options.listeners ?? [])],
+    listeners: [
+      loggingListener(logger),
+      executionHistoryListener(databases.batch.db),
+      auditListener(audit),
+      ...(options.listeners ?? []),
+    ],
   });
-  return { config, logger, databases, repository, operator, close: () => closeDatabases(databases) };
+  return { config, logger, databases, repository, operator, audit, close: () => closeDatabases(databases) };
 }

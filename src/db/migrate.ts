@@ -4,20 +4,36 @@
  * migration once.
  */
 import { Migrator, type Kysely, type Migration } from 'kysely';
-import { columnTypes } from './column-types.js';
-import type { DatabaseHandle } from './connect.js';
+import { columnTypes, type ColumnTypes } from './column-types.js';
+import type { DatabaseHandle, Dialect } from './connect.js';
 import * as m0001 from './migrations/0001-job-repository.js';
 import * as m0002 from './migrations/0002-job-execution-history.js';
+import * as m0004 from './migrations/0004-audit-log.js';
 
-const MIGRATIONS = { '0001-job-repository': m0001, '0002-job-execution-history': m0002 } as const;
+interface MigrationModule {
+  /** `dialect` is for what column types cannot say (triggers, for one). */
+  up(db: Kysely<unknown>, types: ColumnTypes, dialect: Dialect): Promise<void>;
+}
+
+const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
+  '0001-job-repository': m0001,
+  '0002-job-execution-history': m0002,
+  '0004-audit-log': m0004,
+};
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */
 export async function migrateBatchDb(handle: DatabaseHandle<unknown>): Promise<readonly string[]> {
   const types = columnTypes(handle.dialect);
   const migrations: Record<string, Migration> = Object.fromEntries(
-    Object.entries(MIGRATIONS).map(([name, module]) => [name, { up: (db: Kysely<unknown>) => module.up(db, types) }]),
+    Object.entries(MIGRATIONS).map(([name, module]) => [name, { up: (db: Kysely<unknown>) => module.up(db, types, handle.dialect) }]),
   );
-  const migrator = new Migrator({ db: handle.db, provider: { getMigrations: async () => migrations } });
+  const migrator = new Migrator({
+    db: handle.db,
+    provider: { getMigrations: async () => migrations },
+    // Numbers are reserved per branch, so a lower one (0003) may land after a higher one
+    // was applied somewhere; each still runs exactly once.
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

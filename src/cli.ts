@@ -5,7 +5,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
+import { registerAuditCommand } from './cli/audit-command.js';
 import { executionJson, executionSummary, progressListener, table } from './cli/format.js';
+import { registerTokenCommand } from './cli/token-command.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { closeDatabases, createSiblingTables, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
@@ -154,6 +156,9 @@ program
       console.log(`${page.total} execution(s)`);
     });
   });
+
+registerTokenCommand(program, config);
+registerAuditCommand(program, config);
 
 async function report(app: App, executionId: number, json: boolean): Promise<void> {
   const execution = await app.repository.getExecutionOrThrow(executionId);

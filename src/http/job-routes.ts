@@ -5,7 +5,7 @@ import type { App } from '../app.js';
 import { schedules } from '../jobs/registry.js';
 import { principalOf } from './authentication.js';
 import { jobStats } from './job-stats.js';
-import { nextFireTime } from './next-fire-time.js';
+import { nextFireTimes } from './next-fire-time.js';
 import { ProblemSchema } from './problem.js';
 import { launchRateLimit } from './rate-limit.js';
 import {
@@ -26,7 +26,8 @@ const tags = ['jobs'];
 export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
   return async (server) => {
     const cronOf = new Map(schedules(app.config).map((s) => [s.jobName, s.cron]));
-    const next = (cron: string | undefined) => (cron === undefined ? null : (nextFireTime(cron, app.config.timeZone)?.toISOString() ?? null));
+    const fireTimes = nextFireTimes(app.config.timeZone);
+    const next = (cron: string | undefined) => (cron === undefined ? null : (fireTimes(cron)?.toISOString() ?? null));
 
     server.get(
       '/jobs',
@@ -34,7 +35,9 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
       async () =>
         Promise.all(
           app.operator.jobNames().map(async (name) => {
-            const [running, last] = await Promise.all([app.repository.runningExecution(name), app.repository.lastExecution(name)]);
+            // One run per job: a running execution is always the job's newest.
+            const last = await app.repository.lastExecution(name);
+            const running = last?.status === 'STARTED' || last?.status === 'STOPPING' ? last : undefined;
             const cron = cronOf.get(name);
             return {
               name,

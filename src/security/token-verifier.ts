@@ -24,6 +24,7 @@ export interface TokenVerifier {
 
 export const HMAC_ALGORITHMS: readonly string[] = ['HS256'];
 export const ASYMMETRIC_ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
+const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * @example
@@ -31,7 +32,11 @@ export const ASYMMETRIC_ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
  * const { subject, roles } = await verifier.verify(bearerToken); // throws AuthenticationError
  */
 export function createTokenVerifier(settings: Config['jwt']): TokenVerifier {
-  const secret = settings.secret === undefined ? undefined : new TextEncoder().encode(settings.secret);
+  // Imported once: jose would otherwise import raw secret bytes again for every token.
+  const secret =
+    settings.secret === undefined
+      ? undefined
+      : crypto.subtle.importKey('raw', new TextEncoder().encode(settings.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
   const jwks = settings.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(settings.jwksUrl));
   const common: JWTVerifyOptions = {
     clockTolerance: settings.clockToleranceSeconds,
@@ -40,8 +45,15 @@ export function createTokenVerifier(settings: Config['jwt']): TokenVerifier {
   };
   const accepted = [...(secret ? HMAC_ALGORITHMS : []), ...(jwks ? ASYMMETRIC_ALGORITHMS : [])];
 
+  // Verifying a signature costs more than the rest of a typical API call; a token that
+  // verified once is good, byte for byte, until its `exp`. Bounded: oldest out first.
+  const verified = new Map<string, { readonly principal: Principal; readonly until: number }>();
+
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known && Date.now() < known.until) return known.principal;
+      verified.delete(token);
       if (!secret && !jwks) {
         throw new AuthenticationError('the API has no token verifier configured: set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256)');
       }
@@ -52,13 +64,18 @@ export function createTokenVerifier(settings: Config['jwt']): TokenVerifier {
       let payload: JWTPayload;
       try {
         payload = HMAC_ALGORITHMS.includes(alg)
-          ? (await jwtVerify(token, secret!, { ...common, algorithms: [...HMAC_ALGORITHMS] })).payload
+          ? (await jwtVerify(token, await secret!, { ...common, algorithms: [...HMAC_ALGORITHMS] })).payload
           : (await jwtVerify(token, jwks!, { ...common, algorithms: [...ASYMMETRIC_ALGORITHMS] })).payload;
       } catch (error) {
         throw new AuthenticationError(`invalid token: ${reason(error)}`, { cause: error });
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthenticationError('invalid token: it has no `sub` claim');
-      return { subject: payload.sub, roles: rolesOf(payload, settings.rolesClaim) };
+      const principal = { subject: payload.sub, roles: rolesOf(payload, settings.rolesClaim) };
+      if (typeof payload.exp === 'number') {
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+        verified.set(token, { principal, until: (payload.exp + settings.clockToleranceSeconds) * 1000 });
+      }
+      return principal;
     },
   };
 }

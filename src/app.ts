@@ -24,6 +24,8 @@ import { loggingListener } from './observability/logging-listener.js';
 import { metricsListener } from './observability/metrics-listener.js';
 import { countPendingEventsWith } from './observability/metrics.js';
 import { countByStatus } from './events/outbox.js';
+import { AuditLog } from './security/audit-log.js';
+import { auditListener } from './security/audit-listener.js';
 
 export interface App {
   readonly config: Config;
@@ -36,6 +38,8 @@ export interface App {
   readonly relay?: OutboxRelay;
   /** Health components; modules that bring an integration register their indicator here. */
   readonly health: HealthRegistry;
+  /** One per process, so this process's appends queue instead of racing (security/audit-log.ts). */
+  readonly audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -55,6 +59,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     throw error;
   }
   const repository = new JobRepository(databases.batch.db);
+  const audit = new AuditLog(databases.batch.db);
   const mailer = createMailer(
     { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail') },
     logger,
@@ -76,6 +81,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       executionHistoryListener(databases.batch.db),
       metricsListener(),
       failureNotifier,
+      auditListener(audit),
       ...(options.listeners ?? []),
     ],
   });
@@ -104,6 +110,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     mailer,
     relay,
     health,
+    audit,
     async close() {
       await relay?.stop();
       mailer.close();

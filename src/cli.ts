@@ -5,8 +5,10 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
+import { registerAuditCommand } from './cli/audit-command.js';
 import { registerEventsCommand } from './cli/events-command.js';
 import { executionJson, executionSummary, progressListener, table } from './cli/format.js';
+import { registerTokenCommand } from './cli/token-command.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { closeDatabases, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
@@ -162,6 +164,8 @@ program
   });
 
 registerEventsCommand(program, withApp);
+registerTokenCommand(program, config);
+registerAuditCommand(program, config);
 
 async function report(app: App, executionId: number, json: boolean): Promise<void> {
   const execution = await app.repository.getExecutionOrThrow(executionId);

@@ -180,6 +180,14 @@ export interface Config {
     readonly jwksUrl?: string;
     readonly issuer?: string;
     readonly audience?: string;
+    /** Claim holding the roles; Spring's `authorities` is read too. */
+    readonly rolesClaim: string;
+    /** Leeway on `exp` and `nbf` for clocks slightly apart. */
+    readonly clockToleranceSeconds: number;
+  };
+  readonly api: {
+    /** Launches (run, restart) one user may make per minute on each endpoint (6.11, 10.10). */
+    readonly runsPerMinute: number;
   };
   readonly archiveKeys?: string;
   readonly archiveKeyFile?: string;
@@ -271,6 +279,14 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     issuer: r.optional('JWT_ISSUER', 'required `iss` of API tokens', 'not checked'),
     audience: r.optional('JWT_AUDIENCE', 'required `aud` of API tokens', 'not checked'),
   };
+  // The admin API (6.x, 10.1, 10.10): how tokens are read and how often a user may launch.
+  const jwtApi = {
+    rolesClaim: r.string('JWT_ROLES_CLAIM', 'roles', 'claim of API tokens holding the roles (`authorities` is read too); ADMIN or ROLE_ADMIN is admin'),
+    clockToleranceSeconds: r.int('JWT_CLOCK_TOLERANCE_SECONDS', 30, 'leeway on `exp` and `nbf` of API tokens, seconds', 0, 300),
+  };
+  const api = {
+    runsPerMinute: r.int('RATE_LIMIT_RUN_PER_MINUTE', 5, 'job launches (run, restart) per user and per minute on each endpoint; more get 429', 1, 100_000),
+  };
   if (jwt.secret !== undefined && Buffer.byteLength(jwt.secret) < 32) {
     r.problems.push('JWT_SECRET=****: expected at least 32 bytes (HS256 needs a 256-bit secret)');
   }
@@ -333,7 +349,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   const config: Config = {
-    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, jwt,
+    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, jwt: { ...jwt, ...jwtApi }, api,
     archiveKeys, archiveKeyFile, kafka, mail, timeZone, scheduler, demoData, engine, jobs, operations,
   };
   return { config, docs: r.docs };

@@ -4,31 +4,38 @@
  * migration once.
  */
 import { Migrator, type Kysely, type Migration } from 'kysely';
-import { columnTypes } from './column-types.js';
-import type { DatabaseHandle } from './connect.js';
+import { columnTypes, type ColumnTypes } from './column-types.js';
+import type { DatabaseHandle, Dialect } from './connect.js';
 import * as m0001 from './migrations/0001-job-repository.js';
 import * as m0002 from './migrations/0002-job-execution-history.js';
 import * as m0003 from './migrations/0003-event-outbox.js';
+import * as m0004 from './migrations/0004-audit-log.js';
 import * as m0005 from './migrations/0005-alerte-duree-envoyee.js';
 
-const MIGRATIONS = {
+interface MigrationModule {
+  /** `dialect` is for what column types cannot say (triggers, for one). */
+  up(db: Kysely<unknown>, types: ColumnTypes, dialect: Dialect): Promise<void>;
+}
+
+const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0001-job-repository': m0001,
   '0002-job-execution-history': m0002,
   '0003-event-outbox': m0003,
+  '0004-audit-log': m0004,
   '0005-alerte-duree-envoyee': m0005,
-} as const;
+};
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */
 export async function migrateBatchDb(handle: DatabaseHandle<unknown>): Promise<readonly string[]> {
   const types = columnTypes(handle.dialect);
   const migrations: Record<string, Migration> = Object.fromEntries(
-    Object.entries(MIGRATIONS).map(([name, module]) => [name, { up: (db: Kysely<unknown>) => module.up(db, types) }]),
+    Object.entries(MIGRATIONS).map(([name, module]) => [name, { up: (db: Kysely<unknown>) => module.up(db, types, handle.dialect) }]),
   );
   const migrator = new Migrator({
     db: handle.db,
     provider: { getMigrations: async () => migrations },
-    // Features land from parallel branches: a database that already has 0005 must still
-    // accept 0004 when it arrives. Each migration touches only its own tables.
+    // Numbers are reserved per branch, so a lower one (0003) may land after a higher one
+    // was applied somewhere; each still runs exactly once.
     allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();

@@ -183,8 +183,16 @@ export class JobRepository {
     return row && toExecution(row);
   }
 
+  /** The newest execution of a job; while the job runs, the running one (one run per job). */
   async lastExecution(jobName: string): Promise<JobExecution | undefined> {
-    return (await this.listExecutions(jobName, 0, 1)).items[0];
+    const row = await this.db
+      .selectFrom('batch_job_execution')
+      .selectAll()
+      .where('job_name', '=', jobName)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toExecution(row);
   }
 
   /** Executions of a job, newest first. */

@@ -1,19 +1,43 @@
-/** The Fastify application: actuator endpoints (the admin API lands on it too). */
+/** The Fastify application: actuator endpoints, the admin API under /api/batch, OpenAPI. */
+import { readFileSync } from 'node:fs';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
+import { createTokenVerifier } from '../security/token-verifier.js';
 import { actuatorRoutes } from './actuator-routes.js';
+import { auditRoutes } from './audit-routes.js';
+import { API_PREFIX, requireAdmin } from './authentication.js';
+import { executionRoutes } from './execution-routes.js';
+import { jobRoutes } from './job-routes.js';
+import { registerOpenApi } from './openapi.js';
+import { problemOf, sendProblem } from './problem.js';
+import { registerRateLimit } from './rate-limit.js';
+import { reportRoutes } from './report-routes.js';
+
+// dist/http and src/http are both two levels below the package root.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   // Fastify's own logger stays off: request lines would drown the job logs; errors are logged below.
-  const server = Fastify({ logger: false });
+  const server = Fastify({
+    logger: false,
+    // An unknown field is a mistake to report (400), not to drop silently: Fastify's default strips it.
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
   server.setErrorHandler((error, request, reply) => {
-    app.logger.error({ err: error, url: request.url }, 'request failed');
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    void reply
-      .code(status)
-      .type('application/problem+json')
-      .send({ type: 'about:blank', title: status >= 500 ? 'Internal Server Error' : 'Bad Request', status, detail: (error as Error).message });
+    const problem = problemOf(error);
+    if (problem.status >= 500) app.logger.error({ err: error, url: request.url }, 'request failed');
+    return sendProblem(reply, problem);
   });
+  server.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, { status: 404, detail: `no route ${request.method} ${request.url.split('?')[0]}; the API is described at /v3/api-docs` }),
+  );
+  requireAdmin(server, createTokenVerifier(app.config.jwt));
+  await registerRateLimit(server);
+  await registerOpenApi(server, version);
   await server.register(actuatorRoutes(app));
+  for (const routes of [jobRoutes, executionRoutes, reportRoutes, auditRoutes]) {
+    await server.register(routes(app), { prefix: API_PREFIX });
+  }
   return server;
 }

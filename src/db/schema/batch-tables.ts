@@ -78,6 +78,18 @@ export interface BatchDb extends OutboxTables {
     error_message: string | null;
     metrics: string;
   };
+  /** Append-only (triggers refuse UPDATE and DELETE); see migrations/0004-audit-log.ts. */
+  audit_log: {
+    id: Generated<number>;
+    occurred_at: string;
+    action: string;
+    actor: string | null;
+    client_address: string | null;
+    target: string | null;
+    details: string;
+    prev_hash: string;
+    hash: string;
+  };
 }
 
 export interface OutboxTables {

@@ -1,0 +1,119 @@
+/** Executions (6.4–6.6): list, inspect, stop, restart. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { App } from '../app.js';
+import { JobExecutionNotFoundError } from '../engine/errors.js';
+import { principalOf } from './authentication.js';
+import { ProblemSchema } from './problem.js';
+import { launchRateLimit } from './rate-limit.js';
+import {
+  commonErrors,
+  detailView,
+  ExecutionDetail,
+  ExecutionIdParams,
+  ExecutionPage,
+  JobNameParams,
+  LaunchedExecution,
+  launchedView,
+  PageQuery,
+  secured,
+  StoppingExecution,
+  summaryView,
+} from './schemas.js';
+
+const tags = ['executions'];
+
+export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
+  return async (server) => {
+    server.get(
+      '/jobs/:jobName/executions',
+      {
+        schema: {
+          ...secured,
+          tags,
+          summary: 'Executions of a job, newest first, with the total',
+          params: JobNameParams,
+          querystring: PageQuery,
+          response: { 200: ExecutionPage, ...commonErrors, 404: ProblemSchema },
+        },
+      },
+      async (request) => {
+        const { jobName } = request.params;
+        const { page, size } = request.query;
+        app.operator.job(jobName);
+        const result = await app.repository.listExecutions(jobName, page, size);
+        return { page, size, total: result.total, items: result.items.map(summaryView) };
+      },
+    );
+
+    server.get(
+      '/jobs/executions/:executionId',
+      {
+        schema: {
+          ...secured,
+          tags,
+          summary: 'One execution: parameters, status, times, exit message, per-step counts, job metrics',
+          params: ExecutionIdParams,
+          response: { 200: ExecutionDetail, ...commonErrors, 404: ProblemSchema },
+        },
+      },
+      async (request) => {
+        const { executionId } = request.params;
+        const execution = await app.repository.getExecution(executionId);
+        if (!execution) throw new JobExecutionNotFoundError(executionId);
+        return detailView(execution, await app.repository.stepExecutions(executionId));
+      },
+    );
+
+    server.post(
+      '/jobs/executions/:executionId/stop',
+      {
+        schema: {
+          ...secured,
+          tags,
+          summary: 'Ask a running execution to stop at its next chunk boundary; it ends STOPPED',
+          params: ExecutionIdParams,
+          response: { 202: StoppingExecution, ...commonErrors, 404: ProblemSchema, 409: ProblemSchema },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const execution = await app.operator.stop(request.params.executionId);
+        await app.audit.append({
+          action: 'JOB_STOP',
+          actor: principal.subject,
+          clientAddress: request.ip,
+          target: `${execution.jobName}#${execution.id}`,
+        });
+        return reply.code(202).send({ executionId: execution.id, jobName: execution.jobName, status: execution.status });
+      },
+    );
+
+    server.post(
+      '/jobs/executions/:executionId/restart',
+      {
+        config: launchRateLimit(app.config),
+        schema: {
+          ...secured,
+          tags,
+          summary: 'Restart a FAILED or STOPPED execution where it stopped, as a new execution',
+          params: ExecutionIdParams,
+          response: { 202: LaunchedExecution, ...commonErrors, 404: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const { execution, done } = await app.operator.restart(request.params.executionId, { trigger: 'MANUAL', triggeredBy: principal.subject });
+        done.catch((error: unknown) => app.logger.error({ err: error, job: execution.jobName, execution: execution.id }, 'restarted run failed'));
+        await app.audit.append({
+          action: 'JOB_RESTART',
+          actor: principal.subject,
+          clientAddress: request.ip,
+          target: `${execution.jobName}#${execution.id}`,
+          details: { restartOf: request.params.executionId, parameters: launchedView(execution).parameters },
+        });
+        return reply.code(202).header('location', `/api/batch/jobs/executions/${execution.id}`).send(launchedView(execution));
+      },
+    );
+  };
+}
+

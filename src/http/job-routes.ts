@@ -1,0 +1,104 @@
+/** Jobs (6.2, 6.3, 6.7) and their schedules: what runs, when it runs next, how it went. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { App } from '../app.js';
+import { schedules } from '../jobs/registry.js';
+import { principalOf } from './authentication.js';
+import { jobStats } from './job-stats.js';
+import { nextFireTimes } from './next-fire-time.js';
+import { ProblemSchema } from './problem.js';
+import { launchRateLimit } from './rate-limit.js';
+import {
+  commonErrors,
+  JobNameParams,
+  JobView,
+  LaunchedExecution,
+  launchedView,
+  RunRequest,
+  ScheduleView,
+  secured,
+  StatsView,
+  summaryView,
+} from './schemas.js';
+
+const tags = ['jobs'];
+
+export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
+  return async (server) => {
+    const cronOf = new Map(schedules(app.config).map((s) => [s.jobName, s.cron]));
+    const fireTimes = nextFireTimes(app.config.timeZone);
+    const next = (cron: string | undefined) => (cron === undefined ? null : (fireTimes(cron)?.toISOString() ?? null));
+
+    server.get(
+      '/jobs',
+      { schema: { ...secured, tags, summary: 'Every job: description, schedule, next fire time, last execution, running or not', response: { 200: Type.Array(JobView), ...commonErrors } } },
+      async () =>
+        Promise.all(
+          app.operator.jobNames().map(async (name) => {
+            // One run per job: a running execution is always the job's newest.
+            const last = await app.repository.lastExecution(name);
+            const running = last?.status === 'STARTED' || last?.status === 'STOPPING' ? last : undefined;
+            const cron = cronOf.get(name);
+            return {
+              name,
+              description: app.operator.job(name).description,
+              cron: cron ?? null,
+              timeZone: app.config.timeZone,
+              nextFireTime: next(cron),
+              running: running !== undefined,
+              runningExecutionId: running?.id ?? null,
+              lastExecution: last ? summaryView(last) : null,
+            };
+          }),
+        ),
+    );
+
+    server.get(
+      '/jobs/schedules',
+      { schema: { ...secured, tags, summary: 'Cron schedules with their next fire times', response: { 200: Type.Array(ScheduleView), ...commonErrors } } },
+      async () => schedules(app.config).map((s) => ({ jobName: s.jobName, cron: s.cron, timeZone: app.config.timeZone, nextFireTime: next(s.cron) })),
+    );
+
+    server.get(
+      '/jobs/stats',
+      { schema: { ...secured, tags, summary: 'Totals, success rate, per-job counts and mean duration', response: { 200: StatsView, ...commonErrors } } },
+      async () => jobStats(app.databases.batch.db, app.operator.jobNames()),
+    );
+
+    server.post(
+      '/jobs/:jobName/run',
+      {
+        config: launchRateLimit(app.config),
+        // The body is optional (6.2), and Fastify validates an absent body as one that must be an object.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+        schema: {
+          ...secured,
+          tags,
+          summary: 'Launch a job now; answers at once, the run goes on in the background',
+          description: 'Without parameters each launch is a new instance. Same identifying parameters as a FAILED or STOPPED instance restart it; as a COMPLETED one: 409.',
+          params: JobNameParams,
+          body: RunRequest,
+          response: { 202: LaunchedExecution, ...commonErrors, 404: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const { jobName } = request.params;
+        const parameters = request.body.parameters ?? {};
+        const dryRun = request.body.dryRun ?? false;
+        const { execution, done } = await app.operator.start(jobName, { parameters, dryRun, trigger: 'MANUAL', triggeredBy: principal.subject });
+        done.catch((error: unknown) => app.logger.error({ err: error, job: jobName, execution: execution.id }, 'manual run failed'));
+        await app.audit.append({
+          action: 'JOB_RUN',
+          actor: principal.subject,
+          clientAddress: request.ip,
+          target: `${jobName}#${execution.id}`,
+          details: { parameters, dryRun },
+        });
+        return reply.code(202).header('location', `/api/batch/jobs/executions/${execution.id}`).send(launchedView(execution));
+      },
+    );
+  };
+}

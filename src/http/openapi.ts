@@ -1,0 +1,38 @@
+/**
+ * The OpenAPI 3 document, generated from the routes' TypeBox schemas, at Spring's
+ * springdoc path `/v3/api-docs`, and Swagger UI at `/swagger-ui`. Both are public:
+ * they describe the API, and every call it documents still needs an admin token.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+/** Before any route: @fastify/swagger collects the routes registered after it. */
+export async function registerOpenApi(server: FastifyInstance, version: string): Promise<void> {
+  await server.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'batch-service admin API',
+        description:
+          'Launch, inspect, stop and restart the batch jobs of the doctoral school platform; reports; audit log. ' +
+          'Every /api/batch call needs a JWT holding ROLE_ADMIN (401 without a valid token, 403 without the role). ' +
+          'Errors are application/problem+json (RFC 9457).',
+        version,
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'locally: batch-service token --sub me --role ROLE_ADMIN' },
+        },
+      },
+      tags: [
+        { name: 'jobs', description: 'jobs, schedules, launches and statistics' },
+        { name: 'executions', description: 'executions: list, inspect, stop, restart' },
+        { name: 'reports', description: 'generated PDF reports' },
+        { name: 'audit', description: 'the append-only audit log' },
+      ],
+    },
+  });
+  await server.register(swaggerUi, { routePrefix: '/swagger-ui' });
+  server.get('/v3/api-docs', { schema: { hide: true } }, async () => server.swagger());
+}

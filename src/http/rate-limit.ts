@@ -1,0 +1,33 @@
+/**
+ * 6.11, 10.10: launches (run, restart) are rate limited per user, the token subject,
+ * not per address: admins behind one gateway do not share a budget. Requests past the
+ * limit get 429 with Retry-After, as a problem like every other error.
+ */
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { principalOf } from './authentication.js';
+
+export class RateLimitedError extends Error {
+  readonly statusCode = 429;
+  constructor(message: string) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
+export async function registerRateLimit(server: FastifyInstance): Promise<void> {
+  await server.register(rateLimit, {
+    global: false,
+    keyGenerator: (request) => principalOf(request).subject,
+    errorResponseBuilder: (request, context) =>
+      new RateLimitedError(
+        `${principalOf(request).subject} made more than ${context.max} launches in ${context.after === '1 minute' ? 'a minute' : context.after} on this endpoint; retry in ${Math.ceil(context.ttl / 1000)} s (Retry-After)`,
+      ),
+  });
+}
+
+/** Route option: `config: launchRateLimit(config)`. */
+export function launchRateLimit(config: Config) {
+  return { rateLimit: { max: config.api.runsPerMinute, timeWindow: 60_000 } };
+}

@@ -1,0 +1,186 @@
+/**
+ * The API's shapes as TypeBox schemas: one definition gives request validation, the
+ * handlers' TypeScript types, response serialization and the OpenAPI document.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import { executionJson } from '../cli/format.js';
+import type { JobExecution, StepExecution } from '../engine/types.js';
+import { ProblemSchema } from './problem.js';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Instant = Type.String({ format: 'date-time', examples: ['2026-11-28T02:00:00.000Z'] });
+
+export const JobNameParams = Type.Object({ jobName: Type.String({ examples: ['tokenCleanupJob'] }) });
+export const ExecutionIdParams = Type.Object({ executionId: Type.Integer({ minimum: 1, examples: [12] }) });
+export const PageQuery = Type.Object({
+  page: Type.Integer({ minimum: 0, default: 0, description: 'page number, from 0' }),
+  size: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'entries per page' }),
+});
+export type PageQuery = Static<typeof PageQuery>;
+
+export const RunRequest = Type.Object(
+  {
+    parameters: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,99}$' }), Type.String({ maxLength: 1000 }), {
+        description: 'identifying job parameters; runAt is the reference instant (ISO-8601)',
+      }),
+    ),
+    dryRun: Type.Optional(Type.Boolean({ description: 'read and process, change nothing' })),
+  },
+  { additionalProperties: false, examples: [{ parameters: { runAt: '2026-11-28T02:00:00Z' }, dryRun: true }] },
+);
+export type RunRequest = Static<typeof RunRequest>;
+
+export const LaunchedExecution = Type.Object({
+  executionId: Type.Integer(),
+  jobName: Type.String(),
+  status: Type.String({ examples: ['STARTED'] }),
+  startTime: Nullable(Instant),
+  parameters: Type.Record(Type.String(), Type.String()),
+  dryRun: Type.Boolean(),
+  restartOf: Nullable(Type.Integer()),
+});
+
+export const StoppingExecution = Type.Object({
+  executionId: Type.Integer(),
+  jobName: Type.String(),
+  status: Type.String({ examples: ['STOPPING'] }),
+});
+
+const StepView = Type.Object({
+  name: Type.String(),
+  status: Type.String(),
+  exitCode: Type.String(),
+  exitMessage: Nullable(Type.String()),
+  read: Type.Integer(),
+  write: Type.Integer(),
+  filter: Type.Integer(),
+  skip: Type.Integer(),
+  readSkip: Type.Integer(),
+  processSkip: Type.Integer(),
+  writeSkip: Type.Integer(),
+  commit: Type.Integer(),
+  rollback: Type.Integer(),
+  durationMs: Nullable(Type.Integer()),
+});
+
+const executionFields = {
+  id: Type.Integer(),
+  jobName: Type.String(),
+  status: Type.String({ examples: ['COMPLETED'] }),
+  exitCode: Type.String(),
+  exitMessage: Nullable(Type.String()),
+  parameters: Type.Record(Type.String(), Type.String()),
+  dryRun: Type.Boolean(),
+  trigger: Type.String({ examples: ['MANUAL'] }),
+  triggeredBy: Nullable(Type.String()),
+  restartOf: Nullable(Type.Integer()),
+  startTime: Nullable(Instant),
+  endTime: Nullable(Instant),
+  durationMs: Nullable(Type.Integer()),
+};
+
+export const ExecutionSummary = Type.Object(executionFields);
+export const ExecutionDetail = Type.Object({
+  ...executionFields,
+  metrics: Type.Record(Type.String(), Type.Unknown(), { description: 'job-specific metrics', examples: [{ totalDeleted: 1234 }] }),
+  steps: Type.Array(StepView),
+});
+
+export const ExecutionPage = Type.Object({
+  page: Type.Integer(),
+  size: Type.Integer(),
+  total: Type.Integer(),
+  items: Type.Array(ExecutionSummary),
+});
+
+export const JobView = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  cron: Nullable(Type.String({ examples: ['0 0 2 * * ?'] })),
+  timeZone: Type.String({ examples: ['Europe/Paris'] }),
+  nextFireTime: Nullable(Instant),
+  running: Type.Boolean(),
+  runningExecutionId: Nullable(Type.Integer()),
+  lastExecution: Nullable(ExecutionSummary),
+});
+
+export const ScheduleView = Type.Object({
+  jobName: Type.String(),
+  cron: Type.String(),
+  timeZone: Type.String(),
+  nextFireTime: Nullable(Instant),
+});
+
+export const JobStatsView = Type.Object({
+  jobName: Type.String(),
+  executions: Type.Integer(),
+  byStatus: Type.Record(Type.String(), Type.Integer()),
+  successRate: Nullable(Type.Number({ description: 'COMPLETED among ended executions, 0..1' })),
+  meanDurationMs: Nullable(Type.Number()),
+});
+
+export const StatsView = Type.Object({
+  totalExecutions: Type.Integer(),
+  byStatus: Type.Record(Type.String(), Type.Integer(), { examples: [{ COMPLETED: 40, FAILED: 2 }] }),
+  successRate: Nullable(Type.Number()),
+  jobs: Type.Array(JobStatsView),
+});
+
+export const ReportView = Type.Object({
+  name: Type.String({ examples: ['rapport_2026_10.pdf'] }),
+  kind: Type.String({ examples: ['monthly', 'anomalies'] }),
+  period: Type.String({ examples: ['2026-10'] }),
+  size: Type.Integer(),
+  createdAt: Instant,
+  downloadPath: Type.String({ examples: ['/api/batch/reports/rapport_2026_10.pdf/download'] }),
+});
+
+export const ReportFileParams = Type.Object({ fileName: Type.String({ examples: ['rapport_2026_10.pdf'] }) });
+
+export const AuditEntryView = Type.Object({
+  id: Type.Integer(),
+  occurredAt: Instant,
+  action: Type.String({ examples: ['JOB_RUN'] }),
+  actor: Nullable(Type.String()),
+  clientAddress: Nullable(Type.String()),
+  target: Nullable(Type.String()),
+  details: Type.Unknown(),
+  prevHash: Type.String(),
+  hash: Type.String(),
+});
+
+export const AuditPage = Type.Object({
+  page: Type.Integer(),
+  size: Type.Integer(),
+  total: Type.Integer(),
+  items: Type.Array(AuditEntryView),
+});
+
+/** Error responses every API route may give; routes add 404, 409, 429 where they apply. */
+export const commonErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema } as const;
+
+/** Marks a route as an admin API route in the OpenAPI document. */
+export const secured = { security: [{ bearerAuth: [] }] };
+
+export function summaryView(execution: JobExecution): Static<typeof ExecutionSummary> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- metrics and steps belong to the detail view
+  const { metrics, steps, ...summary } = executionJson(execution, []);
+  return summary;
+}
+
+export function detailView(execution: JobExecution, steps: readonly StepExecution[]): Static<typeof ExecutionDetail> {
+  return executionJson(execution, steps);
+}
+
+export function launchedView(execution: JobExecution): Static<typeof LaunchedExecution> {
+  return {
+    executionId: execution.id,
+    jobName: execution.jobName,
+    status: execution.status,
+    startTime: execution.startTime?.toISOString() ?? null,
+    parameters: Object.fromEntries(Object.entries(execution.parameters).map(([k, p]) => [k, p.value])),
+    dryRun: execution.dryRun,
+    restartOf: execution.restartOf,
+  };
+}

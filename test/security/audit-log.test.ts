@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connect.js';
+import type { BatchDb } from '../../src/db/schema/batch-tables.js';
+import { recordArchiveAccess } from '../../src/security/archive-access-audit.js';
+import { GENESIS_HASH } from '../../src/security/audit-chain.js';
+import { AuditLog } from '../../src/security/audit-log.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+
+describe.each(dialects)('audit log (%s)', (dialect) => {
+  let env: TestEnvironment | undefined;
+  afterEach(async () => {
+    await env?.cleanup();
+    env = undefined;
+  });
+
+  it('chains each entry to the one before it', async () => {
+    env = await createTestEnvironment(dialect);
+    const audit = new AuditLog(env.databases.batch.db);
+    const first = await audit.append({ action: 'JOB_RUN', actor: 'alice', clientAddress: '127.0.0.1', target: 'tokenCleanupJob#1', details: { b: 1, a: 'é' } });
+    const second = await recordArchiveAccess(audit, { actor: 'bob', clientAddress: null, archive: 'inscription-42.zip', record: 'inscription 42', purpose: 'download' });
+    expect(first.prevHash).toBe(GENESIS_HASH);
+    expect(second.prevHash).toBe(first.hash);
+    expect(second.action).toBe('ARCHIVE_ACCESS');
+    expect(await audit.verify()).toEqual({ intact: true, entries: 2 });
+    const page = await audit.list(0, 10);
+    expect(page.total).toBe(2);
+    expect(page.items.map((e) => e.id)).toEqual([second.id, first.id]);
+    expect(page.items[1]?.details).toEqual({ a: 'é', b: 1 });
+  });
+
+  it('the database refuses UPDATE and DELETE of entries', async () => {
+    env = await createTestEnvironment(dialect);
+    const audit = new AuditLog(env.databases.batch.db);
+    const entry = await audit.append({ action: 'JOB_STOP', actor: 'alice' });
+    const db = env.databases.batch.db;
+    await expect(db.updateTable('audit_log').set({ actor: 'mallory' }).where('id', '=', entry.id).execute()).rejects.toThrow(/append-only/);
+    await expect(db.deleteFrom('audit_log').where('id', '=', entry.id).execute()).rejects.toThrow(/append-only/);
+    await expect(sql`UPDATE audit_log SET details = '{}'`.execute(db)).rejects.toThrow(/append-only/);
+    expect((await audit.list(0, 10)).items[0]?.actor).toBe('alice');
+  });
+
+  it('verify names the first entry edited or deleted behind the triggers', async () => {
+    env = await createTestEnvironment(dialect);
+    const audit = new AuditLog(env.databases.batch.db);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await audit.append({ action: 'JOB_RUN', actor: `user${i}` })).id);
+    const db = env.databases.batch.db;
+    await sql`DROP TRIGGER audit_log_no_update`.execute(db);
+    await sql`DROP TRIGGER audit_log_no_delete`.execute(db);
+    await db.updateTable('audit_log').set({ actor: 'mallory' }).where('id', '=', ids[2]!).execute();
+    expect(await audit.verify()).toMatchObject({ intact: false, brokenAt: ids[2], entries: 2 });
+    await db.deleteFrom('audit_log').where('id', '=', ids[2]!).execute();
+    expect(await audit.verify()).toMatchObject({ intact: false, brokenAt: ids[3], reason: expect.stringMatching(/deleted/) });
+  });
+
+  it('appends from two connections at once keep a single chain', async () => {
+    env = await createTestEnvironment(dialect);
+    // Two handles on one batchdb: two processes, as far as the database can tell.
+    const other = openDatabase<BatchDb>(env.config.databases.batch, env.config.pool);
+    try {
+      const a = new AuditLog(env.databases.batch.db);
+      const b = new AuditLog(other.db);
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).append({ action: 'JOB_RUN', actor: `user${i}` })),
+      );
+      expect(await a.verify()).toEqual({ intact: true, entries: 20 });
+    } finally {
+      await other.close();
+    }
+  });
+});

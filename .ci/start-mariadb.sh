@@ -43,6 +43,8 @@ GRANT ALL PRIVILEGES ON \`inscriptiondb\`.* TO '$MARIADB_USER'@'localhost', '$MA
 GRANT ALL PRIVILEGES ON \`defensedb\`.* TO '$MARIADB_USER'@'localhost', '$MARIADB_USER'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON \`notificationdb\`.* TO '$MARIADB_USER'@'localhost', '$MARIADB_USER'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON \`bt\_%\`.* TO '$MARIADB_USER'@'localhost', '$MARIADB_USER'@'127.0.0.1';
+-- PROCESS lets the benchmarks wait for InnoDB's purge between measurements.
+GRANT PROCESS ON *.* TO '$MARIADB_USER'@'localhost', '$MARIADB_USER'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
 

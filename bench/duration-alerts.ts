@@ -12,7 +12,7 @@ import { sqlTimestampMillis } from '../src/db/sql-time.js';
 import { addDays, addMonths, addYears, daysBetween } from '../src/jobs/dureeDoctoratAlertJob/calendar.js';
 import { dureeDoctoratAlertJob } from '../src/jobs/dureeDoctoratAlertJob/duree-doctorat-alert-job.js';
 import { durationBand } from '../src/jobs/dureeDoctoratAlertJob/duration-band.js';
-import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, runJobToCompletion } from './environment.js';
+import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 
 const n = Number(argValue('n', '100000'));
@@ -141,6 +141,7 @@ for (const engine of engines) {
       ['dureeDoctoratAlertJob', (d: Databases) => runJob(d, ++attempt)],
     ] as const) {
       generateInChild(import.meta.filename, env, ['--n', String(n)]);
+      await quiesce(env);
       let alerts = 0;
       const m = await measure(label, n, async () => (alerts = await phase(databases)));
       results.push({ m, alerts });

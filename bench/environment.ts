@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { loadConfig } from '../src/config.js';
 import { closeDatabases, createSiblingTables, migrate, openDatabases, type Databases } from '../src/db/databases.js';
@@ -99,4 +100,23 @@ export async function runJobToCompletion(databases: Databases, job: JobDefinitio
   const execution = await (await operator.start(job.name, { parameters, trigger: 'CLI' })).done;
   if (execution.status !== 'COMPLETED') throw new Error(`${job.name} ended ${execution.status}: ${execution.exitMessage}`);
   return execution.metrics;
+}
+
+/**
+ * Lets the database settle before a measurement, so a contender does not pay for the
+ * previous one's work: on MariaDB, InnoDB's purge of the rows deleted and regenerated
+ * (delete-marked rows slow every scan until purged); on SQLite, a WAL checkpoint.
+ */
+export async function quiesce(env: BenchEnvironment): Promise<void> {
+  if (env.engine === 'sqlite') {
+    for (const handle of Object.values(env.databases)) await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(handle.db);
+    return;
+  }
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await sql<{ count: number }>`SELECT count FROM information_schema.INNODB_METRICS WHERE name = 'trx_rseg_history_len'`.execute(env.databases.batch.db);
+    const history = Number(rows[0]?.count ?? 0);
+    if (history < 1000 || Date.now() - started > 300_000) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

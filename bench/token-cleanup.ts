@@ -9,7 +9,7 @@
 import type { Databases } from '../src/db/databases.js';
 import { sqlTimestamp, sqlTimestampMillis } from '../src/db/sql-time.js';
 import { tokenCleanupJob } from '../src/jobs/tokenCleanupJob/token-cleanup-job.js';
-import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, runJobToCompletion } from './environment.js';
+import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 
 const sizes = argValue('n', '100000,1000000').split(',').map(Number);
@@ -86,14 +86,15 @@ for (const engine of engines) {
   try {
     for (const n of sizes) {
       const results: Measurement[] = [];
-      // Each contender gets freshly generated, identical data; the job runs last so the
-      // baselines cannot benefit from a cache it warmed.
+      // Each contender gets freshly generated, identical data and a settled database; the
+      // job runs last so the baselines cannot benefit from a cache it warmed.
       for (const [label, phase] of [
         ['set-based DELETE', setBased],
         ['hand loop', handLoop],
         ['tokenCleanupJob', (d: Databases) => runJob(d, ++attempt)],
       ] as const) {
         generateInChild(import.meta.filename, env, ['--n', String(n)]);
+        await quiesce(env);
         let deleted = 0;
         results.push(await measure(label, n, async () => (deleted = await phase(databases))));
         if (deleted !== n) throw new Error(`${label} deleted ${deleted}, expected ${n}`);

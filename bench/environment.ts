@@ -105,11 +105,16 @@ export async function runJobToCompletion(databases: Databases, job: JobDefinitio
 /**
  * Lets the database settle before a measurement, so a contender does not pay for the
  * previous one's work: on MariaDB, InnoDB's purge of the rows deleted and regenerated
- * (delete-marked rows slow every scan until purged); on SQLite, a WAL checkpoint.
+ * (delete-marked rows slow every scan until purged); on SQLite, VACUUM, so each contender
+ * finds its rows laid out as on a fresh file rather than scattered over the pages the
+ * previous one freed, and a WAL checkpoint.
  */
 export async function quiesce(env: BenchEnvironment): Promise<void> {
   if (env.engine === 'sqlite') {
-    for (const handle of Object.values(env.databases)) await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(handle.db);
+    for (const handle of Object.values(env.databases)) {
+      await sql`VACUUM`.execute(handle.db);
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(handle.db);
+    }
     return;
   }
   const started = Date.now();

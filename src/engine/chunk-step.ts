@@ -49,6 +49,15 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
     if (skipCount(counts) > policy.limit) throw new SkipLimitExceededError(step.name, policy.limit, { cause: error });
   };
 
+  const readChunk = () => {
+    const read = withRetry(() => reader.read(step.chunkSize), retry, retryHooks);
+    // A read-ahead may fail while the current chunk is still being written; its error
+    // surfaces when the loop awaits it, not as an unhandled rejection.
+    read.catch(() => undefined);
+    return read;
+  };
+  let prefetched: Promise<readonly I[]> | undefined;
+
   const write = async (items: readonly O[]): Promise<number> => {
     const written = await withRetry(() => writer.write(items), retry, retryHooks);
     return typeof written === 'number' ? written : items.length;
@@ -61,9 +70,13 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       }
       if (runtime.now() > deadline) throw new StepTimeoutError(step.name, step.timeoutMs ?? 0);
       const started = runtime.now();
-      const items = await withRetry(() => reader.read(step.chunkSize), retry, retryHooks);
+      const items = await (prefetched ?? readChunk());
+      prefetched = undefined;
+      // Where the reader stands after this chunk: saved once the chunk has committed.
+      const position = reader.state?.() ?? state;
       if (items.length === 0) break;
       counts.read += items.length;
+      if (step.readAhead) prefetched = readChunk();
 
       const outputs: O[] = [];
       for (const item of items) {
@@ -99,7 +112,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       }
       counts.write += written;
       counts.commit++;
-      state = reader.state?.() ?? state;
+      state = position;
       committed = { ...counts };
 
       const progress = snapshot();

@@ -145,6 +145,12 @@ export interface ChunkStep<I = unknown, O = I> extends StepCommon {
   readonly processor?: (item: I, context: StepRunContext) => O | null | Promise<O | null>;
   readonly writer: (context: StepRunContext) => ItemWriter<O>;
   readonly skip?: SkipPolicy;
+  /**
+   * Read the next chunk while this one is processed and written (on MariaDB, on another
+   * pooled connection, so the two overlap). Only for readers whose next page does not
+   * depend on this chunk's writes — a keyset reader past the chunk's last key, for one.
+   */
+  readonly readAhead?: boolean;
   /** How a skipped item is recorded (default: the item itself as JSON). */
   readonly describeItem?: (item: I | O) => Json;
 }

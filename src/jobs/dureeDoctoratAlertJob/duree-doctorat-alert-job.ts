@@ -57,6 +57,8 @@ export function dureeDoctoratAlertJob(deps: DureeAlertDeps): JobDefinition {
     writer: (ctx) =>
       alertWriter({ ...deps, runAt: ctx.runAt, jobExecutionId: ctx.jobExecutionId, afterAlertsRecorded: deps.afterAlertsRecorded }),
     skip: { limit: deps.skipLimit, skippable: (error) => error instanceof MissingUserError },
+    // The next page starts after this chunk's last id; suspending this chunk's inscriptions cannot move it.
+    readAhead: true,
     describeItem: (item) => {
       const inscription = 'inscription' in item ? item.inscription : item;
       return { inscriptionId: inscription.id, doctorantId: inscription.doctorantId };

@@ -24,6 +24,8 @@ export function tokenCleanupJob(deps: TokenCleanupDeps): JobDefinition {
     chunkSize: deps.chunkSize,
     reader: (ctx) => expiredTokenReader(deps.userDb, table, ctx.runAt, ctx.restoredContext),
     writer: (ctx) => tokenDeletionWriter(deps.userDb, table, ctx.runAt),
+    // The next page starts after this chunk's last id, which its deletes cannot move.
+    readAhead: true,
   });
   return {
     name: TOKEN_CLEANUP_JOB,

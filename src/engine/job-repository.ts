@@ -183,16 +183,17 @@ export class JobRepository {
     return row && toExecution(row);
   }
 
-  /** The newest execution of a job; while the job runs, the running one (one run per job). */
-  async lastExecution(jobName: string): Promise<JobExecution | undefined> {
-    const row = await this.db
+  /**
+   * The newest execution of each job that has one, in one query; while a job runs, its
+   * running one (one run per job).
+   */
+  async lastExecutions(): Promise<ReadonlyMap<string, JobExecution>> {
+    const rows = await this.db
       .selectFrom('batch_job_execution')
       .selectAll()
-      .where('job_name', '=', jobName)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row && toExecution(row);
+      .where('id', 'in', (eb) => eb.selectFrom('batch_job_execution').select((e) => e.fn.max('id').as('id')).groupBy('job_name'))
+      .execute();
+    return new Map(rows.map((row) => [row.job_name, toExecution(row)]));
   }
 
   /** Executions of a job, newest first. */

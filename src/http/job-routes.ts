@@ -32,25 +32,25 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
     server.get(
       '/jobs',
       { schema: { ...secured, tags, summary: 'Every job: description, schedule, next fire time, last execution, running or not', response: { 200: Type.Array(JobView), ...commonErrors } } },
-      async () =>
-        Promise.all(
-          app.operator.jobNames().map(async (name) => {
-            // One run per job: a running execution is always the job's newest.
-            const last = await app.repository.lastExecution(name);
-            const running = last?.status === 'STARTED' || last?.status === 'STOPPING' ? last : undefined;
-            const cron = cronOf.get(name);
-            return {
-              name,
-              description: app.operator.job(name).description,
-              cron: cron ?? null,
-              timeZone: app.config.timeZone,
-              nextFireTime: next(cron),
-              running: running !== undefined,
-              runningExecutionId: running?.id ?? null,
-              lastExecution: last ? summaryView(last) : null,
-            };
-          }),
-        ),
+      async () => {
+        const lastOf = await app.repository.lastExecutions();
+        return app.operator.jobNames().map((name) => {
+          // One run per job: a running execution is always the job's newest.
+          const last = lastOf.get(name);
+          const running = last?.status === 'STARTED' || last?.status === 'STOPPING' ? last : undefined;
+          const cron = cronOf.get(name);
+          return {
+            name,
+            description: app.operator.job(name).description,
+            cron: cron ?? null,
+            timeZone: app.config.timeZone,
+            nextFireTime: next(cron),
+            running: running !== undefined,
+            runningExecutionId: running?.id ?? null,
+            lastExecution: last ? summaryView(last) : null,
+          };
+        });
+      },
     );
 
     server.get(

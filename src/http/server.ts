@@ -1,5 +1,4 @@
 /** The Fastify application: actuator endpoints, the admin API under /api/batch, OpenAPI. */
-import { readFileSync } from 'node:fs';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
@@ -9,13 +8,12 @@ import { auditRoutes } from './audit-routes.js';
 import { API_PREFIX, requireAdmin } from './authentication.js';
 import { executionRoutes } from './execution-routes.js';
 import { jobRoutes } from './job-routes.js';
+import { readBuildInfo } from '../observability/build-info.js';
 import { registerOpenApi } from './openapi.js';
 import { problemOf, sendProblem } from './problem.js';
 import { registerRateLimit } from './rate-limit.js';
 import { reportRoutes } from './report-routes.js';
 
-// dist/http and src/http are both two levels below the package root.
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   // Fastify's own logger stays off: request lines would drown the job logs; errors are logged below.
@@ -34,7 +32,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   );
   requireAdmin(server, createTokenVerifier(app.config.jwt));
   await registerRateLimit(server);
-  await registerOpenApi(server, version);
+  await registerOpenApi(server, readBuildInfo(app.config.operations.gitCommit).version);
   await server.register(actuatorRoutes(app));
   for (const routes of [jobRoutes, executionRoutes, reportRoutes, auditRoutes]) {
     await server.register(routes(app), { prefix: API_PREFIX });

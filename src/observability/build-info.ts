@@ -3,7 +3,7 @@
  * commit — GIT_COMMIT when set (container builds without .git), else the one `npm run
  * build` recorded in dist/build-info.json, else null. Never throws: info must answer.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface BuildInfo {
   readonly name: string;
@@ -13,12 +13,10 @@ export interface BuildInfo {
   readonly builtAt: string | null;
 }
 
-// From src/observability/ and dist/observability/ alike, the package root is two levels up.
-const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
 const RECORDED = new URL('../build-info.json', import.meta.url);
 
 export function readBuildInfo(gitCommit?: string): BuildInfo {
-  const pkg = readJson(PACKAGE_JSON) as { name?: string; version?: string; description?: string } | undefined;
+  const pkg = readJson(packageJson()) as { name?: string; version?: string; description?: string } | undefined;
   const recorded = readJson(RECORDED) as { commit?: string | null; builtAt?: string } | undefined;
   return {
     name: pkg?.name ?? 'batch-service',
@@ -27,6 +25,14 @@ export function readBuildInfo(gitCommit?: string): BuildInfo {
     commit: gitCommit ?? recorded?.commit ?? null,
     builtAt: recorded?.builtAt ?? null,
   };
+}
+
+/** The nearest package.json above this module: src/, dist/ and the benchmarks' build sit at different depths. */
+function packageJson(): URL {
+  for (let url = new URL('./package.json', import.meta.url); ; url = new URL('../package.json', url)) {
+    if (existsSync(url)) return url;
+    if (new URL('../package.json', url).href === url.href) return url;
+  }
 }
 
 function readJson(url: URL): unknown {

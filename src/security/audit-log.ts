@@ -97,16 +97,7 @@ export class AuditLog {
       try {
         const result = await this.db
           .insertInto('audit_log')
-          .values({
-            occurred_at: content.occurredAt,
-            action: content.action,
-            actor: content.actor,
-            client_address: content.clientAddress,
-            target: content.target,
-            details: content.details,
-            prev_hash: prevHash,
-            hash,
-          })
+          .values({ ...columns(content), prev_hash: prevHash, hash })
           .executeTakeFirstOrThrow();
         return toEntry({ id: Number(result.insertId), ...columns(content), prev_hash: prevHash, hash });
       } catch (error) {

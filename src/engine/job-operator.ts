@@ -211,11 +211,6 @@ export class JobOperator {
     return abandoned;
   }
 
-  /** Executions this process is running now. */
-  runningHere(): readonly number[] {
-    return [...this.local.keys()];
-  }
-
   /** Stops every execution of this process and waits for them (graceful shutdown). */
   async stopAll(): Promise<readonly JobExecution[]> {
     const runs = [...this.local.entries()];

@@ -4,9 +4,6 @@
  * keeping those that are (calendar arithmetic at the run's date in BATCH_TIMEZONE),
  * and recording each alert once ever with its event; overruns suspend the inscription.
  */
-import type { DatabaseHandle } from '../../db/connect.js';
-import type { BatchDb } from '../../db/schema/batch-tables.js';
-import type { InscriptionDb, UserDb } from '../../db/schema/sibling-tables.js';
 import type { ChunkStep, JobDefinition } from '../../engine/types.js';
 import type { TypeAlerte } from '../../events/event-types.js';
 import { activeInscriptionReader, type ActiveInscription } from './active-inscription-reader.js';
@@ -16,11 +13,8 @@ import { candidateRange, durationBand } from './duration-band.js';
 
 export const DUREE_DOCTORAT_ALERT_JOB = 'dureeDoctoratAlertJob';
 
-export interface DureeAlertDeps {
-  readonly batch: DatabaseHandle<BatchDb>;
-  readonly user: DatabaseHandle<UserDb>;
-  readonly inscription: DatabaseHandle<InscriptionDb>;
-  readonly topic: string;
+/** What the writer needs (databases, topic, fault injection), plus the job's own settings. */
+export interface DureeAlertDeps extends Pick<AlertWriterDeps, 'batch' | 'user' | 'inscription' | 'topic' | 'afterAlertsRecorded'> {
   readonly timeZone: string;
   /** The warning window before 6 years, in months (default 6). */
   readonly warningMonths: number;
@@ -28,7 +22,6 @@ export interface DureeAlertDeps {
   readonly chunkSize: number;
   /** Inscriptions whose doctorant is missing from userdb may be skipped up to this many. */
   readonly skipLimit: number;
-  readonly afterAlertsRecorded?: AlertWriterDeps['afterAlertsRecorded'];
 }
 
 const STEPS: readonly (readonly [string, TypeAlerte])[] = [
@@ -55,7 +48,7 @@ export function dureeDoctoratAlertJob(deps: DureeAlertDeps): JobDefinition {
       };
     },
     writer: (ctx) =>
-      alertWriter({ ...deps, runAt: ctx.runAt, jobExecutionId: ctx.jobExecutionId, afterAlertsRecorded: deps.afterAlertsRecorded }),
+      alertWriter({ ...deps, runAt: ctx.runAt, jobExecutionId: ctx.jobExecutionId }),
     skip: { limit: deps.skipLimit, skippable: (error) => error instanceof MissingUserError },
     // The next page starts after this chunk's last id; suspending this chunk's inscriptions cannot move it.
     readAhead: true,

@@ -1,7 +1,8 @@
 /** How the command line shows executions: a readable table, or JSON for scripts. */
-import { skipCount, type BatchListener, type JobExecution, type StepExecution } from '../engine/types.js';
+import { skipCount, type BatchListener, type JobExecution, type JobExecutionSummary, type StepExecution } from '../engine/types.js';
 
-export function executionJson(execution: JobExecution, steps: readonly StepExecution[]) {
+/** The fields every listing shows, in the API and on the command line. */
+export function executionSummaryJson(execution: JobExecutionSummary) {
   return {
     id: execution.id,
     jobName: execution.jobName,
@@ -16,6 +17,12 @@ export function executionJson(execution: JobExecution, steps: readonly StepExecu
     startTime: execution.startTime?.toISOString() ?? null,
     endTime: execution.endTime?.toISOString() ?? null,
     durationMs: durationMs(execution.startTime, execution.endTime),
+  };
+}
+
+export function executionJson(execution: JobExecution, steps: readonly StepExecution[]) {
+  return {
+    ...executionSummaryJson(execution),
     metrics: execution.metrics,
     steps: steps.map((s) => ({
       name: s.stepName,

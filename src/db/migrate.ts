@@ -11,6 +11,7 @@ import * as m0002 from './migrations/0002-job-execution-history.js';
 import * as m0003 from './migrations/0003-event-outbox.js';
 import * as m0004 from './migrations/0004-audit-log.js';
 import * as m0005 from './migrations/0005-alerte-duree-envoyee.js';
+import * as m0006 from './migrations/0006-job-execution-version.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -23,6 +24,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0003-event-outbox': m0003,
   '0004-audit-log': m0004,
   '0005-alerte-duree-envoyee': m0005,
+  '0006-job-execution-version': m0006,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

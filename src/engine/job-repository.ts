@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
@@ -14,6 +14,7 @@ import {
   ZERO_COUNTS,
   type BatchStatus,
   type JobExecution,
+  type JobExecutionSummary,
   type JobParameters,
   type JsonObject,
   type StepCounts,
@@ -25,6 +26,13 @@ type ExecutionRow = Selectable<BatchDb['batch_job_execution']>;
 type StepRow = Selectable<BatchDb['batch_step_execution']>;
 
 const RUNNING: readonly BatchStatus[] = ['STARTED', 'STOPPING'];
+
+/** The columns of a JobExecutionSummary: lists skip the wide ones (context, metrics). */
+const SUMMARY_COLUMNS = [
+  'id', 'job_name', 'status', 'exit_code', 'exit_message', 'parameters', 'dry_run',
+  'trigger_type', 'triggered_by', 'restart_of', 'start_time', 'end_time',
+] as const;
+type SummaryRow = Pick<ExecutionRow, (typeof SUMMARY_COLUMNS)[number]>;
 
 /** The identity of a JobInstance: a hash of its sorted identifying `key=value` pairs. */
 export function jobKey(parameters: JobParameters): string {
@@ -69,10 +77,22 @@ export class JobRepository {
   /** Identifies this process in `host`, so an operator sees where a run lives. */
   readonly host = `${hostname()}:${process.pid}`;
 
+  // The job list's queries (`GET /api/batch/jobs`, one per request), built once: Kysely's
+  // building of a query cost as much as SQLite's running it (bench/README.md).
+  private readonly newestPerJob: CompiledQuery<SummaryRow>;
+  private readonly executionsVersionQuery: CompiledQuery<{ version: number }>;
+
   constructor(
     private readonly db: Kysely<BatchDb>,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.newestPerJob = db
+      .selectFrom('batch_job_execution')
+      .select(SUMMARY_COLUMNS)
+      .where('id', 'in', (eb) => eb.selectFrom('batch_job_execution').select((e) => e.fn.max('id').as('id')).groupBy('job_name'))
+      .compile();
+    this.executionsVersionQuery = db.selectFrom('batch_job_execution_version').select('version').where('id', '=', 1).compile();
+  }
 
   private now(): string {
     return sqlTimestampMillis(this.clock());
@@ -187,13 +207,19 @@ export class JobRepository {
    * The newest execution of each job that has one, in one query; while a job runs, its
    * running one (one run per job).
    */
-  async lastExecutions(): Promise<ReadonlyMap<string, JobExecution>> {
-    const rows = await this.db
-      .selectFrom('batch_job_execution')
-      .selectAll()
-      .where('id', 'in', (eb) => eb.selectFrom('batch_job_execution').select((e) => e.fn.max('id').as('id')).groupBy('job_name'))
-      .execute();
-    return new Map(rows.map((row) => [row.job_name, toExecution(row)]));
+  /**
+   * A number that changes whenever an execution is created, updated or deleted, by any
+   * process (the triggers of migration 0006). Read it before what it guards: what is
+   * read after is then at least as new as the version.
+   */
+  async executionsVersion(): Promise<number> {
+    const { rows } = await this.db.executeQuery(this.executionsVersionQuery);
+    return Number(rows[0]?.version ?? 0);
+  }
+
+  async lastExecutions(): Promise<ReadonlyMap<string, JobExecutionSummary>> {
+    const { rows } = await this.db.executeQuery(this.newestPerJob);
+    return new Map(rows.map((row) => [row.job_name, toSummary(row)]));
   }
 
   /** Executions of a job, newest first. */
@@ -418,10 +444,9 @@ function countColumns(c: StepCounts) {
 
 const optionalDate = (text: string | null) => (text === null ? null : parseSqlTimestamp(text));
 
-function toExecution(row: ExecutionRow): JobExecution {
+function toSummary(row: SummaryRow): JobExecutionSummary {
   return {
     id: Number(row.id),
-    instanceId: Number(row.job_instance_id),
     jobName: row.job_name,
     status: row.status as BatchStatus,
     exitCode: row.exit_code,
@@ -431,9 +456,16 @@ function toExecution(row: ExecutionRow): JobExecution {
     trigger: row.trigger_type as TriggerType,
     triggeredBy: row.triggered_by,
     restartOf: row.restart_of === null ? null : Number(row.restart_of),
-    createdAt: parseSqlTimestamp(row.created_at),
     startTime: optionalDate(row.start_time),
     endTime: optionalDate(row.end_time),
+  };
+}
+
+function toExecution(row: ExecutionRow): JobExecution {
+  return {
+    ...toSummary(row),
+    instanceId: Number(row.job_instance_id),
+    createdAt: parseSqlTimestamp(row.created_at),
     lastUpdated: parseSqlTimestamp(row.last_updated),
     heartbeatAt: parseSqlTimestamp(row.heartbeat_at),
     context: JSON.parse(row.execution_context) as JsonObject,

@@ -38,9 +38,9 @@ export function skipCount(counts: StepCounts): number {
   return counts.readSkip + counts.processSkip + counts.writeSkip;
 }
 
-export interface JobExecution {
+/** An execution as lists show it: what ran, how and when it ended; no context, metrics or bookkeeping. */
+export interface JobExecutionSummary {
   readonly id: number;
-  readonly instanceId: number;
   readonly jobName: string;
   readonly status: BatchStatus;
   /** COMPLETED, FAILED, STOPPED, ABANDONED (heartbeat lost), or EXECUTING while running. */
@@ -51,9 +51,13 @@ export interface JobExecution {
   readonly trigger: TriggerType;
   readonly triggeredBy: string | null;
   readonly restartOf: number | null;
-  readonly createdAt: Date;
   readonly startTime: Date | null;
   readonly endTime: Date | null;
+}
+
+export interface JobExecution extends JobExecutionSummary {
+  readonly instanceId: number;
+  readonly createdAt: Date;
   readonly lastUpdated: Date;
   readonly heartbeatAt: Date;
   readonly context: JsonObject;

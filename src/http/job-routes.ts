@@ -1,7 +1,8 @@
 /** Jobs (6.2, 6.3, 6.7) and their schedules: what runs, when it runs next, how it went. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { App } from '../app.js';
+import type { JobExecutionSummary } from '../engine/types.js';
 import { schedules } from '../jobs/registry.js';
 import { principalOf } from './authentication.js';
 import { jobStats } from './job-stats.js';
@@ -29,27 +30,42 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
     const fireTimes = nextFireTimes(app.config.timeZone);
     const next = (cron: string | undefined) => (cron === undefined ? null : (fireTimes(cron)?.toISOString() ?? null));
 
+    const jobViews = (lastOf: ReadonlyMap<string, JobExecutionSummary>): Static<typeof JobView>[] =>
+      app.operator.jobNames().map((name) => {
+        // One run per job: a running execution is always the job's newest.
+        const last = lastOf.get(name);
+        const running = last?.status === 'STARTED' || last?.status === 'STOPPING' ? last : undefined;
+        const cron = cronOf.get(name);
+        return {
+          name,
+          description: app.operator.job(name).description,
+          cron: cron ?? null,
+          timeZone: app.config.timeZone,
+          nextFireTime: next(cron),
+          running: running !== undefined,
+          runningExecutionId: running?.id ?? null,
+          lastExecution: last ? summaryView(last) : null,
+        };
+      });
+
+    // The list changes only when an execution changes (anywhere: the repository's
+    // version counts every change, by any process) or a schedule fires. Between two such
+    // events every request gets the same bytes, so they are built and serialized once;
+    // a request costs the version read (bench/api measures the difference).
+    let built: { readonly version: number; readonly until: number; readonly json: string } | undefined;
+
     server.get(
       '/jobs',
       { schema: { ...secured, tags, summary: 'Every job: description, schedule, next fire time, last execution, running or not', response: { 200: Type.Array(JobView), ...commonErrors } } },
-      async () => {
-        const lastOf = await app.repository.lastExecutions();
-        return app.operator.jobNames().map((name) => {
-          // One run per job: a running execution is always the job's newest.
-          const last = lastOf.get(name);
-          const running = last?.status === 'STARTED' || last?.status === 'STOPPING' ? last : undefined;
-          const cron = cronOf.get(name);
-          return {
-            name,
-            description: app.operator.job(name).description,
-            cron: cron ?? null,
-            timeZone: app.config.timeZone,
-            nextFireTime: next(cron),
-            running: running !== undefined,
-            runningExecutionId: running?.id ?? null,
-            lastExecution: last ? summaryView(last) : null,
-          };
-        });
+      async (_request, reply) => {
+        const version = await app.repository.executionsVersion();
+        if (built?.version !== version || Date.now() >= built.until) {
+          const views = jobViews(await app.repository.lastExecutions());
+          const fires = views.flatMap((v) => (v.nextFireTime === null ? [] : [Date.parse(v.nextFireTime)]));
+          built = { version, until: Math.min(Infinity, ...fires), json: reply.serialize(views) as string };
+        }
+        // A string with a JSON content type is sent as it is: serialized once, above, by this route's schema.
+        return reply.type('application/json; charset=utf-8').send(built.json as never);
       },
     );
 

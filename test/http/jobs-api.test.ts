@@ -1,5 +1,7 @@
 /** Jobs and executions over HTTP (6.2–6.7): list, run, pagination, stop and restart of a real running job, 429. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connect.js';
+import type { BatchDb } from '../../src/db/schema/batch-tables.js';
 import { createItems, itemsJob, itemsStep } from '../engine/harness.js';
 import { dialects } from '../support/databases.js';
 import { awaitEnd, gate, startApi, type Api } from './api-harness.js';
@@ -52,6 +54,32 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
     await awaitEnd(api, launched.executionId);
     const after = (await (await api.call('/api/batch/jobs')).json()) as { lastExecution: { id: number; status: string; trigger: string; triggeredBy: string } }[];
     expect(after[0]?.lastExecution).toMatchObject({ id: launched.executionId, status: 'COMPLETED', trigger: 'MANUAL', triggeredBy: 'alice' });
+  });
+
+  it('the job list shows a change made through another connection at once, and moves on when a schedule fires', async () => {
+    // Fires every second; the scheduler is off, so only the clock moves the next fire time.
+    api = await startApi(dialect, { env: { TOKEN_CLEANUP_CRON: '* * * * * ?' } });
+    type Listed = { nextFireTime: string; lastExecution: { id: number; exitMessage: string | null } | null }[];
+    const list = async () => (await (await api!.call('/api/batch/jobs')).json()) as Listed;
+    const launched = (await (await api.call('/api/batch/jobs/tokenCleanupJob/run', { method: 'POST' })).json()) as Launched;
+    await awaitEnd(api, launched.executionId);
+    const before = await list();
+    expect(before[0]?.lastExecution).toMatchObject({ id: launched.executionId, exitMessage: null });
+
+    // Another process (a replica, the CLI) is another connection: nothing in this one sees the write.
+    const elsewhere = openDatabase<BatchDb>(api.env.config.databases.batch, api.env.config.pool);
+    try {
+      await elsewhere.db.updateTable('batch_job_execution').set({ exit_message: 'changed elsewhere' }).where('id', '=', launched.executionId).execute();
+    } finally {
+      await elsewhere.close();
+    }
+    const after = await list();
+    expect(after[0]?.lastExecution).toMatchObject({ id: launched.executionId, exitMessage: 'changed elsewhere' });
+
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(after[0]!.nextFireTime) - Date.now() + 50));
+    const later = await list();
+    expect(Date.parse(later[0]!.nextFireTime)).toBeGreaterThan(Date.parse(after[0]!.nextFireTime));
+    expect(Date.parse(later[0]!.nextFireTime)).toBeGreaterThan(Date.now());
   });
 
   it('run answers 202 at once, 404 for an unknown job, 409 while the job runs, 400 for bad parameters; stop and restart finish it', async () => {

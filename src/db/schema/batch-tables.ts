@@ -32,6 +32,11 @@ export interface BatchDb extends OutboxTables {
     running_job: string | null;
     host: string;
   };
+  /** One row (id 1); triggers bump `version` on every change of batch_job_execution (migration 0006). */
+  batch_job_execution_version: {
+    id: number;
+    version: number;
+  };
   batch_step_execution: {
     id: Generated<number>;
     job_execution_id: number;

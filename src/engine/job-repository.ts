@@ -204,10 +204,6 @@ export class JobRepository {
   }
 
   /**
-   * The newest execution of each job that has one, in one query; while a job runs, its
-   * running one (one run per job).
-   */
-  /**
    * A number that changes whenever an execution is created, updated or deleted, by any
    * process (the triggers of migration 0006). Read it before what it guards: what is
    * read after is then at least as new as the version.
@@ -217,6 +213,10 @@ export class JobRepository {
     return Number(rows[0]?.version ?? 0);
   }
 
+  /**
+   * The newest execution of each job that has one, in one query; while a job runs, its
+   * running one (one run per job).
+   */
   async lastExecutions(): Promise<ReadonlyMap<string, JobExecutionSummary>> {
     const { rows } = await this.db.executeQuery(this.newestPerJob);
     return new Map(rows.map((row) => [row.job_name, toSummary(row)]));

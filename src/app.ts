@@ -95,7 +95,16 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const health = new HealthRegistry(
     [
       ...databaseIndicators(databases),
-      diskSpaceIndicator([config.dataDir, config.uploadsDir, config.reportsDir, config.archivesDir, config.logDir], config.operations.diskMinFreeBytes),
+      diskSpaceIndicator(
+        [
+          ['DATA_DIR', config.dataDir],
+          ['UPLOADS_DIR', config.uploadsDir],
+          ['REPORTS_DIR', config.reportsDir],
+          ['ARCHIVES_DIR', config.archivesDir],
+          ['LOG_DIR', config.logDir],
+        ],
+        config.operations.diskMinFreeBytes,
+      ),
       mailIndicator(config, timeoutMs),
       eventBrokerIndicator(config, databases.batch.db, relay, timeoutMs),
     ],

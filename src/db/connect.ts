@@ -3,12 +3,14 @@
  * `mysql://…` (mysql2 pool, MariaDB). Every difference between the two engines that the
  * rest of the code must know is exposed as `dialect` and handled in `db/` only.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import type { PoolSettings } from '../config.js';
+import { guardedDialect, type GuardedDialect } from './guarded-dialect.js';
+import { isConnectionBroken } from './errors.js';
 
 export type Dialect = 'sqlite' | 'mysql';
 
@@ -17,6 +19,14 @@ export interface DatabaseHandle<DB> {
   readonly db: Kysely<DB>;
   /** The URL with its password masked, for messages. */
   readonly label: string;
+  /** `batchdb`, `userdb`…: how messages name it. */
+  readonly name: string;
+  /**
+   * What is wrong with the database's storage that no query would show, or undefined.
+   * SQLite: the file was deleted or moved while open (writes would go to a deleted
+   * file); a file put back at its path is opened at the next use.
+   */
+  storageProblem(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -34,22 +44,77 @@ export function dialectOf(url: string): Dialect {
  * await db.selectFrom('users').selectAll().execute();
  * await close();
  */
-export function openDatabase<DB>(url: string, pool: PoolSettings): DatabaseHandle<DB> {
+export function openDatabase<DB>(url: string, pool: PoolSettings, name = 'database'): DatabaseHandle<DB> {
   const dialect = dialectOf(url);
   const label = url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1****@');
-  const db = dialect === 'sqlite' ? openSqlite<DB>(url.slice('sqlite:'.length), pool) : openMysql<DB>(url, pool);
-  return { dialect, db, label, close: () => db.destroy() };
+  if (dialect === 'mysql') {
+    const db = openMysql<DB>(url, pool, name);
+    return { dialect, db, label, name, storageProblem: () => undefined, close: () => db.destroy() };
+  }
+  const { db, storageProblem } = openSqlite<DB>(url.slice('sqlite:'.length), pool, name);
+  return { dialect, db, label, name, storageProblem, close: () => db.destroy() };
 }
 
-function openSqlite<DB>(file: string, pool: PoolSettings): Kysely<DB> {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const database = new SqliteDatabase(file, { timeout: pool.statementTimeoutMs });
-  // WAL lets readers (the API, another process) work while a job writes, and with
-  // synchronous=NORMAL a commit costs no fsync: the chunk loop's main cost (STACK-NOTES).
-  database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
-  database.pragma('foreign_keys = ON');
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+function openSqlite<DB>(file: string, pool: PoolSettings, name: string): { db: Kysely<DB>; storageProblem: () => string | undefined } {
+  const inMemory = file === ':memory:';
+  if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const identity = () => (inMemory ? undefined : statSync(file, { throwIfNoEntry: false })?.ino);
+  let opened: number | undefined;
+  const open = () => {
+    if (!inMemory) alignSidecarModes(file);
+    const database = new SqliteDatabase(file, { timeout: pool.statementTimeoutMs });
+    // WAL lets readers (the API, another process) work while a job writes, and with
+    // synchronous=NORMAL a commit costs no fsync: the chunk loop's main cost (STACK-NOTES).
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    opened = identity();
+    return withStatementCache(database);
+  };
+  // The first handle is opened here, so a bad path fails at start, not at the first query.
+  let first: SqliteDatabase.Database | undefined = open();
+  const dialect: GuardedDialect = guardedDialect(
+    new SqliteDialect({
+      database: async () => {
+        const database = first ?? open();
+        first = undefined;
+        return database;
+      },
+    }),
+    {
+      database: name,
+      renewOn: isConnectionBroken,
+      // A deferred transaction that reads and then writes cannot upgrade its lock while
+      // another process writes: SQLite answers SQLITE_BUSY at once, without the busy
+      // timeout. Taking the write lock at `begin` makes it wait its turn instead.
+      begin: CompiledQuery.raw('begin immediate'),
+    },
+  );
+  const storageProblem = () => {
+    if (inMemory) return undefined;
+    const now = identity();
+    if (now === undefined) {
+      return `${name}'s file ${path.resolve(file)} is gone (deleted, or its directory moved) while the service uses it: writes go to a deleted file; put it back or restart on a restored copy`;
+    }
+    if (now !== opened) dialect.renew();
+    return undefined;
+  };
+  return { db: new Kysely<DB>({ dialect }), storageProblem };
+}
+
+/**
+ * SQLite creates `-wal` and `-shm` with the database file's mode and leaves them behind
+ * when a read-only connection closes. Once the file is writable again, a `-shm` made
+ * while it was not keeps every new connection read-only, restart or not. They are ours
+ * when we own them: they get the file's write bits back before it is opened.
+ */
+function alignSidecarModes(file: string): void {
+  const main = statSync(file, { throwIfNoEntry: false });
+  if (!main || (main.mode & 0o200) === 0) return;
+  for (const sidecar of [`${file}-wal`, `${file}-shm`]) {
+    const stats = statSync(sidecar, { throwIfNoEntry: false });
+    if (stats && stats.uid === process.getuid?.() && (stats.mode & 0o200) === 0) chmodSync(sidecar, main.mode & 0o666);
+  }
 }
 
 /**
@@ -83,7 +148,7 @@ function withStatementCache(database: SqliteDatabase.Database, size = 256): Sqli
   });
 }
 
-function openMysql<DB>(url: string, pool: PoolSettings): Kysely<DB> {
+function openMysql<DB>(url: string, pool: PoolSettings, name: string): Kysely<DB> {
   const mysqlPool = createPool({
     uri: url.replace(/^mariadb:/, 'mysql:'),
     connectionLimit: pool.size,
@@ -96,8 +161,9 @@ function openMysql<DB>(url: string, pool: PoolSettings): Kysely<DB> {
     bigNumberStrings: false,
   });
   const lockWaitSeconds = Math.max(1, Math.round(pool.statementTimeoutMs / 1000));
+  // mysql2's pool drops a connection that failed fatally (lost, reset) by itself: no renewal needed.
   return new Kysely<DB>({
-    dialect: new MysqlDialect({
+    dialect: guardedDialect(new MysqlDialect({
       pool: mysqlPool,
       // A transaction waiting on a lock fails (and is retried as transient) instead of hanging.
       onCreateConnection: async (connection) => {
@@ -105,6 +171,6 @@ function openMysql<DB>(url: string, pool: PoolSettings): Kysely<DB> {
           CompiledQuery.raw(`SET SESSION innodb_lock_wait_timeout = ${lockWaitSeconds}, time_zone = '+00:00'`),
         );
       },
-    }),
+    }), { database: name }),
   });
 }

@@ -24,7 +24,7 @@ export interface Databases {
 }
 
 export function openDatabases(config: Pick<Config, 'databases' | 'pool'>): Databases {
-  const open = <DB>(name: DatabaseName) => openDatabase<DB>(config.databases[name], config.pool);
+  const open = <DB>(name: DatabaseName) => openDatabase<DB>(config.databases[name], config.pool, `${name}db`);
   return {
     batch: open<BatchDb>('batch'),
     user: open<UserDb>('user'),

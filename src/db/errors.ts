@@ -2,6 +2,7 @@
  * Classifies driver errors. The two engines report the same situations with different
  * codes; this is the one place that knows them.
  */
+import { databaseOf } from './guarded-dialect.js';
 
 interface DriverError {
   code?: string;
@@ -37,4 +38,66 @@ export function isUniqueViolation(error: unknown): boolean {
     code === 'SQLITE_CONSTRAINT_UNIQUE' ||
     code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
+}
+
+/**
+ * "The database cannot be used right now" (the API answers 503 and health says DOWN), as
+ * opposed to a bug or a bad query (500). SQLite result codes are matched by prefix, so
+ * extended codes (SQLITE_READONLY_DBMOVED…) count.
+ */
+const SQLITE_UNAVAILABLE = ['SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_PERM', 'SQLITE_AUTH'];
+
+/** mysql2 codes: the network, the server refusing us, the server read-only or out of space. */
+const MYSQL_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_TABLEACCESS_DENIED_ERROR',
+  'ER_OPTION_PREVENTS_STATEMENT',
+  'ER_READ_ONLY_MODE',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_RECORD_FILE_FULL',
+  'ER_DISK_FULL',
+  'ER_SERVER_SHUTDOWN',
+]);
+
+/** SQLite errors after which the handle is reopened: the file or its permissions may have changed. */
+const SQLITE_REOPEN = ['SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_NOTADB'];
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isConnectionBroken(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && SQLITE_REOPEN.some((prefix) => code.startsWith(prefix));
+}
+
+export interface DatabaseFailure {
+  readonly database: string;
+  /** True when the database cannot be used now (503), false for any other database error (500). */
+  readonly unavailable: boolean;
+  readonly cause: string;
+}
+
+/** What an error says about a database, or undefined when it did not come from one. */
+export function databaseFailureOf(error: unknown): DatabaseFailure | undefined {
+  const database = databaseOf(error);
+  if (database === undefined) return undefined;
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const unavailable =
+    (code !== undefined && (MYSQL_UNAVAILABLE.has(code) || SQLITE_UNAVAILABLE.some((prefix) => code.startsWith(prefix)))) ||
+    // better-sqlite3 once the handle is closed; mysql2 once the pool has ended.
+    /database connection is not open|Pool is closed/.test(message);
+  return { database, unavailable, cause: code === undefined ? message : `${code}: ${message}` };
 }

@@ -12,6 +12,7 @@ import * as m0003 from './migrations/0003-event-outbox.js';
 import * as m0004 from './migrations/0004-audit-log.js';
 import * as m0005 from './migrations/0005-alerte-duree-envoyee.js';
 import * as m0006 from './migrations/0006-job-execution-version.js';
+import * as m0007 from './migrations/0007-health-probe.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -25,6 +26,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0004-audit-log': m0004,
   '0005-alerte-duree-envoyee': m0005,
   '0006-job-execution-version': m0006,
+  '0007-health-probe': m0007,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

@@ -1,8 +1,45 @@
+import { chmodSync, chownSync, readdirSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Dialect } from '../../src/db/connect.js';
+import type { Env } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
 import { buildServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { mintToken } from '../../src/security/token-minter.js';
+import { ROOT, startChild } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+
+const SECRET = 'health-test-secret-of-at-least-32-bytes';
+const adminHeaders = async (env: TestEnvironment) => ({
+  authorization: `Bearer ${await mintToken(env.config.jwt, { subject: 'ops', roles: ['ROLE_ADMIN'], ttl: '1h' })}`,
+});
+
+interface Service {
+  readonly env: TestEnvironment;
+  readonly app: App;
+  readonly address: string;
+  readonly headers: Record<string, string>;
+}
+
+/** The service's app behind its HTTP server on fresh databases; closed after each test. */
+function serviceFixture(): (dialect: Dialect, extraEnv?: Env) => Promise<Service> {
+  let opened: { env: TestEnvironment; app?: App; server?: FastifyInstance } | undefined;
+  afterEach(async () => {
+    await opened?.server?.close();
+    await opened?.app?.close();
+    await opened?.env.cleanup();
+    opened = undefined;
+  });
+  return async (dialect, extraEnv = {}) => {
+    opened = { env: await createTestEnvironment(dialect, { JWT_SECRET: SECRET, ...extraEnv }) };
+    const app = (opened.app = await createApp(opened.env.config, silentLogger));
+    const server = (opened.server = await buildServer(app));
+    const address = await server.listen({ port: 0, host: '127.0.0.1' });
+    return { env: opened.env, app, address, headers: await adminHeaders(opened.env) };
+  };
+}
 
 interface HealthBody {
   status: string;
@@ -10,84 +47,59 @@ interface HealthBody {
 }
 
 describe.each(dialects)('GET /actuator/health (%s)', (dialect) => {
-  let env: TestEnvironment;
-  let app: App | undefined;
-  afterEach(async () => {
-    await app?.close();
-    await env?.cleanup();
-  });
+  const start = serviceFixture();
 
   it('is UP with a component per database, disk, mail and broker, and DOWN naming the database that stops answering', async () => {
-    env = await createTestEnvironment(dialect);
-    app = await createApp(env.config, silentLogger);
-    const server = await buildServer(app);
-    const address = await server.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      const up = await fetch(`${address}/actuator/health`);
-      expect(up.status).toBe(200);
-      const body = (await up.json()) as HealthBody;
-      expect(body.status).toBe('UP');
-      expect(Object.keys(body.components).sort()).toEqual(
-        ['batchDb', 'defenseDb', 'diskSpace', 'eventBroker', 'inscriptionDb', 'mail', 'notificationDb', 'userDb'],
-      );
-      expect(body.components.userDb?.details.latencyMs).toBeGreaterThanOrEqual(0);
-      expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(200);
+    const { app, address, headers } = await start(dialect);
+    const up = await fetch(`${address}/actuator/health`, { headers });
+    expect(up.status).toBe(200);
+    const body = (await up.json()) as HealthBody;
+    expect(body.status).toBe('UP');
+    expect(Object.keys(body.components).sort()).toEqual(
+      ['batchDb', 'defenseDb', 'diskSpace', 'eventBroker', 'inscriptionDb', 'mail', 'notificationDb', 'userDb'],
+    );
+    expect(body.components.userDb?.details.latencyMs).toBeGreaterThanOrEqual(0);
+    expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(200);
 
-      await app.databases.defense.close();
-      const down = await fetch(`${address}/actuator/health`);
-      expect(down.status).toBe(503);
-      const downBody = (await down.json()) as HealthBody;
-      expect(downBody.status).toBe('DOWN');
-      expect(downBody.components.defenseDb?.status).toBe('DOWN');
-      expect(downBody.components.userDb?.status).toBe('UP');
-      // A sibling database is not needed to take work: the probes stay UP.
-      expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(200);
-      expect((await fetch(`${address}/actuator/health/liveness`)).status).toBe(200);
+    await app.databases.defense.close();
+    const down = await fetch(`${address}/actuator/health`, { headers });
+    expect(down.status).toBe(503);
+    const downBody = (await down.json()) as HealthBody;
+    expect(downBody.status).toBe('DOWN');
+    expect(downBody.components.defenseDb?.status).toBe('DOWN');
+    expect(downBody.components.userDb?.status).toBe('UP');
+    // A sibling database is not needed to take work: the probes stay UP.
+    expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(200);
+    expect((await fetch(`${address}/actuator/health/liveness`)).status).toBe(200);
 
-      await app.databases.batch.close();
-      const notReady = await fetch(`${address}/actuator/health/readiness`);
-      expect(notReady.status).toBe(503);
-      expect(((await notReady.json()) as HealthBody).components.batchDb?.status).toBe('DOWN');
-      expect((await fetch(`${address}/actuator/health/liveness`)).status).toBe(200);
-    } finally {
-      await server.close();
-    }
+    await app.databases.batch.close();
+    const notReady = await fetch(`${address}/actuator/health/readiness`, { headers });
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as HealthBody).components.batchDb?.status).toBe('DOWN');
+    expect((await fetch(`${address}/actuator/health/liveness`)).status).toBe(200);
   });
 });
 
 describe('health indicators', () => {
-  let env: TestEnvironment;
-  let app: App | undefined;
-  afterEach(async () => {
-    await app?.close();
-    await env?.cleanup();
-  });
+  const start = serviceFixture();
 
   it('reports diskSpace DOWN under the threshold, takes added indicators, and times a hanging one out', async () => {
-    env = await createTestEnvironment('sqlite', { HEALTH_DISK_MIN_FREE_MB: String(1024 * 1024 * 1024), HEALTH_TIMEOUT_MS: '200' });
-    app = await createApp(env.config, silentLogger);
-    const server = await buildServer(app);
-    const address = await server.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      const disk = (await (await fetch(`${address}/actuator/health`)).json()) as HealthBody;
-      expect(disk.status).toBe('DOWN');
-      expect(disk.components.diskSpace?.status).toBe('DOWN');
-      expect(disk.components.diskSpace?.details.error).toContain(env.dataDir);
-      expect(disk.components.batchDb?.status).toBe('UP');
+    const { env, app, address, headers } = await start('sqlite', { HEALTH_DISK_MIN_FREE_MB: String(1024 * 1024 * 1024), HEALTH_TIMEOUT_MS: '200' });
+    const disk = (await (await fetch(`${address}/actuator/health`, { headers })).json()) as HealthBody;
+    expect(disk.status).toBe('DOWN');
+    expect(disk.components.diskSpace?.status).toBe('DOWN');
+    expect(disk.components.diskSpace?.details.error).toContain(env.dataDir);
+    expect(disk.components.batchDb?.status).toBe('UP');
 
-      app.health.register({ name: 'mail', check: () => new Promise(() => undefined) });
-      app.health.register({ name: 'eventBroker', check: async () => ({ status: 'UP', details: { mode: 'test' } }) });
-      const body = (await (await fetch(`${address}/actuator/health`)).json()) as HealthBody;
-      expect(body.components.mail).toEqual({ status: 'DOWN', details: { error: 'no answer within 200 ms' } });
-      expect(body.components.eventBroker).toEqual({ status: 'UP', details: { mode: 'test' } });
-    } finally {
-      await server.close();
-    }
+    app.health.register({ name: 'mail', check: () => new Promise(() => undefined) });
+    app.health.register({ name: 'eventBroker', check: async () => ({ status: 'UP', details: { mode: 'test' } }) });
+    const body = (await (await fetch(`${address}/actuator/health`, { headers })).json()) as HealthBody;
+    expect(body.components.mail).toEqual({ status: 'DOWN', details: { error: 'no answer within 200 ms' } });
+    expect(body.components.eventBroker).toEqual({ status: 'UP', details: { mode: 'test' } });
   });
 
   it('probes a configured SMTP server and Kafka broker and says which one does not answer', async () => {
-    env = await createTestEnvironment('sqlite', { SMTP_URL: 'smtp://user:hunter2@127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1', HEALTH_TIMEOUT_MS: '2000' });
-    app = await createApp(env.config, silentLogger);
+    const { app } = await start('sqlite', { SMTP_URL: 'smtp://user:hunter2@127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1', HEALTH_TIMEOUT_MS: '2000' });
     const health = await app.health.check();
     expect(health.components.mail?.status).toBe('DOWN');
     expect(health.components.mail?.details).toMatchObject({ transport: 'smtp', server: '127.0.0.1:1' });
@@ -95,4 +107,94 @@ describe('health indicators', () => {
     expect(health.components.eventBroker?.status).toBe('DOWN');
     expect(health.components.eventBroker?.details).toMatchObject({ mode: 'kafka', brokers: ['127.0.0.1:1'] });
   });
+});
+
+describe.each(dialects)('health shows details to admins only (%s)', (dialect) => {
+  const start = serviceFixture();
+
+  it('anonymous and non-admin callers get each status without details; an admin gets paths, URLs and sizes', async () => {
+    const { env, address, headers } = await start(dialect);
+    const user = `Bearer ${await mintToken(env.config.jwt, { subject: 'bob', roles: ['ROLE_DOCTORANT'], ttl: '1h' })}`;
+    for (const caller of [{}, { authorization: user }, { authorization: 'Bearer not-a-token' }] as Record<string, string>[]) {
+      for (const route of ['/actuator/health', '/actuator/health/readiness']) {
+        const response = await fetch(`${address}${route}`, { headers: caller });
+        expect(response.status).toBe(200);
+        const text = await response.text();
+        const body = JSON.parse(text) as HealthBody;
+        expect(body.status).toBe('UP');
+        for (const component of Object.values(body.components)) expect(component).toEqual({ status: 'UP' });
+        expect(text).not.toContain(env.dataDir);
+      }
+    }
+    const admin = (await (await fetch(`${address}/actuator/health`, { headers })).json()) as HealthBody;
+    expect(admin.components.batchDb?.details).toMatchObject({ probe: 'write' });
+    expect(JSON.stringify(admin.components.diskSpace?.details)).toContain(env.dataDir);
+  });
+});
+
+describe('health follows batchdb\'s storage and recovers without a restart', () => {
+  const start = serviceFixture();
+
+  it('a data directory moved away is DOWN naming it and the file; moved back, UP again', async () => {
+    const { env, address, headers } = await start('sqlite');
+    const health = async () => {
+      const response = await fetch(`${address}/actuator/health`, { headers });
+      return { code: response.status, body: (await response.json()) as HealthBody };
+    };
+    expect((await health()).code).toBe(200);
+    renameSync(env.dataDir, `${env.dataDir}.moved`);
+    try {
+      const { code, body } = await health();
+      expect(code).toBe(503);
+      expect(body.components.batchDb?.details.error).toMatch(new RegExp(`batchdb's file .*batchdb.*is gone`));
+      expect(body.components.diskSpace?.details.error).toContain(`DATA_DIR ${env.dataDir}`);
+      expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(503);
+    } finally {
+      renameSync(`${env.dataDir}.moved`, env.dataDir);
+    }
+    expect((await health()).code).toBe(200);
+  });
+
+  // Root, the tests' user, writes any file: the service runs as nobody, as it would in a container.
+  it('a read-only batchdb: health DOWN naming it, launches 503 naming it, and both recover once it is writable', async () => {
+    const env = await createTestEnvironment('sqlite', { JWT_SECRET: SECRET });
+    await env.databases.batch.close();
+    const nobody = 65534;
+    for (const entry of ['', ...readdirSync(env.dataDir, { recursive: true }).map(String)]) chownSync(path.join(env.dataDir, entry), nobody, nobody);
+    const batchFile = env.config.databases.batch.slice('sqlite:'.length);
+    chmodSync(batchFile, 0o444);
+    const serve = startChild([path.join(ROOT, 'dist/cli.js'), 'serve'], { ...env.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, { uid: nobody });
+    try {
+      const [, port] = await serve.waitForLine(/listening on port (\d+)/);
+      const base = `http://127.0.0.1:${port}`;
+      const headers = await adminHeaders(env);
+      const health = await fetch(`${base}/actuator/health`, { headers });
+      expect(health.status).toBe(503);
+      const body = (await health.json()) as HealthBody;
+      expect(body.components.batchDb?.status).toBe('DOWN');
+      expect(body.components.batchDb?.details.error).toMatch(/batchdb refuses writes: SQLITE_READONLY/);
+      expect((await fetch(`${base}/actuator/health/readiness`)).status).toBe(503);
+
+      const launch = () => fetch(`${base}/api/batch/jobs/tokenCleanupJob/run`, { method: 'POST', headers });
+      const refused = await launch();
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(/^batchdb is unavailable \(SQLITE_READONLY/);
+
+      chmodSync(batchFile, 0o644);
+      let recovered = 0;
+      let last = '';
+      for (let attempt = 0; attempt < 20 && recovered !== 200; attempt++) {
+        const response = await fetch(`${base}/actuator/health`, { headers });
+        recovered = response.status;
+        last = await response.text();
+      }
+      expect(recovered, last).toBe(200);
+      expect((await launch()).status).toBe(202);
+    } finally {
+      serve.process.kill('SIGTERM');
+      await serve.exited;
+      await env.cleanup();
+    }
+  }, 60_000);
 });

@@ -23,9 +23,17 @@ function childEnv(env: Env): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env } as NodeJS.ProcessEnv;
 }
 
-export function startChild(args: readonly string[], env: Env, options: { tsx?: boolean; cwd?: string } = {}): RunningChild {
+export interface ChildOptions {
+  readonly tsx?: boolean;
+  readonly cwd?: string;
+  /** Run as this user (and group): file permissions do not bind root, the tests' user. */
+  readonly uid?: number;
+}
+
+export function startChild(args: readonly string[], env: Env, options: ChildOptions = {}): RunningChild {
   const nodeArgs = options.tsx ? ['--import', 'tsx', ...args] : [...args];
-  const child = spawn(process.execPath, nodeArgs, { cwd: options.cwd ?? ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.uid };
+  const child = spawn(process.execPath, nodeArgs, { cwd: options.cwd ?? ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], ...user });
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
@@ -56,7 +64,7 @@ export function startChild(args: readonly string[], env: Env, options: { tsx?: b
   };
 }
 
-export function runChild(args: readonly string[], env: Env, options: { tsx?: boolean; cwd?: string } = {}): Promise<ChildResult> {
+export function runChild(args: readonly string[], env: Env, options: ChildOptions = {}): Promise<ChildResult> {
   return startChild(args, env, options).exited;
 }
 

@@ -37,6 +37,12 @@ export interface BatchDb extends OutboxTables {
     id: number;
     version: number;
   };
+  /** One row (id 1) the health check rewrites: batchdb takes writes (migration 0007). */
+  batch_health_probe: {
+    id: number;
+    probed_at: string;
+    probed_by: string;
+  };
   batch_step_execution: {
     id: Generated<number>;
     job_execution_id: number;

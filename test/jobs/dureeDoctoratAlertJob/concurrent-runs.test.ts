@@ -26,8 +26,8 @@ describe.each(dialects)('dureeDoctoratAlertJob in two processes at once (%s)', (
     const results = await Promise.all(
       ['dureeDoctoratAlertJob', 'dureeDoctoratAlertJobTwin'].map((name) => runChild([CHILD, name, startAt], env.env, { tsx: true })),
     );
-    const outcomes = results.map((r) => JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { status: string; metrics: { totalAlertes: number } });
-    expect(outcomes.map((o) => o.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    const outcomes = results.map((r) => JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { status: string; error: string | null; metrics: { totalAlertes: number } });
+    expect(outcomes.map((o) => o.status), outcomes.map((o) => o.error).join('; ')).toEqual(['COMPLETED', 'COMPLETED']);
     const state = await alertState(env);
     expect(new Set(state.alerts).size).toBe(state.alerts.length);
     expect(state.events).toEqual(state.alerts);

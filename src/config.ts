@@ -69,6 +69,18 @@ class Reader {
     return parsed;
   }
 
+  /** A duration written `<n>ms`, `<n>s`, `<n>m`, `<n>h` or `<n>d`; returned in milliseconds. */
+  duration(name: string, fallback: string, meaning: string, minMs: number, maxMs: number): number {
+    this.docs.push({ name, meaning, default: fallback });
+    const value = this.raw(name) ?? fallback;
+    const parsed = parseDuration(value);
+    if (parsed === undefined || parsed < minMs || parsed > maxMs) {
+      this.fail(name, value, `a duration such as 30s, 15m, 24h or 7d, between ${minMs} ms and ${maxMs} ms`);
+      return parseDuration(fallback)!;
+    }
+    return parsed;
+  }
+
   bool(name: string, fallback: boolean, meaning: string): boolean {
     this.docs.push({ name, meaning, default: String(fallback) });
     const value = this.raw(name)?.toLowerCase();
@@ -149,6 +161,14 @@ class Reader {
   }
 }
 
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30s`, `24h`…: milliseconds, or undefined when it is not such a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(text);
+  return match ? Number(match[1]) * DURATION_UNITS_MS[match[2]!]! : undefined;
+}
+
 /** Replaces the password of a database URL by ****, for messages and logs (7.10). */
 export function maskUrl(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1****@');
@@ -183,7 +203,9 @@ export interface Config {
     /** Claim holding the roles; Spring's `authorities` is read too. */
     readonly rolesClaim: string;
     /** Leeway on `exp` and `nbf` for clocks slightly apart. */
-    readonly clockToleranceSeconds: number;
+    readonly clockSkewSeconds: number;
+    /** Longest accepted token lifetime (`exp − iat`, or `exp − now` without `iat`), 6.10. */
+    readonly maxTtlSeconds: number;
   };
   readonly api: {
     /** Launches (run, restart) one user may make per minute on each endpoint (6.11, 10.10). */
@@ -282,7 +304,8 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   // The admin API (6.x, 10.1, 10.10): how tokens are read and how often a user may launch.
   const jwtApi = {
     rolesClaim: r.string('JWT_ROLES_CLAIM', 'roles', 'claim of API tokens holding the roles (`authorities` is read too); ADMIN or ROLE_ADMIN is admin'),
-    clockToleranceSeconds: r.int('JWT_CLOCK_TOLERANCE_SECONDS', 30, 'leeway on `exp` and `nbf` of API tokens, seconds', 0, 300),
+    maxTtlSeconds: r.duration('JWT_MAX_TTL', '24h', 'longest accepted lifetime of an API token (`exp − iat`, or `exp − now` without `iat`); a token without `exp` is refused', 60_000, 366 * 86_400_000) / 1000,
+    clockSkewSeconds: r.duration('JWT_CLOCK_SKEW', '30s', 'leeway on `exp`, `nbf` and `iat` of API tokens, for clocks slightly apart', 0, 300_000) / 1000,
   };
   const api = {
     runsPerMinute: r.int('RATE_LIMIT_RUN_PER_MINUTE', 5, 'job launches (run, restart) per user and per minute on each endpoint; more get 429', 1, 100_000),

@@ -9,10 +9,10 @@ import {
   JobExecutionNotFoundError,
   JobInstanceAlreadyCompleteError,
   JobNotFoundError,
-  JobParametersInvalidError,
   JobRestartError,
 } from './errors.js';
 import { ExecutionContext } from './execution-context.js';
+import { checkParameters, parseRunAt } from './job-parameters.js';
 import { identifyingText, JobRepository } from './job-repository.js';
 import { runChunkStep } from './chunk-step.js';
 import { DEFAULT_RETRY, type RetryHooks } from './retry.js';
@@ -97,10 +97,12 @@ export class JobOperator {
    */
   async start(jobName: string, request: LaunchRequest): Promise<RunningExecution> {
     const job = this.job(jobName);
-    await this.abandonStale(jobName);
+    // Refused before anything is written: a bad launch leaves no instance behind.
+    checkParameters(request.parameters ?? {});
     const parameters: Record<string, JobParameter> = {};
     for (const [key, value] of Object.entries(request.parameters ?? {})) parameters[key] = { value, identifying: true };
-    if (parameters.runAt) parseRunAt(parameters.runAt.value);
+    job.validateParameters?.({ ...parameters, ...(parameters.runAt ? {} : { runAt: { value: this.clock().toISOString(), identifying: false } }) });
+    await this.abandonStale(jobName);
     // A dry run is its own instance: completing it must not block the real run.
     if (request.dryRun) parameters.dryRun = { value: 'true', identifying: true };
     const { instanceId, identifying } =
@@ -118,7 +120,6 @@ export class JobOperator {
       // Fixed at the first launch and kept by every restart: a run is reproducible (REQUIREMENTS.md).
       ...(identifying.runAt ? {} : { runAt: { value: this.clock().toISOString(), identifying: false } }),
     };
-    job.validateParameters?.(resolved);
     const execution = await this.repository.createExecution({
       instanceId,
       jobName,
@@ -357,13 +358,4 @@ export class JobOperator {
       }
     }
   }
-}
-
-/** `runAt` is an ISO-8601 instant; a date alone means its midnight UTC. */
-export function parseRunAt(value: string): Date {
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new JobParametersInvalidError(`runAt=${JSON.stringify(value)} is not an ISO-8601 instant (e.g. 2026-11-28T02:00:00Z)`);
-  }
-  return date;
 }

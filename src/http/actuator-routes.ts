@@ -5,19 +5,23 @@ import { schedules } from '../jobs/registry.js';
 import { readBuildInfo } from '../observability/build-info.js';
 import { BATCH_METRICS } from '../observability/metrics.js';
 import { nextFireTimes } from '../schedule/quartz-cron.js';
+import { PUBLIC, type Authenticator } from './authentication.js';
 import { healthRoutes } from './health.js';
+import { actuatorSchema } from './schemas.js';
 
-export function actuatorRoutes(app: App) {
+export function actuatorRoutes(app: App, auth: Authenticator) {
   return async (server: FastifyInstance): Promise<void> => {
-    await server.register(healthRoutes(app.health));
+    await server.register(healthRoutes(app.health, auth));
 
-    server.get('/actuator/prometheus', async (_request, reply) => {
+    const prometheus = actuatorSchema('Prometheus metrics in the text exposition format', { type: 'string', description: 'text/plain; version=0.0.4' });
+    server.get('/actuator/prometheus', { config: PUBLIC, schema: prometheus }, async (_request, reply) => {
       const { registry } = BATCH_METRICS;
       return reply.type(registry.contentType).send(await registry.metrics());
     });
 
     const build = readBuildInfo(app.config.operations.gitCommit);
-    server.get('/actuator/info', async () => {
+    const info = actuatorSchema('Build, version, commit, jobs and their schedules (Spring Boot info)', { type: 'object', additionalProperties: true });
+    server.get('/actuator/info', { config: PUBLIC, schema: info }, async () => {
       const { config } = app;
       const now = new Date();
       const cronOf = new Map(schedules(config).map((s) => [s.jobName, s.cron]));

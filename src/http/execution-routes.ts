@@ -6,6 +6,7 @@ import { principalOf } from './authentication.js';
 import { ProblemSchema } from './problem.js';
 import { launchRateLimit } from './rate-limit.js';
 import {
+  bodyErrors,
   commonErrors,
   detailView,
   ExecutionDetail,
@@ -72,7 +73,7 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Ask a running execution to stop at its next chunk boundary; it ends STOPPED',
           params: ExecutionIdParams,
-          response: { 202: StoppingExecution, ...commonErrors, 404: ProblemSchema, 409: ProblemSchema },
+          response: { 202: StoppingExecution, ...commonErrors, ...bodyErrors, 404: ProblemSchema, 409: ProblemSchema },
         },
       },
       async (request, reply) => {
@@ -97,7 +98,7 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Restart a FAILED or STOPPED execution where it stopped, as a new execution',
           params: ExecutionIdParams,
-          response: { 202: LaunchedExecution, ...commonErrors, 404: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
+          response: { 202: LaunchedExecution, ...commonErrors, ...bodyErrors, 404: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
         },
       },
       async (request, reply) => {

@@ -8,8 +8,10 @@ import { principalOf } from './authentication.js';
 import { jobStats } from './job-stats.js';
 import { nextFireTimes } from './next-fire-time.js';
 import { ProblemSchema } from './problem.js';
+import { OPTIONAL_BODY } from './openapi.js';
 import { launchRateLimit } from './rate-limit.js';
 import {
+  bodyErrors,
   commonErrors,
   JobNameParams,
   JobView,
@@ -91,12 +93,13 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
         },
         schema: {
           ...secured,
+          [OPTIONAL_BODY]: true,
           tags,
           summary: 'Launch a job now; answers at once, the run goes on in the background',
           description: 'Without parameters each launch is a new instance. Same identifying parameters as a FAILED or STOPPED instance restart it; as a COMPLETED one: 409.',
           params: JobNameParams,
           body: RunRequest,
-          response: { 202: LaunchedExecution, ...commonErrors, 404: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
+          response: { 202: LaunchedExecution, ...commonErrors, ...bodyErrors, 404: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
         },
       },
       async (request, reply) => {

@@ -6,6 +6,15 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { PUBLIC, publicScope } from './authentication.js';
+
+/**
+ * Schema key of a route whose body may be left out: @fastify/swagger marks every body
+ * required (Fastify wants one to validate), the document is corrected below.
+ */
+export const OPTIONAL_BODY = 'x-optional-body';
+
+type Operation = { requestBody?: { required?: boolean }; [key: string]: unknown };
 
 /** Before any route: @fastify/swagger collects the routes registered after it. */
 export async function registerOpenApi(server: FastifyInstance, version: string): Promise<void> {
@@ -20,6 +29,8 @@ export async function registerOpenApi(server: FastifyInstance, version: string):
           'Errors are application/problem+json (RFC 9457).',
         version,
       },
+      // Relative: the document is right behind whatever host or gateway serves it.
+      servers: [{ url: '/', description: 'this service' }],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'locally: batch-service token --sub me --role ROLE_ADMIN' },
@@ -30,9 +41,25 @@ export async function registerOpenApi(server: FastifyInstance, version: string):
         { name: 'executions', description: 'executions: list, inspect, stop, restart' },
         { name: 'reports', description: 'generated PDF reports' },
         { name: 'audit', description: 'the append-only audit log' },
+        { name: 'actuator', description: 'health, metrics and build information; no token needed' },
       ],
     },
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      const { openapiObject } = documentObject;
+      for (const path of Object.values(openapiObject.paths ?? {})) {
+        for (const operation of Object.values(path as Record<string, Operation>)) {
+          if (operation[OPTIONAL_BODY] !== true) continue;
+          delete operation[OPTIONAL_BODY];
+          if (operation.requestBody) operation.requestBody.required = false;
+        }
+      }
+      return openapiObject;
+    },
   });
-  await server.register(swaggerUi, { routePrefix: '/swagger-ui' });
-  server.get('/v3/api-docs', { schema: { hide: true } }, async () => server.swagger());
+  await server.register(async (scope) => {
+    publicScope(scope);
+    await scope.register(swaggerUi, { routePrefix: '/swagger-ui' });
+  });
+  server.get('/v3/api-docs', { config: PUBLIC, schema: { hide: true } }, async () => server.swagger());
 }

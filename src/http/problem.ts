@@ -14,6 +14,7 @@ import {
   JobParametersInvalidError,
   JobRestartError,
 } from '../engine/errors.js';
+import { databaseFailureOf } from '../db/errors.js';
 import { AccessDeniedError, AuthenticationError } from '../security/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -54,12 +55,45 @@ export function problemOf(error: unknown): Problem {
   }
   if (error instanceof JobParametersInvalidError) return { status: 400, detail: error.message };
   if (error instanceof HttpProblem) return { status: error.statusCode, detail: error.message };
+  const database = databaseFailureOf(error);
+  if (database?.unavailable) {
+    return { status: 503, detail: `${database.database} is unavailable (${database.cause}); nothing was changed, retry once it is back (GET /actuator/health shows it)`, headers: { 'retry-after': '30' } };
+  }
+  // A driver's message may quote SQL: only the database and the code go out, the rest to the log.
+  if (database) return { status: 500, detail: `internal error in ${database.database} (${database.cause.split(':')[0]}); the service log has the details` };
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (fastifyError.validation) return { status: 400, detail: `invalid request: ${fastifyError.message ?? 'schema validation failed'}` };
+  const framework = fastifyError.code === undefined ? undefined : FRAMEWORK_DETAILS[fastifyError.code];
+  if (framework) return { status: framework.status, detail: framework.detail };
   if (typeof status === 'number' && status >= 400 && status < 500) return { status, detail: fastifyError.message ?? STATUS_CODES[status] ?? 'client error' };
   // Never a stack trace or a driver message to the client: they go to the log.
   return { status: 500, detail: 'internal error; the service log has the details' };
+}
+
+/** Fastify's own refusals, in words that say what to change. */
+const FRAMEWORK_DETAILS: Readonly<Record<string, { readonly status: number; readonly detail: string }>> = {
+  FST_ERR_BAD_URL: { status: 400, detail: 'the path is not valid: a %-escape does not decode to UTF-8 text' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, detail: 'a path segment is longer than the API accepts (100 characters)' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'the body is larger than the API accepts (1 MiB)' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'the body must be application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: 'the body is empty but its content type says JSON' },
+};
+
+/**
+ * The raw HTTP response for an error of the HTTP parser, which comes before Fastify has a
+ * request to answer (clientErrorHandler): a header block over 16 KiB is 431, the rest 400.
+ */
+export function clientErrorResponse(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const [status, detail] =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request line and headers are larger than the API accepts (16 KiB)']
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request was not received in time']
+        : [400, 'the request is not valid HTTP'];
+  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {

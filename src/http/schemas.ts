@@ -2,8 +2,10 @@
  * The API's shapes as TypeBox schemas: one definition gives request validation, the
  * handlers' TypeScript types, response serialization and the OpenAPI document.
  */
+import type { FastifySchema } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
 import { executionJson, executionSummaryJson } from '../cli/format.js';
+import { MAX_PARAMETER_VALUE_LENGTH, MAX_PARAMETERS, PARAMETER_KEY_PATTERN } from '../engine/job-parameters.js';
 import type { JobExecution, JobExecutionSummary, StepExecution } from '../engine/types.js';
 import { ProblemSchema } from './problem.js';
 
@@ -15,22 +17,33 @@ import { ProblemSchema } from './problem.js';
 const Nullable = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
 const Instant = Type.String({ format: 'date-time', examples: ['2026-11-28T02:00:00.000Z'] });
 
-export const JobNameParams = Type.Object({ jobName: Type.String({ examples: ['tokenCleanupJob'] }) });
-export const ExecutionIdParams = Type.Object({ executionId: Type.Integer({ minimum: 1, examples: [12] }) });
-export const PageQuery = Type.Object({
-  page: Type.Integer({ minimum: 0, default: 0, description: 'page number, from 0' }),
-  size: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'entries per page' }),
+/** Highest page number a list accepts: 100 entries a page, so 100 million entries deep. */
+export const MAX_PAGE = 1_000_000;
+
+export const JobNameParams = Type.Object({ jobName: Type.String({ maxLength: 100, examples: ['tokenCleanupJob'] }) });
+export const ExecutionIdParams = Type.Object({
+  executionId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'decimal digits only', examples: [12] }),
 });
+export const PageQuery = Type.Object(
+  {
+    page: Type.Integer({ minimum: 0, maximum: MAX_PAGE, default: 0, description: `page number, from 0 to ${MAX_PAGE}; decimal digits only` }),
+    size: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'entries per page, 1 to 100; decimal digits only' }),
+  },
+  { additionalProperties: false },
+);
 export type PageQuery = Static<typeof PageQuery>;
 
 export const RunRequest = Type.Object(
   {
     parameters: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,99}$' }), Type.String({ maxLength: 1000 }), {
-        description: 'identifying job parameters; runAt is the reference instant (ISO-8601)',
+      Type.Record(Type.String({ pattern: PARAMETER_KEY_PATTERN }), Type.String({ maxLength: MAX_PARAMETER_VALUE_LENGTH }), {
+        maxProperties: MAX_PARAMETERS,
+        description:
+          `identifying job parameters, strings only, at most ${MAX_PARAMETERS}, names matching ${PARAMETER_KEY_PATTERN}; ` +
+          'runAt is the reference instant, an ISO-8601 instant with its zone (2026-11-28T02:00:00Z), a real calendar date from 1970 to 9999',
       }),
     ),
-    dryRun: Type.Optional(Type.Boolean({ description: 'read and process, change nothing' })),
+    dryRun: Type.Optional(Type.Boolean({ description: 'read and process, change nothing (a JSON boolean: 1 or "true" are refused)' })),
   },
   { additionalProperties: false, examples: [{ parameters: { runAt: '2026-11-28T02:00:00Z' }, dryRun: true }] },
 );
@@ -162,11 +175,33 @@ export const AuditPage = Type.Object({
   items: Type.Array(AuditEntryView),
 });
 
-/** Error responses every API route may give; routes add 404, 409, 429 where they apply. */
-export const commonErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema } as const;
+/**
+ * Error responses every API route may give (500 a bug, 503 a database unavailable);
+ * routes add 404, 409, 429 where they apply, and bodyErrors when they take a body.
+ */
+export const commonErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 500: ProblemSchema, 503: ProblemSchema } as const;
+export const bodyErrors = { 413: ProblemSchema, 415: ProblemSchema } as const;
 
 /** Marks a route as an admin API route in the OpenAPI document. */
 export const secured = { security: [{ bearerAuth: [] }] };
+
+/** Spring Boot's health document; `details` only for an admin. */
+export const HealthView = Type.Object(
+  {
+    status: Type.String({ examples: ['UP'] }),
+    components: Type.Optional(
+      Type.Record(Type.String(), Type.Object({ status: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }), {
+        examples: [{ batchDb: { status: 'UP' } }],
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+/** The schema of a public actuator route: no token needed, in the OpenAPI document as such. */
+export function actuatorSchema(summary: string, ok: object, more: Readonly<Record<number, TSchema>> = {}): FastifySchema {
+  return { tags: ['actuator'], summary, security: [], response: { 200: ok, ...more } };
+}
 
 export function summaryView(execution: JobExecutionSummary): Static<typeof ExecutionSummary> {
   return executionSummaryJson(execution);

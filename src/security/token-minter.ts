@@ -3,12 +3,12 @@
  * Production tokens come from the platform's gateway (10.1).
  */
 import { SignJWT } from 'jose';
-import type { Config } from '../config.js';
+import { parseDuration, type Config } from '../config.js';
 
 export interface TokenRequest {
   readonly subject: string;
   readonly roles: readonly string[];
-  /** jose's duration syntax: `90s`, `30m`, `1h`, `2d`. */
+  /** `90s`, `30m`, `1h`, `2d`: at most JWT_MAX_TTL, or the service would refuse the token. */
   readonly ttl: string;
 }
 
@@ -27,14 +27,18 @@ export async function mintToken(settings: Config['jwt'], request: TokenRequest):
   if (settings.secret === undefined) {
     throw new TokenMintError('JWT_SECRET is not set: tokens are signed with it (HS256); set it to at least 32 random bytes, the same as the service uses');
   }
-  if (!/^\d+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/.test(request.ttl)) {
+  const ttlMs = parseDuration(request.ttl);
+  if (ttlMs === undefined || ttlMs < 1000) {
     throw new TokenMintError(`--ttl ${JSON.stringify(request.ttl)}: expected a duration such as 90s, 30m, 1h or 2d`);
+  }
+  if (ttlMs > settings.maxTtlSeconds * 1000) {
+    throw new TokenMintError(`--ttl ${request.ttl} is longer than JWT_MAX_TTL (${settings.maxTtlSeconds} s): the service would refuse the token`);
   }
   let jwt = new SignJWT({ [settings.rolesClaim]: [...request.roles] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(request.subject)
     .setIssuedAt()
-    .setExpirationTime(request.ttl);
+    .setExpirationTime(`${Math.floor(ttlMs / 1000)}s`);
   if (settings.issuer !== undefined) jwt = jwt.setIssuer(settings.issuer);
   if (settings.audience !== undefined) jwt = jwt.setAudience(settings.audience);
   return jwt.sign(new TextEncoder().encode(settings.secret));

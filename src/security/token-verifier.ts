@@ -1,6 +1,8 @@
 /**
  * Verifies API tokens (6.10, Property 51) with jose: signature under an algorithm
- * allow-list, `exp`/`nbf` with a small leeway, `iss`/`aud` when configured.
+ * allow-list, `exp`/`nbf` with a small leeway, `iss`/`aud` when configured. A token must
+ * expire, and not too late: one without `exp`, or living longer than JWT_MAX_TTL, is a
+ * credential that cannot be taken back, and is refused.
  *
  * Each key source has its own allow-list and a token is only ever checked against the
  * source its `alg` belongs to: HS256 against JWT_SECRET, RS256/ES256 against the JWKS.
@@ -39,7 +41,8 @@ export function createTokenVerifier(settings: Config['jwt']): TokenVerifier {
       : crypto.subtle.importKey('raw', new TextEncoder().encode(settings.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
   const jwks = settings.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(settings.jwksUrl));
   const common: JWTVerifyOptions = {
-    clockTolerance: settings.clockToleranceSeconds,
+    clockTolerance: settings.clockSkewSeconds,
+    requiredClaims: ['exp'],
     ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
     ...(settings.audience === undefined ? {} : { audience: settings.audience }),
   };
@@ -70,14 +73,29 @@ export function createTokenVerifier(settings: Config['jwt']): TokenVerifier {
         throw new AuthenticationError(`invalid token: ${reason(error)}`, { cause: error });
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthenticationError('invalid token: it has no `sub` claim');
+      const exp = payload.exp!; // requiredClaims: jose refused a token without a numeric exp
+      refuseLongLived(exp, payload.iat, settings);
       const principal = { subject: payload.sub, roles: rolesOf(payload, settings.rolesClaim) };
-      if (typeof payload.exp === 'number') {
-        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-        verified.set(token, { principal, until: (payload.exp + settings.clockToleranceSeconds) * 1000 });
-      }
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, until: (exp + settings.clockSkewSeconds) * 1000 });
       return principal;
     },
   };
+}
+
+/**
+ * A lifetime is measured from `iat` when the token says when it was issued, else from now.
+ * An `iat` in the future counts as now: it would otherwise stretch a token's life at will.
+ */
+function refuseLongLived(exp: number, iat: number | undefined, settings: Config['jwt']): void {
+  const now = Math.floor(Date.now() / 1000);
+  const from = typeof iat === 'number' ? Math.min(iat, now) : now;
+  const lifetime = exp - from;
+  if (lifetime > settings.maxTtlSeconds + settings.clockSkewSeconds) {
+    throw new AuthenticationError(
+      `invalid token: it lives ${lifetime} s (\`exp\` − ${typeof iat === 'number' ? '`iat`' : 'now'}), longer than JWT_MAX_TTL (${settings.maxTtlSeconds} s); ask for a shorter-lived one`,
+    );
+  }
 }
 
 function algorithmOf(token: string): string {
@@ -91,6 +109,9 @@ function algorithmOf(token: string): string {
 /** jose's messages are precise but terse; these say what to do. */
 function reason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'it has expired (`exp`); get a new one';
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing') {
+    return 'it has no `exp` claim; tokens must expire (at most JWT_MAX_TTL after they are issued)';
+  }
   if (error instanceof errors.JWTClaimValidationFailed) return `claim \`${error.claim}\` ${error.reason === 'check_failed' ? 'does not match' : error.reason}: ${error.message}`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'its signature does not verify';
   if (error instanceof errors.JWKSNoMatchingKey) return 'no key of JWT_JWKS_URL matches its `kid`';

@@ -1,6 +1,6 @@
 /** 6.1, 6.10 (Properties 42, 51, 59): 401 for every missing or untrustworthy token, 403 without the admin role. */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,44 @@ describe.each(dialects)('authentication with JWT_SECRET (%s)', (dialect) => {
 
   it('accepts a token expired within the clock leeway', async () => {
     expect((await send(api, 'GET', '/api/batch/jobs', await valid({ exp: now() - 5 }))).status).toBe(200);
+  });
+
+  it('6.10: a token must expire, and within JWT_MAX_TTL of its issue (or of now without iat)', async () => {
+    const day = 86_400;
+    const refused: readonly [string, Promise<string>, RegExp][] = [
+      ['no exp', hs256({ sub: 'alice', roles: ['ROLE_ADMIN'], iss: 'gateway', aud: 'batch-service' }), /no `exp` claim; tokens must expire/],
+      ['exp in 50 years', valid({ exp: now() + 50 * 365 * day }), /longer than JWT_MAX_TTL \(86400 s\)/],
+      ['issued a week ago for 8 days', valid({ iat: now() - 7 * day, exp: now() + day }), /lives 691200 s \(`exp` − `iat`\)/],
+      ['iat in the future to stretch its life', valid({ iat: now() + 30 * day, exp: now() + 30 * day + 60 }), /longer than JWT_MAX_TTL/],
+      ['no iat, exp in 2 days', valid({ exp: now() + 2 * day }), /\(`exp` − now\)/],
+    ];
+    for (const [label, token, detail] of refused) {
+      const response = await send(api, 'GET', '/api/batch/jobs', await token);
+      expect(response.status, label).toBe(401);
+      await expectProblem(response, 401, detail);
+    }
+    for (const [label, token] of [
+      ['24 h from iat', valid({ iat: now(), exp: now() + day })],
+      ['no iat, exp in 23 h', valid({ exp: now() + 23 * 3600 })],
+    ] as const) {
+      expect((await send(api, 'GET', '/api/batch/jobs', await token)).status, label).toBe(200);
+    }
+  });
+
+  it('a 100 KB header is 431 as a problem, answered before any route', async () => {
+    const { hostname, port } = new URL(api.base);
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`GET /api/batch/jobs HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`);
+      });
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text));
+      socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(text) : reject(error)));
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(response).toMatch(/content-type: application\/problem\+json/i);
+    expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, detail: expect.stringMatching(/headers are larger than the API accepts/) });
   });
 
   it('Property 42/59: any valid token lacking the admin role is 403 on every endpoint', async () => {

@@ -9,7 +9,8 @@ import { buildServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { mintToken } from '../../src/security/token-minter.js';
 import { ROOT, startChild } from '../support/child.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { createTestEnvironment, dialects, mariadbUrl, type TestEnvironment } from '../support/databases.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const SECRET = 'health-test-secret-of-at-least-32-bytes';
 const adminHeaders = async (env: TestEnvironment) => ({
@@ -194,6 +195,42 @@ describe('health follows batchdb\'s storage and recovers without a restart', () 
     } finally {
       serve.process.kill('SIGTERM');
       await serve.exited;
+      await env.cleanup();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!mariadbUrl)('a MariaDB outage (mysql)', () => {
+  const start = serviceFixture();
+
+  it('health DOWN and launches 503 naming batchdb while the server is unreachable; both recover when it is back', async () => {
+    const target = new URL(mariadbUrl!);
+    const proxy = await startTcpProxy(Number(target.port), target.hostname);
+    const env = await createTestEnvironment('mysql');
+    try {
+      // Every database of the test goes through the proxy, as through a network that fails.
+      const through = (url: string | undefined) => url!.replace(`${target.hostname}:${target.port}`, `127.0.0.1:${proxy.port}`);
+      const variables = Object.fromEntries(['BATCH_DB_URL', 'USER_DB_URL', 'INSCRIPTION_DB_URL', 'DEFENSE_DB_URL', 'NOTIFICATION_DB_URL'].map((name) => [name, through(env.env[name])]));
+      const { address, headers } = await start('sqlite', { ...variables, DB_CONNECT_TIMEOUT_MS: '1000' });
+      const launch = () => fetch(`${address}/api/batch/jobs/tokenCleanupJob/run`, { method: 'POST', headers });
+      expect((await fetch(`${address}/actuator/health`, { headers })).status).toBe(200);
+
+      await proxy.cut();
+      const health = await fetch(`${address}/actuator/health`, { headers });
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as HealthBody).components.batchDb?.status).toBe('DOWN');
+      const refused = await launch();
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(/^batchdb is unavailable \((ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ECONNRESET)/);
+
+      await proxy.resume();
+      let status = 0;
+      for (let attempt = 0; attempt < 20 && status !== 200; attempt++) status = (await fetch(`${address}/actuator/health`, { headers })).status;
+      expect(status).toBe(200);
+      expect((await launch()).status).toBe(202);
+    } finally {
+      await proxy.close();
       await env.cleanup();
     }
   }, 60_000);

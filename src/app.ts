@@ -61,7 +61,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const repository = new JobRepository(databases.batch.db);
   const audit = new AuditLog(databases.batch.db);
   const mailer = createMailer(
-    { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail') },
+    { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail'), timeoutMs: config.mail.timeoutMs },
     logger,
   );
   const failureNotifier = jobFailureNotifier({

@@ -10,6 +10,7 @@ import { registerEventsCommand } from './cli/events-command.js';
 import { executionJson, executionSummary, progressListener, table } from './cli/format.js';
 import { registerTokenCommand } from './cli/token-command.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import type { JobExecution } from './engine/types.js';
 import { closeDatabases, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
 import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
@@ -110,7 +111,7 @@ program
           trigger: 'CLI',
           triggeredBy: process.env.USER ?? null,
         });
-        await report(app, (await done).id, Boolean(opts.json));
+        await report(app, await done, Boolean(opts.json));
       },
       { progress: !opts.json, interruptible: true },
     );
@@ -124,7 +125,7 @@ program
     await withApp(
       async (app) => {
         const { done } = await app.operator.restart(positiveInt('executionId')(id), { trigger: 'CLI', triggeredBy: process.env.USER ?? null });
-        await report(app, (await done).id, Boolean(opts.json));
+        await report(app, await done, Boolean(opts.json));
       },
       { progress: !opts.json, interruptible: true },
     );
@@ -167,12 +168,21 @@ registerEventsCommand(program, withApp);
 registerTokenCommand(program, config);
 registerAuditCommand(program, config);
 
-async function report(app: App, executionId: number, json: boolean): Promise<void> {
-  const execution = await app.repository.getExecutionOrThrow(executionId);
-  const steps = await app.repository.stepExecutions(executionId);
+async function report(app: App, ended: JobExecution, json: boolean): Promise<void> {
+  // Ended without the repository's word (lease lost, batchdb gone): say so, read nothing.
+  if (ended.exitCode === 'LEASE_LOST' || ended.exitCode === 'UNRECORDED') {
+    console.error(`batch-service: ${ended.jobName} execution ${ended.id} ended here without being recorded: ${ended.exitMessage ?? ended.exitCode}`);
+    process.exitCode = 1;
+    return;
+  }
+  const execution = await app.repository.getExecutionOrThrow(ended.id);
+  const steps = await app.repository.stepExecutions(ended.id);
   console.log(json ? JSON.stringify(executionJson(execution, steps), null, 2) : executionSummary(execution, steps));
   if (execution.status !== 'COMPLETED') process.exitCode = 1;
 }
+
+// The last line, not the mechanism: background promises are handled where they start.
+process.on('unhandledRejection', (reason) => console.error('batch-service: unhandled rejection (a bug: please report it):', reason));
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {

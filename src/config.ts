@@ -214,7 +214,7 @@ export interface Config {
   readonly archiveKeys?: string;
   readonly archiveKeyFile?: string;
   readonly kafka: { readonly brokers: readonly string[]; readonly topic: string };
-  readonly mail: { readonly smtpUrl?: string; readonly from: string; readonly techAdmins: readonly string[] };
+  readonly mail: { readonly smtpUrl?: string; readonly from: string; readonly techAdmins: readonly string[]; readonly timeoutMs: number };
   readonly timeZone: string;
   readonly scheduler: {
     readonly enabled: boolean;
@@ -283,11 +283,14 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     defense: r.dbUrl('DEFENSE_DB_URL', sqliteDefault('defensedb.sqlite'), 'defense service database'),
     notification: r.dbUrl('NOTIFICATION_DB_URL', sqliteDefault('notificationdb.sqlite'), 'notification service database'),
   };
-  const pool = {
-    size: r.int('DB_POOL_SIZE', 10, 'MariaDB connections per database', 1, 500),
-    connectTimeoutMs: r.int('DB_CONNECT_TIMEOUT_MS', 10_000, 'MariaDB connect timeout', 100),
-    statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 60_000, 'longest statement or lock wait (MariaDB) / busy wait (SQLite)', 1000),
-  };
+  const poolSize = r.int('DB_POOL_SIZE', 10, 'MariaDB connections per database', 1, 500);
+  const connectTimeoutMs = r.int('DB_CONNECT_TIMEOUT_MS', 10_000, 'MariaDB connect timeout', 100);
+  const statementTimeoutSetting = r.int(
+    'DB_STATEMENT_TIMEOUT_MS',
+    0,
+    'longest lock wait (MariaDB) / busy wait (SQLite); 0 = a third of BATCH_HEARTBEAT_TIMEOUT_MS, at most 15000; never more than that third',
+    0,
+  );
   const dir = (name: string, sub: string, meaning: string) =>
     path.resolve(r.string(name, path.join(dataDir, sub), meaning));
   const uploadsDir = dir('UPLOADS_DIR', 'uploads', 'uploaded documents (documents.chemin is relative to it)');
@@ -326,6 +329,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     smtpUrl: r.secret('SMTP_URL', 'SMTP server, smtp://user:pass@host:port', 'none: mails written as .eml under DATA_DIR/mail'),
     from: r.string('MAIL_FROM', 'batch-service@localhost', 'sender address'),
     techAdmins: r.list('TECH_ADMIN_EMAILS', 'technical team addresses for failure alerts', 'none'),
+    timeoutMs: r.int('SMTP_TIMEOUT_MS', 5_000, 'SMTP connection, greeting and socket-inactivity timeout; a silent server fails the attempt (then retried)', 100),
   };
   const timeZone = r.timeZone('BATCH_TIMEZONE', 'zone of the cron schedules and of date rules');
   const scheduler = {
@@ -343,6 +347,19 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
       `BATCH_HEARTBEAT_TIMEOUT_MS=${engine.heartbeatTimeoutMs}: expected more than twice BATCH_HEARTBEAT_INTERVAL_MS (${engine.heartbeatIntervalMs})`,
     );
   }
+  // A SQLite busy wait blocks the process (better-sqlite3 is synchronous): one longer than
+  // a third of the heartbeat timeout would let a live run's heartbeat lapse while it waits.
+  const statementCeilingMs = Math.floor(engine.heartbeatTimeoutMs / 3);
+  if (statementTimeoutSetting > statementCeilingMs) {
+    r.problems.push(
+      `DB_STATEMENT_TIMEOUT_MS=${statementTimeoutSetting}: expected at most a third of BATCH_HEARTBEAT_TIMEOUT_MS (${statementCeilingMs}), so a waiting statement cannot outlast a run's lease`,
+    );
+  }
+  const pool: PoolSettings = {
+    size: poolSize,
+    connectTimeoutMs,
+    statementTimeoutMs: Math.min(statementTimeoutSetting || 15_000, statementCeilingMs),
+  };
   const jobs = {
     tokenCleanup: {
       chunkSize: r.int('TOKEN_CLEANUP_CHUNK_SIZE', 100, 'tokenCleanupJob chunk size (1.4)', 1, 10_000),

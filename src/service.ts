@@ -17,6 +17,9 @@ import { Scheduler } from './schedule/scheduler.js';
 
 export async function startService(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, logDir: config.logDir });
+  // The last line, not the mechanism: every background promise of the service is handled
+  // where it starts; one that slips through is logged instead of ending the process.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (a bug: please report it); the service goes on'));
   const app = await createApp(config, logger);
   const { databases } = app;
 
@@ -27,6 +30,8 @@ export async function startService(config: Config): Promise<void> {
   }
   const abandoned = await app.operator.abandonStale();
   if (abandoned.length > 0) logger.warn({ executions: abandoned.map((e) => e.id) }, 'runs left by a dead process marked FAILED (restartable)');
+  // A run whose process died shows FAILED within about one heartbeat timeout, not only at the next launch.
+  const stopSweeping = app.operator.sweepEvery(config.engine.heartbeatIntervalMs * 3);
 
   app.relay?.start();
 
@@ -53,6 +58,7 @@ export async function startService(config: Config): Promise<void> {
       { name: 'readiness out of service', run: () => app.health.markShuttingDown() },
       { name: 'deregister from Eureka', run: () => eureka?.stop() },
       { name: 'stop the scheduler', run: () => scheduler?.stop() },
+      { name: 'stop sweeping for abandoned runs', run: () => stopSweeping() },
       { name: 'stop accepting requests', run: () => server.close() },
       {
         name: 'stop running jobs at their chunk boundary',

@@ -13,6 +13,7 @@ import * as m0004 from './migrations/0004-audit-log.js';
 import * as m0005 from './migrations/0005-alerte-duree-envoyee.js';
 import * as m0006 from './migrations/0006-job-execution-version.js';
 import * as m0007 from './migrations/0007-health-probe.js';
+import * as m0008 from './migrations/0008-execution-lease.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -27,6 +28,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0005-alerte-duree-envoyee': m0005,
   '0006-job-execution-version': m0006,
   '0007-health-probe': m0007,
+  '0008-execution-lease': m0008,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

@@ -1,10 +1,16 @@
 /**
  * The chunk loop: read up to `chunkSize` items, process them, write them in one call,
  * checkpoint, repeat. Between chunks it yields to the event loop, looks for a stop
- * request and the step's deadline.
+ * request and the step's deadline; before each read and each write it checks the run's
+ * lease, so a process that lost it writes nothing more. The deadline also aborts the
+ * context's signal, which long reads and writes may watch.
+ *
+ * Counts add up in every ending: read = written + filtered + process and write skips.
+ * An item the writer did not need to change (an alert already sent, a token already
+ * gone) is counted as filtered.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { SkipLimitExceededError, StepTimeoutError } from './errors.js';
+import { LeaseLostError, SkipLimitExceededError, StepTimeoutError } from './errors.js';
 import { withRetry } from './retry.js';
 import type { StepOutcome, StepRuntime } from './step-runtime.js';
 import { skipCount, type ChunkStep, type Json, type StepCounts, type StepExecution } from './types.js';
@@ -12,7 +18,7 @@ import { skipCount, type ChunkStep, type Json, type StepCounts, type StepExecuti
 type MutableCounts = { -readonly [K in keyof StepCounts]: StepCounts[K] };
 
 export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRuntime): Promise<StepOutcome> {
-  const { context, repository } = runtime;
+  const { context } = runtime;
   const counts: MutableCounts = { ...runtime.stepExecution.counts };
   const reader = step.reader(context);
   const writer = step.writer(context);
@@ -34,11 +40,12 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
 
   const skip = async (phase: 'READ' | 'PROCESS' | 'WRITE', item: I | O | null, error: unknown) => {
     const policy = step.skip;
-    if (!policy || !(policy.skippable ?? defaultSkippable(retry.retryable))(error)) throw error;
+    // A lost lease, a timeout or a stop is about the run, not the item.
+    if (!policy || error instanceof LeaseLostError || context.signal.aborted || !(policy.skippable ?? defaultSkippable(retry.retryable))(error)) throw error;
     if (phase === 'PROCESS') counts.processSkip++;
     else if (phase === 'WRITE') counts.writeSkip++;
     else counts.readSkip++;
-    await repository.recordSkip({
+    await runtime.recordSkip({
       jobExecutionId: runtime.execution.id,
       stepExecutionId: runtime.stepExecution.id,
       stepName: step.name,
@@ -59,8 +66,12 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
   let prefetched: Promise<readonly I[]> | undefined;
 
   const write = async (items: readonly O[]): Promise<number> => {
+    runtime.checkLease();
     const written = await withRetry(() => writer.write(items), retry, retryHooks);
-    return typeof written === 'number' ? written : items.length;
+    return typeof written === 'number' ? Math.min(written, items.length) : items.length;
+  };
+  const pastDeadline = () => {
+    if (runtime.now() > deadline) throw new StepTimeoutError(step.name, step.timeoutMs ?? 0);
   };
 
   try {
@@ -68,10 +79,12 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       if (runtime.stopRequested()) {
         return { execution: { ...snapshot(), status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
       }
-      if (runtime.now() > deadline) throw new StepTimeoutError(step.name, step.timeoutMs ?? 0);
+      pastDeadline();
+      runtime.checkLease();
       const started = runtime.now();
       const items = await (prefetched ?? readChunk());
       prefetched = undefined;
+      pastDeadline();
       // Where the reader stands after this chunk: saved once the chunk has committed.
       const position = reader.state?.() ?? state;
       if (items.length === 0) break;
@@ -90,6 +103,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       }
 
       let written = 0;
+      const skippedBefore = counts.writeSkip;
       if (outputs.length > 0 && context.dryRun) {
         // 'Would write': the writer is never called, so a dry run cannot change data.
         written = outputs.length;
@@ -98,7 +112,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
           written = await write(outputs);
         } catch (error) {
           counts.rollback++;
-          if (!step.skip) throw error;
+          if (!step.skip || error instanceof LeaseLostError || context.signal.aborted) throw error;
           // Scan the chunk item by item to find the bad ones; writers are atomic per call,
           // so the failed call changed nothing.
           for (const output of outputs) {
@@ -110,7 +124,9 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
           }
         }
       }
+      pastDeadline();
       counts.write += written;
+      counts.filter += outputs.length - written - (counts.writeSkip - skippedBefore);
       counts.commit++;
       state = position;
       committed = { ...counts };
@@ -123,7 +139,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       // writers are idempotent, so a restart replaying those chunks is harmless, and
       // one batchdb commit per chunk would double the cost of a chunk (DESIGN.md).
       if (runtime.now() - lastCheckpoint >= runtime.checkpointIntervalMs) {
-        await repository.saveStepProgress(progress);
+        await runtime.saveProgress(progress);
         lastCheckpoint = runtime.now();
       }
       // better-sqlite3 is synchronous: without this, a job on SQLite would never let
@@ -131,15 +147,15 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       await yieldToEventLoop();
     }
   } catch (error) {
-    const failed: StepExecution = {
-      ...runtime.stepExecution,
-      counts: { ...committed, rollback: counts.rollback },
-      context: state,
-      status: 'FAILED',
-      exitCode: 'FAILED',
-      exitMessage: error instanceof Error ? error.message : String(error),
-    };
-    return { execution: failed, error };
+    // A reader or writer that watches the signal fails with an abort: say why it was aborted.
+    const reason: unknown = context.signal.aborted ? context.signal.reason : undefined;
+    const ended = { ...runtime.stepExecution, counts: { ...committed, rollback: counts.rollback }, context: state };
+    if (runtime.stopRequested() && reason !== undefined && !(reason instanceof StepTimeoutError) && !(reason instanceof LeaseLostError)) {
+      return { execution: { ...ended, status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
+    }
+    const cause = reason instanceof StepTimeoutError || reason instanceof LeaseLostError ? reason : error;
+    const failed: StepExecution = { ...ended, status: 'FAILED', exitCode: 'FAILED', exitMessage: cause instanceof Error ? cause.message : String(cause) };
+    return { execution: failed, error: cause };
   } finally {
     await reader.close?.();
   }

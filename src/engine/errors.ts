@@ -61,3 +61,25 @@ export class StepTimeoutError extends Error {
     this.name = 'StepTimeoutError';
   }
 }
+
+/**
+ * This process no longer owns the execution: another process found it silent past the
+ * heartbeat timeout and abandoned it (or restarted it). Nothing more may be written for it.
+ */
+export class LeaseLostError extends Error {
+  constructor(readonly executionId: number, why: string) {
+    super(`execution ${executionId}: lease lost (${why}); this process writes nothing more for it, the repository's record stands`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** Another launch of the same instance committed first (launch is a compare-and-set). */
+export class JobLaunchConflictError extends Error {
+  constructor(readonly jobName: string, readonly currentExecutionId: number | null) {
+    super(
+      `${jobName}: another launch of this instance won the race${currentExecutionId === null ? '' : ` (execution ${currentExecutionId})`}; ` +
+        'look at that execution before launching again',
+    );
+    this.name = 'JobLaunchConflictError';
+  }
+}

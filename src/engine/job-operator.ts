@@ -2,6 +2,10 @@
  * Launches, restarts and stops jobs (Spring Batch's JobOperator and JobLauncher in one).
  * Every decision that must hold across processes goes through the JobRepository; what
  * lives here is only this process's view of the executions it runs.
+ *
+ * Background work never throws at its caller: a run's `done` resolves whatever happens
+ * (batchdb gone, lease lost), and abandonment notifications go out on their own, so a
+ * launch never waits on a mail server (docs/engine.md).
  */
 import type { Logger } from 'pino';
 import {
@@ -10,12 +14,15 @@ import {
   JobInstanceAlreadyCompleteError,
   JobNotFoundError,
   JobRestartError,
+  LeaseLostError,
+  StepTimeoutError,
 } from './errors.js';
 import { ExecutionContext } from './execution-context.js';
 import { checkParameters, parseRunAt } from './job-parameters.js';
-import { identifyingText, JobRepository } from './job-repository.js';
+import { identifyingText, JobRepository, type NewExecution } from './job-repository.js';
+import { Lease } from './lease.js';
 import { runChunkStep } from './chunk-step.js';
-import { DEFAULT_RETRY, type RetryHooks } from './retry.js';
+import { DEFAULT_RETRY, withRetry, type RetryHooks } from './retry.js';
 import type { StepOutcome, StepRuntime } from './step-runtime.js';
 import { runTaskletStep } from './tasklet-step.js';
 import type {
@@ -23,8 +30,8 @@ import type {
   BatchStatus,
   JobDefinition,
   JobExecution,
-  JobParameter,
   JobParameters,
+  JsonObject,
   StepDefinition,
   StepExecution,
   TriggerType,
@@ -52,19 +59,38 @@ export interface LaunchRequest {
 export interface RunningExecution {
   /** The execution as created (STARTED). */
   readonly execution: JobExecution;
-  /** Resolves with the execution once it has ended, whatever its status. */
+  /** Resolves with the execution once it has ended, whatever its status; never rejects. */
   readonly done: Promise<JobExecution>;
 }
 
-interface LocalRun {
-  stopRequested: boolean;
-  readonly abort: AbortController;
-  readonly done: Promise<JobExecution>;
+/** How a job's run ended, as one value. */
+interface JobOutcome {
+  readonly status: BatchStatus;
+  readonly exitCode: string;
+  readonly exitMessage: string | null;
+}
+
+const COMPLETED: JobOutcome = { status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: null };
+
+/** Job context key of the steps whose counts miss the chunks a crash left unrecorded. */
+const COUNTS_INCOMPLETE = 'engine.countsIncompleteSteps';
+
+/** This process's part of an execution it runs. */
+class LocalRun {
+  stopRequested = false;
+  readonly abort = new AbortController();
+
+  requestStop(): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.abort.abort(new Error('stop requested'));
+  }
 }
 
 export class JobOperator {
   private readonly jobs: ReadonlyMap<string, JobDefinition>;
-  private readonly local = new Map<number, LocalRun>();
+  private readonly local = new Map<number, { readonly run: LocalRun; readonly done: Promise<JobExecution> }>();
+  private readonly notifications = new Set<Promise<void>>();
   private readonly clock: () => Date;
 
   constructor(
@@ -89,7 +115,8 @@ export class JobOperator {
   /**
    * Launches a job. Same identifying parameters as a FAILED or STOPPED instance = a
    * restart of it; as a COMPLETED one = an error; none at all = a fresh instance
-   * (`run.id` incremented).
+   * (`run.id` incremented). The decision and the insert are one compare-and-set in the
+   * database (JobRepository.launch).
    *
    * @example
    * const { execution, done } = await operator.start('tokenCleanupJob', { trigger: 'CLI' });
@@ -97,40 +124,43 @@ export class JobOperator {
    */
   async start(jobName: string, request: LaunchRequest): Promise<RunningExecution> {
     const job = this.job(jobName);
-    // Refused before anything is written: a bad launch leaves no instance behind.
+    // Refused before anything is written: a bad launch leaves nothing behind.
     checkParameters(request.parameters ?? {});
-    const parameters: Record<string, JobParameter> = {};
-    for (const [key, value] of Object.entries(request.parameters ?? {})) parameters[key] = { value, identifying: true };
-    job.validateParameters?.({ ...parameters, ...(parameters.runAt ? {} : { runAt: { value: this.clock().toISOString(), identifying: false } }) });
+    const given = Object.entries(request.parameters ?? {}).map(([key, value]): [string, string] =>
+      // 6: one instant, one spelling: …T02:00:00Z, …T02:00:00.000Z and …T03:00:00+01:00 are one instance.
+      key === 'runAt' ? [key, parseRunAt(value).toISOString()] : [key, value],
+    );
+    const identifying: JobParameters | undefined =
+      given.length === 0 && !request.dryRun
+        ? undefined
+        : Object.fromEntries([
+            ...given.map(([key, value]) => [key, { value, identifying: true }] as const),
+            // A dry run is its own instance: completing it must not block the real run.
+            ...(request.dryRun ? [['dryRun', { value: 'true', identifying: true }] as const] : []),
+          ]);
+    const defaultRunAt = this.clock().toISOString();
+    job.validateParameters?.({ ...identifying, ...(identifying?.runAt ? {} : { runAt: { value: defaultRunAt, identifying: false } }) });
     await this.abandonStale(jobName);
-    // A dry run is its own instance: completing it must not block the real run.
-    if (request.dryRun) parameters.dryRun = { value: 'true', identifying: true };
-    const { instanceId, identifying } =
-      Object.keys(parameters).length === 0
-        ? await this.newInstance(jobName)
-        : { instanceId: await this.repository.findOrCreateInstance(jobName, parameters), identifying: parameters };
-    const previous = await this.repository.lastExecutionOfInstance(instanceId);
-    if (previous?.status === 'COMPLETED') {
-      throw new JobInstanceAlreadyCompleteError(jobName, identifyingText(previous.parameters), previous.id);
-    }
-    if (previous?.status === 'STARTED' || previous?.status === 'STOPPING') throw new JobAlreadyRunningError(jobName, previous.id);
-    if (previous) return this.launch(job, previous, request);
-    const resolved: JobParameters = {
-      ...identifying,
-      // Fixed at the first launch and kept by every restart: a run is reproducible (REQUIREMENTS.md).
-      ...(identifying.runAt ? {} : { runAt: { value: this.clock().toISOString(), identifying: false } }),
-    };
-    const execution = await this.repository.createExecution({
-      instanceId,
+    const launched = await this.repository.launch({
       jobName,
-      parameters: resolved,
-      dryRun: Boolean(request.dryRun),
-      trigger: request.trigger,
-      triggeredBy: request.triggeredBy ?? null,
-      restartOf: null,
-      context: {},
+      identifying,
+      decide: (current, resolvedIdentifying): NewExecution => {
+        if (current?.status === 'COMPLETED') throw new JobInstanceAlreadyCompleteError(jobName, identifyingText(current.parameters), current.id);
+        if (current?.status === 'STARTED' || current?.status === 'STOPPING') throw new JobAlreadyRunningError(jobName, current.id);
+        if (current) return restartOf(current, request);
+        return {
+          jobName,
+          // runAt is fixed at the first launch and kept by every restart: a run is reproducible.
+          parameters: { ...resolvedIdentifying, ...(resolvedIdentifying.runAt ? {} : { runAt: { value: defaultRunAt, identifying: false } }) },
+          dryRun: Boolean(request.dryRun),
+          trigger: request.trigger,
+          triggeredBy: request.triggeredBy ?? null,
+          restartOf: null,
+          context: {},
+        };
+      },
     });
-    return this.begin(job, execution, new Map());
+    return this.begin(job, launched.execution, launched.lease);
   }
 
   /**
@@ -140,43 +170,24 @@ export class JobOperator {
   async restart(executionId: number, request: { trigger: TriggerType; triggeredBy?: string | null }): Promise<RunningExecution> {
     const previous = await this.repository.getExecution(executionId);
     if (!previous) throw new JobExecutionNotFoundError(executionId);
+    const job = this.job(previous.jobName);
     await this.abandonStale(previous.jobName);
-    return this.launch(this.job(previous.jobName), (await this.repository.getExecution(executionId)) ?? previous, request);
-  }
-
-  private async launch(job: JobDefinition, previous: JobExecution, request: { trigger: TriggerType; triggeredBy?: string | null }): Promise<RunningExecution> {
-    if (previous.status !== 'FAILED' && previous.status !== 'STOPPED') {
-      throw new JobRestartError(
-        `execution ${previous.id} of ${previous.jobName} is ${previous.status}; only FAILED or STOPPED executions restart`,
-      );
-    }
-    const latest = await this.repository.lastExecutionOfInstance(previous.instanceId);
-    if (latest && latest.id !== previous.id) {
-      throw new JobRestartError(`execution ${previous.id} was already restarted as execution ${latest.id}; restart that one`);
-    }
-    const steps = await this.repository.latestStepsOfInstance(previous.instanceId);
-    const execution = await this.repository.createExecution({
-      instanceId: previous.instanceId,
+    const identifying = Object.fromEntries(Object.entries(previous.parameters).filter(([, p]) => p.identifying));
+    const launched = await this.repository.launch({
       jobName: previous.jobName,
-      parameters: previous.parameters,
-      dryRun: previous.dryRun,
-      trigger: request.trigger,
-      triggeredBy: request.triggeredBy ?? null,
-      restartOf: previous.id,
-      context: previous.context,
+      identifying,
+      decide: (current) => {
+        if (current && current.id !== executionId) {
+          throw new JobRestartError(`execution ${executionId} was already restarted as execution ${current.id}; restart that one`);
+        }
+        const latest = current ?? previous;
+        if (latest.status !== 'FAILED' && latest.status !== 'STOPPED') {
+          throw new JobRestartError(`execution ${executionId} of ${latest.jobName} is ${latest.status}; only FAILED or STOPPED executions restart`);
+        }
+        return restartOf(latest, request);
+      },
     });
-    return this.begin(job, execution, steps);
-  }
-
-  /** A new instance without identifying parameters: Spring's RunIdIncrementer. */
-  private async newInstance(jobName: string): Promise<{ instanceId: number; identifying: JobParameters }> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const runId = String((await this.repository.countInstances(jobName)) + 1 + attempt);
-      const identifying: JobParameters = { 'run.id': { value: runId, identifying: true } };
-      const instanceId = await this.repository.findOrCreateInstance(jobName, identifying);
-      if (!(await this.repository.lastExecutionOfInstance(instanceId))) return { instanceId, identifying };
-    }
-    throw new Error(`${jobName}: could not allocate a new run.id`);
+    return this.begin(job, launched.execution, launched.lease);
   }
 
   /**
@@ -188,11 +199,7 @@ export class JobOperator {
     if (!execution) throw new JobExecutionNotFoundError(executionId);
     await this.abandonStale(execution.jobName);
     const asked = await this.repository.requestStop(executionId);
-    const local = this.local.get(executionId);
-    if (local) {
-      local.stopRequested = true;
-      local.abort.abort(new Error('stop requested'));
-    }
+    this.local.get(executionId)?.run.requestStop();
     const current = await this.repository.getExecutionOrThrow(executionId);
     if (!asked && current.status !== 'STOPPING') {
       throw new JobRestartError(`execution ${executionId} is ${current.status}; only a running execution can be stopped`);
@@ -200,103 +207,162 @@ export class JobOperator {
     return current;
   }
 
-  /** Marks dead executions (stale heartbeat) FAILED and tells the listeners, as for any failure. */
+  /**
+   * Marks dead executions (stale heartbeat) FAILED, or STOPPED when a stop was asked,
+   * and tells the listeners as for any ending, in the background: the caller (a launch,
+   * an API request) does not wait for a failure mail.
+   */
   async abandonStale(jobName?: string): Promise<readonly JobExecution[]> {
     const abandoned = await this.repository.abandonStale(this.options.heartbeatTimeoutMs, jobName);
     for (const execution of abandoned) {
       this.options.logger.warn({ job: execution.jobName, execution: execution.id }, execution.exitMessage ?? 'abandoned');
-      await this.notify(this.jobs.get(execution.jobName), (l) =>
-        l.afterJob?.(execution, []),
-      );
+      const sent = this.notify(this.jobs.get(execution.jobName), (l) => l.afterJob?.(execution, [])).finally(() => this.notifications.delete(sent));
+      this.notifications.add(sent);
     }
     return abandoned;
+  }
+
+  /**
+   * Sweeps for dead executions every `intervalMs` (serve): a killed process's run shows
+   * FAILED within about one heartbeat timeout, not only at the next launch.
+   * Returns the function that stops sweeping.
+   */
+  sweepEvery(intervalMs: number): () => void {
+    const timer = setInterval(() => {
+      this.abandonStale().catch((error: unknown) => this.options.logger.warn({ err: error }, 'sweep for abandoned executions failed; trying again later'));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Stops every execution of this process and waits for them (graceful shutdown). */
   async stopAll(): Promise<readonly JobExecution[]> {
     const runs = [...this.local.entries()];
     await Promise.all(runs.map(([id]) => this.stop(id).catch(() => undefined)));
-    return Promise.all(runs.map(([, run]) => run.done));
+    const ended = await Promise.all(runs.map(([, { done }]) => done));
+    await Promise.all(this.notifications);
+    return ended;
   }
 
-  private begin(job: JobDefinition, execution: JobExecution, previousSteps: ReadonlyMap<string, StepExecution>): RunningExecution {
-    const run: LocalRun = { stopRequested: false, abort: new AbortController(), done: undefined as never };
-    const done = this.execute(job, execution, previousSteps, run).finally(() => this.local.delete(execution.id));
-    Object.assign(run, { done });
-    this.local.set(execution.id, run);
+  private begin(job: JobDefinition, execution: JobExecution, lease: { id: number; owner: string }): RunningExecution {
+    const run = new LocalRun();
+    const done = this.execute(job, execution, lease, run).finally(() => this.local.delete(execution.id));
+    this.local.set(execution.id, { run, done });
     return { execution, done };
   }
 
-  private async execute(
-    job: JobDefinition,
-    execution: JobExecution,
-    previousSteps: ReadonlyMap<string, StepExecution>,
-    run: LocalRun,
-  ): Promise<JobExecution> {
+  private leaseMs(): number {
+    // The margin covers the replicas' clock difference and one write in flight.
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
+    return heartbeatTimeoutMs - Math.max(heartbeatIntervalMs, heartbeatTimeoutMs / 4);
+  }
+
+  private async execute(job: JobDefinition, execution: JobExecution, held: { id: number; owner: string }, run: LocalRun): Promise<JobExecution> {
     const log = this.options.logger.child({ job: job.name, execution: execution.id });
-    const jobContext = new ExecutionContext(execution.context);
+    const lease = new Lease(held, this.leaseMs(), (lost) => {
+      log.error({ err: lost }, 'lease lost: this process ends the run without writing anything more for it');
+      run.abort.abort(lost);
+    });
+    const protocol = <T>(write: () => Promise<T>): Promise<T> => this.protocolWrite(lease, write);
     const heartbeat = setInterval(() => {
+      try {
+        lease.check();
+      } catch {
+        return;
+      }
       this.repository
-        .heartbeat(execution.id)
+        .heartbeat(held)
         .then((status) => {
-          if (status === 'STOPPING' && !run.stopRequested) {
-            run.stopRequested = true;
-            run.abort.abort(new Error('stop requested'));
-          }
+          lease.confirm();
+          if (status === 'STOPPING') run.requestStop();
         })
-        .catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
+        .catch((error: unknown) => {
+          if (error instanceof LeaseLostError) lease.lose(error);
+          else log.warn({ err: error }, 'heartbeat failed; the lease runs out unless the next one succeeds');
+        });
     }, this.options.heartbeatIntervalMs);
 
-    const latest = new Map(previousSteps);
-    const ran: StepExecution[] = [];
-    let status: BatchStatus = 'COMPLETED';
-    let exitCode = 'COMPLETED';
-    let exitMessage: string | null = null;
-    await this.notify(job, (l) => l.beforeJob?.(execution));
     try {
-      for (const step of job.steps) {
-        const before = previousSteps.get(step.name);
-        if (before?.status === 'COMPLETED') continue;
-        if (run.stopRequested) {
-          [status, exitCode, exitMessage] = ['STOPPED', 'STOPPED', `stopped on request before ${step.name}`];
-          break;
+      const jobContext = new ExecutionContext(execution.context);
+      const previousSteps = execution.restartOf === null ? new Map<string, StepExecution>() : await this.repository.latestStepsOfInstance(execution.instanceId);
+      const latest = new Map(previousSteps);
+      const ran: StepExecution[] = [];
+      let outcome = COMPLETED;
+      await this.notify(job, (l) => l.beforeJob?.(execution));
+      try {
+        for (const step of job.steps) {
+          const before = previousSteps.get(step.name);
+          if (before?.status === 'COMPLETED') continue;
+          if (run.stopRequested) {
+            outcome = { status: 'STOPPED', exitCode: 'STOPPED', exitMessage: `stopped on request before ${step.name}` };
+            break;
+          }
+          const result = await this.runStep(job, step, execution, before, jobContext, run, lease, log);
+          ran.push(result.execution);
+          latest.set(step.name, result.execution);
+          await protocol(() => this.repository.saveJobContext(held, jobContext.toJSON()));
+          outcome = stepOutcome(step.name, result);
+          if (result.execution.status === 'FAILED') log.error({ err: result.error, step: step.name }, outcome.exitMessage ?? 'step failed');
+          if (outcome.status !== 'COMPLETED') break;
         }
-        const outcome = await this.runStep(job, step, execution, before, jobContext, run, log);
-        ran.push(outcome.execution);
-        latest.set(step.name, outcome.execution);
-        await this.repository.saveJobContext(execution.id, jobContext.toJSON());
-        if (outcome.execution.status === 'STOPPED') {
-          [status, exitCode, exitMessage] = ['STOPPED', 'STOPPED', `stopped on request during ${step.name}`];
-          break;
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) {
+          outcome = { status: 'FAILED', exitCode: 'FAILED', exitMessage: error instanceof Error ? error.message : String(error) };
+          log.error({ err: error }, 'job failed outside its steps');
         }
-        if (outcome.execution.status === 'FAILED') {
-          [status, exitCode, exitMessage] = ['FAILED', 'FAILED', `${step.name} failed: ${outcome.execution.exitMessage ?? 'unknown error'}`];
-          log.error({ err: outcome.error, step: step.name }, exitMessage);
-          break;
-        }
+      } finally {
+        clearInterval(heartbeat);
       }
+      if (lease.lost) return unrecorded(execution, 'LEASE_LOST', lease.lost.message);
+
+      const incomplete = jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined;
+      const metrics = await this.metricsOf(job, latest, jobContext, execution, log);
+      const finished = await protocol(() =>
+        this.repository.finishExecution(held, {
+          ...outcome,
+          exitMessage: incomplete?.length ? withCountsNote(outcome.exitMessage, incomplete) : outcome.exitMessage,
+          context: jobContext.toJSON(),
+          metrics: incomplete?.length ? { ...metrics, countsComplete: false } : metrics,
+        }),
+      );
+      await this.notify(job, (l) => l.afterJob?.(finished, ran));
+      return finished;
     } catch (error) {
-      [status, exitCode, exitMessage] = ['FAILED', 'FAILED', error instanceof Error ? error.message : String(error)];
-      log.error({ err: error }, 'job failed outside its steps');
+      // batchdb unavailable past the retries, or the lease lost at the very end: the
+      // repository keeps the execution STARTED, the sweep marks it abandoned, it restarts.
+      const code = error instanceof LeaseLostError ? 'LEASE_LOST' : 'UNRECORDED';
+      log.error({ err: error }, `${job.name}: the end of execution ${execution.id} could not be recorded; it will show abandoned and can be restarted`);
+      return unrecorded(execution, code, error instanceof Error ? error.message : String(error));
     } finally {
       clearInterval(heartbeat);
+      lease.close();
     }
+  }
 
-    let metrics = {};
+  /** A write of the run protocol: refused once the lease is gone, retried on transient errors. */
+  private async protocolWrite<T>(lease: Lease, write: () => Promise<T>): Promise<T> {
+    lease.check();
     try {
-      metrics = job.metrics?.(latest, jobContext) ?? {};
+      return await withRetry(write, DEFAULT_RETRY, this.options.retryHooks ?? {});
+    } catch (error) {
+      if (error instanceof LeaseLostError) lease.lose(error);
+      throw error;
+    }
+  }
+
+  private async metricsOf(
+    job: JobDefinition,
+    steps: ReadonlyMap<string, StepExecution>,
+    jobContext: ExecutionContext,
+    execution: JobExecution,
+    log: Logger,
+  ): Promise<JsonObject> {
+    try {
+      return (await job.metrics?.(steps, jobContext, execution)) ?? {};
     } catch (error) {
       log.warn({ err: error }, 'job metrics could not be computed');
+      return {};
     }
-    const finished = await this.repository.finishExecution(execution.id, {
-      status,
-      exitCode,
-      exitMessage,
-      context: jobContext.toJSON(),
-      metrics,
-    });
-    await this.notify(job, (l) => l.afterJob?.(finished, ran));
-    return finished;
   }
 
   private async runStep(
@@ -306,21 +372,29 @@ export class JobOperator {
     before: StepExecution | undefined,
     jobContext: ExecutionContext,
     run: LocalRun,
+    lease: Lease,
     log: Logger,
   ): Promise<StepOutcome> {
+    const held = lease.execution;
+    const protocol = <T>(write: () => Promise<T>): Promise<T> => this.protocolWrite(lease, write);
     if (step.condition && !step.condition(jobContext)) {
-      const skipped = await this.repository.createStepExecution(execution.id, step.name);
-      return { execution: await this.repository.finishStep({ ...skipped, status: 'COMPLETED', exitCode: 'NOOP', exitMessage: 'condition not met' }) };
+      const skipped = await protocol(() => this.repository.createStepExecution(held, step.name));
+      return { execution: await protocol(() => this.repository.finishStep(held, { ...skipped, status: 'COMPLETED', exitCode: 'NOOP', exitMessage: 'condition not met' })) };
+    }
+    // A step taken over from a crash (not a failure, which saves its exact position)
+    // misses the counts of the chunks committed after its last checkpoint: say so.
+    if (before?.exitCode === 'ABANDONED' && this.options.checkpointIntervalMs > 0) {
+      const incomplete = (jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined) ?? [];
+      if (!incomplete.includes(step.name)) jobContext.set(COUNTS_INCOMPLETE, [...incomplete, step.name]);
     }
     // A restarted step carries on from its last checkpoint: counts and position together.
-    const stepExecution = await this.repository.createStepExecution(
-      execution.id,
-      step.name,
-      before ? { counts: before.counts, context: before.context } : undefined,
+    const stepExecution = await protocol(() =>
+      this.repository.createStepExecution(held, step.name, before ? { counts: before.counts, context: before.context } : undefined),
     );
     await this.notify(job, (l) => l.beforeStep?.(execution, stepExecution));
+    const timeout = new AbortController();
+    const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepTimeoutError(step.name, step.timeoutMs!)), step.timeoutMs);
     const runtime: StepRuntime = {
-      repository: this.repository,
       execution,
       stepExecution,
       context: {
@@ -332,20 +406,29 @@ export class JobOperator {
         dryRun: execution.dryRun,
         restoredContext: stepExecution.context,
         jobContext,
-        signal: run.abort.signal,
+        signal: AbortSignal.any([run.abort.signal, timeout.signal]),
+        checkLease: () => lease.check(),
       },
       listeners: [...(this.options.listeners ?? []), ...(job.listeners ?? [])],
       checkpointIntervalMs: this.options.checkpointIntervalMs,
       retryHooks: this.options.retryHooks ?? {},
       retryOptions: (overrides) => ({ ...DEFAULT_RETRY, ...overrides }),
+      saveProgress: (progress) => protocol(() => this.repository.saveStepProgress(held, progress)),
+      recordSkip: (skip) => protocol(() => this.repository.recordSkip(skip)),
+      checkLease: () => lease.check(),
       stopRequested: () => run.stopRequested,
       now: () => this.clock().getTime(),
       log: log.child({ step: step.name }),
     };
-    const outcome = step.kind === 'chunk' ? await runChunkStep(step, runtime) : await runTaskletStep(step, runtime);
-    const finished = await this.repository.finishStep(outcome.execution);
-    await this.notify(job, (l) => l.afterStep?.(execution, finished));
-    return { ...outcome, execution: finished };
+    try {
+      const outcome = step.kind === 'chunk' ? await runChunkStep(step, runtime) : await runTaskletStep(step, runtime);
+      if (lease.lost) throw lease.lost;
+      const finished = await protocol(() => this.repository.finishStep(held, outcome.execution));
+      await this.notify(job, (l) => l.afterStep?.(execution, finished));
+      return { ...outcome, execution: finished };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Listener failures are logged, never allowed to change a job's outcome. */
@@ -358,4 +441,33 @@ export class JobOperator {
       }
     }
   }
+}
+
+function restartOf(previous: JobExecution, request: { trigger: TriggerType; triggeredBy?: string | null }): NewExecution {
+  return {
+    jobName: previous.jobName,
+    parameters: previous.parameters,
+    dryRun: previous.dryRun,
+    trigger: request.trigger,
+    triggeredBy: request.triggeredBy ?? null,
+    restartOf: previous.id,
+    context: previous.context,
+  };
+}
+
+function stepOutcome(stepName: string, result: StepOutcome): JobOutcome {
+  const { status, exitMessage } = result.execution;
+  if (status === 'STOPPED') return { status: 'STOPPED', exitCode: 'STOPPED', exitMessage: `stopped on request during ${stepName}` };
+  if (status === 'FAILED') return { status: 'FAILED', exitCode: 'FAILED', exitMessage: `${stepName} failed: ${exitMessage ?? 'unknown error'}` };
+  return COMPLETED;
+}
+
+function withCountsNote(message: string | null, steps: readonly string[]): string {
+  const note = `counts of ${steps.join(', ')} are a lower bound: chunks committed after the last checkpoint before a crash are not counted`;
+  return message === null ? note : `${message}; ${note}`;
+}
+
+/** The run as this process ended it, when the repository could not be told (or is no longer ours to tell). */
+function unrecorded(execution: JobExecution, exitCode: string, exitMessage: string): JobExecution {
+  return { ...execution, status: 'FAILED', exitCode, exitMessage, endTime: new Date() };
 }

@@ -3,13 +3,13 @@
  * the only shared state between processes, so every rule that must hold across
  * replicas (one run per job, stop, abandoned runs) is decided here by the database.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CompiledQuery, Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
-import { JobAlreadyRunningError } from './errors.js';
+import { JobAlreadyRunningError, JobLaunchConflictError, LeaseLostError } from './errors.js';
 import {
   ZERO_COUNTS,
   type BatchStatus,
@@ -48,8 +48,8 @@ export function identifyingText(parameters: JobParameters): string {
   return pairs.length === 0 ? 'none' : pairs.map(([k, p]) => `${k}=${p.value}`).join(', ');
 }
 
+/** What a launch inserts; the instance is the one the launch found or created. */
 export interface NewExecution {
-  readonly instanceId: number;
   readonly jobName: string;
   readonly parameters: JobParameters;
   readonly dryRun: boolean;
@@ -57,6 +57,23 @@ export interface NewExecution {
   readonly triggeredBy: string | null;
   readonly restartOf: number | null;
   readonly context: JsonObject;
+}
+
+/**
+ * One launch: which instance (identifying parameters, or none for a new `run.id`), and
+ * what to make of its current execution, decided inside the launch's transaction. The
+ * decision throws to refuse (already running, already complete, not restartable).
+ */
+export interface LaunchPlan {
+  readonly jobName: string;
+  readonly identifying?: JobParameters;
+  decide(current: JobExecution | undefined, identifying: JobParameters): NewExecution;
+}
+
+/** What a process holds while it runs an execution; every run-protocol write presents it. */
+export interface ExecutionLease {
+  readonly id: number;
+  readonly owner: string;
 }
 
 export interface ExecutionPage {
@@ -108,28 +125,99 @@ export class JobRepository {
     return row === undefined ? undefined : Number(row.id);
   }
 
-  /** Creates the instance, or returns the one a concurrent launch created a moment before. */
-  async findOrCreateInstance(jobName: string, parameters: JobParameters): Promise<number> {
-    const key = jobKey(parameters);
-    const existing = await this.findInstance(jobName, key);
-    if (existing !== undefined) return existing;
-    const identifying = Object.fromEntries(Object.entries(parameters).filter(([, p]) => p.identifying).map(([k, p]) => [k, p.value]));
-    try {
-      const result = await this.db
-        .insertInto('batch_job_instance')
-        .values({ job_name: jobName, job_key: key, identifying_parameters: JSON.stringify(identifying), created_at: this.now() })
-        .executeTakeFirstOrThrow();
-      return Number(result.insertId);
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const raced = await this.findInstance(jobName, key);
-      if (raced === undefined) throw error;
-      return raced;
+  /**
+   * The launch protocol, one transaction: find or create the instance, read its current
+   * execution, let the plan decide, insert the new execution holding the job's run slot
+   * (`running_job`, unique: one run per job, whichever process), and move the instance's
+   * `current_execution_id` from what was read to the new execution (a compare-and-set: a
+   * concurrent launch that committed first makes it update no row, and this one is
+   * refused). A refused launch rolls back whole: no instance row is left behind.
+   */
+  async launch(plan: LaunchPlan): Promise<{ execution: JobExecution; lease: ExecutionLease }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { id, owner } = await this.db.transaction().execute((tx) => this.launchIn(tx, plan));
+        return { execution: await this.getExecutionOrThrow(id), lease: { id, owner } };
+      } catch (error) {
+        if (error instanceof InstanceRace && attempt < 5) continue;
+        if (error instanceof RunSlotTaken) {
+          const running = await this.runningExecution(plan.jobName);
+          throw new JobAlreadyRunningError(plan.jobName, running?.id ?? null);
+        }
+        throw error;
+      }
     }
   }
 
-  async countInstances(jobName: string): Promise<number> {
-    const row = await this.db
+  private async launchIn(tx: Kysely<BatchDb>, plan: LaunchPlan): Promise<{ id: number; owner: string }> {
+    const identifying = plan.identifying ?? { 'run.id': { value: String((await this.countInstances(tx, plan.jobName)) + 1), identifying: true } };
+    const key = jobKey(identifying);
+    let instance = await tx
+      .selectFrom('batch_job_instance')
+      .select(['id', 'current_execution_id'])
+      .where('job_name', '=', plan.jobName)
+      .where('job_key', '=', key)
+      .executeTakeFirst();
+    const currentId = instance?.current_execution_id === null || instance === undefined ? null : Number(instance.current_execution_id);
+    const current = currentId === null ? undefined : await this.getExecution(currentId, tx);
+    const fresh = plan.decide(current, identifying);
+    const now = this.now();
+    if (!instance) {
+      const values = Object.fromEntries(Object.entries(identifying).filter(([, p]) => p.identifying).map(([k, p]) => [k, p.value]));
+      try {
+        const created = await tx
+          .insertInto('batch_job_instance')
+          .values({ job_name: plan.jobName, job_key: key, identifying_parameters: JSON.stringify(values), created_at: now, current_execution_id: null })
+          .executeTakeFirstOrThrow();
+        instance = { id: Number(created.insertId), current_execution_id: null };
+      } catch (error) {
+        throw isUniqueViolation(error) ? new InstanceRace() : error;
+      }
+    }
+    const owner = randomUUID();
+    let id: number;
+    try {
+      const inserted = await tx
+        .insertInto('batch_job_execution')
+        .values({
+          job_instance_id: instance.id,
+          job_name: fresh.jobName,
+          status: 'STARTED',
+          exit_code: 'EXECUTING',
+          exit_message: null,
+          parameters: JSON.stringify(fresh.parameters),
+          execution_context: JSON.stringify(fresh.context),
+          metrics: '{}',
+          dry_run: fresh.dryRun ? 1 : 0,
+          trigger_type: fresh.trigger,
+          triggered_by: fresh.triggeredBy,
+          restart_of: fresh.restartOf,
+          created_at: now,
+          start_time: now,
+          end_time: null,
+          last_updated: now,
+          heartbeat_at: now,
+          running_job: fresh.jobName,
+          host: this.host,
+          owner,
+        })
+        .executeTakeFirstOrThrow();
+      id = Number(inserted.insertId);
+    } catch (error) {
+      throw isUniqueViolation(error) ? new RunSlotTaken() : error;
+    }
+    const moved = await tx
+      .updateTable('batch_job_instance')
+      .set({ current_execution_id: id })
+      .where('id', '=', instance.id)
+      .where((eb) => (currentId === null ? eb('current_execution_id', 'is', null) : eb('current_execution_id', '=', currentId)))
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) throw new JobLaunchConflictError(plan.jobName, currentId);
+    return { id, owner };
+  }
+
+  private async countInstances(db: Kysely<BatchDb>, jobName: string): Promise<number> {
+    const row = await db
       .selectFrom('batch_job_instance')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('job_name', '=', jobName)
@@ -137,52 +225,13 @@ export class JobRepository {
     return Number(row.n);
   }
 
-  /**
-   * Inserts a STARTED execution holding the job's run slot (`running_job`). The unique
-   * key makes this the one decision point between concurrent launches, in any process.
-   */
-  async createExecution(input: NewExecution): Promise<JobExecution> {
-    const now = this.now();
-    try {
-      const result = await this.db
-        .insertInto('batch_job_execution')
-        .values({
-          job_instance_id: input.instanceId,
-          job_name: input.jobName,
-          status: 'STARTED',
-          exit_code: 'EXECUTING',
-          exit_message: null,
-          parameters: JSON.stringify(input.parameters),
-          execution_context: JSON.stringify(input.context),
-          metrics: '{}',
-          dry_run: input.dryRun ? 1 : 0,
-          trigger_type: input.trigger,
-          triggered_by: input.triggeredBy,
-          restart_of: input.restartOf,
-          created_at: now,
-          start_time: now,
-          end_time: null,
-          last_updated: now,
-          heartbeat_at: now,
-          running_job: input.jobName,
-          host: this.host,
-        })
-        .executeTakeFirstOrThrow();
-      return this.getExecutionOrThrow(Number(result.insertId));
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const running = await this.runningExecution(input.jobName);
-      throw new JobAlreadyRunningError(input.jobName, running?.id ?? null);
-    }
-  }
-
   async runningExecution(jobName: string): Promise<JobExecution | undefined> {
     const row = await this.db.selectFrom('batch_job_execution').selectAll().where('running_job', '=', jobName).executeTakeFirst();
     return row && toExecution(row);
   }
 
-  async getExecution(id: number): Promise<JobExecution | undefined> {
-    const row = await this.db.selectFrom('batch_job_execution').selectAll().where('id', '=', id).executeTakeFirst();
+  async getExecution(id: number, db: Kysely<BatchDb> = this.db): Promise<JobExecution | undefined> {
+    const row = await db.selectFrom('batch_job_execution').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toExecution(row);
   }
 
@@ -242,13 +291,13 @@ export class JobRepository {
     return { total: Number(total.n), items: rows.map(toExecution) };
   }
 
-  /** Marks the end of an execution and frees the job's run slot. */
+  /** Marks the end of an execution and frees the job's run slot; LeaseLostError once another process took it. */
   async finishExecution(
-    id: number,
+    lease: ExecutionLease,
     outcome: { status: BatchStatus; exitCode: string; exitMessage: string | null; context: JsonObject; metrics: JsonObject },
   ): Promise<JobExecution> {
     const now = this.now();
-    await this.db
+    const result = await this.db
       .updateTable('batch_job_execution')
       .set({
         status: outcome.status,
@@ -260,25 +309,34 @@ export class JobRepository {
         last_updated: now,
         running_job: null,
       })
-      .where('id', '=', id)
-      .execute();
-    return this.getExecutionOrThrow(id);
+      .where((eb) => owned(eb, lease))
+      .executeTakeFirst();
+    expectOwned(result.numUpdatedRows, lease, 'its end was not recorded');
+    return this.getExecutionOrThrow(lease.id);
   }
 
-  async saveJobContext(id: number, context: JsonObject): Promise<void> {
-    await this.db
+  async saveJobContext(lease: ExecutionLease, context: JsonObject): Promise<void> {
+    const result = await this.db
       .updateTable('batch_job_execution')
       .set({ execution_context: JSON.stringify(context), last_updated: this.now() })
-      .where('id', '=', id)
-      .execute();
+      .where((eb) => owned(eb, lease))
+      .executeTakeFirst();
+    expectOwned(result.numUpdatedRows, lease, 'its job context was not saved');
   }
 
-  /** Proves the execution alive and returns its status as the database has it (STOPPING = stop asked). */
-  async heartbeat(id: number): Promise<BatchStatus | undefined> {
-    const now = this.now();
-    await this.db.updateTable('batch_job_execution').set({ heartbeat_at: now }).where('id', '=', id).execute();
-    const row = await this.db.selectFrom('batch_job_execution').select('status').where('id', '=', id).executeTakeFirst();
-    return row?.status as BatchStatus | undefined;
+  /**
+   * Proves the execution alive and returns its status as the database has it (STOPPING =
+   * stop asked); LeaseLostError when it is no longer this process's to run.
+   */
+  async heartbeat(lease: ExecutionLease): Promise<BatchStatus> {
+    const result = await this.db
+      .updateTable('batch_job_execution')
+      .set({ heartbeat_at: this.now() })
+      .where((eb) => owned(eb, lease))
+      .executeTakeFirst();
+    expectOwned(result.numUpdatedRows, lease, 'its heartbeat found the execution abandoned or taken over');
+    const row = await this.db.selectFrom('batch_job_execution').select('status').where('id', '=', lease.id).executeTakeFirstOrThrow();
+    return row.status as BatchStatus;
   }
 
   /** Asks a running execution to stop; true when it was running. Works from any process. */
@@ -301,7 +359,7 @@ export class JobRepository {
     const threshold = sqlTimestampMillis(new Date(this.clock().getTime() - timeoutMs));
     let query = this.db
       .selectFrom('batch_job_execution')
-      .select(['id', 'heartbeat_at'])
+      .select(['id', 'heartbeat_at', 'status'])
       .where('running_job', 'is not', null)
       .where('heartbeat_at', '<', threshold);
     if (jobName !== undefined) query = query.where('job_name', '=', jobName);
@@ -309,11 +367,16 @@ export class JobRepository {
     const abandoned: JobExecution[] = [];
     for (const row of stale) {
       const now = this.now();
-      const message = `abandoned: no heartbeat since ${parseSqlTimestamp(row.heartbeat_at).toISOString()} (process killed?); restart it to resume`;
+      const since = parseSqlTimestamp(row.heartbeat_at).toISOString();
+      // A stop was asked of a run whose process then died: it ends as asked, STOPPED.
+      const ending =
+        row.status === 'STOPPING'
+          ? { status: 'STOPPED', exit_code: 'STOPPED', exit_message: `stopped: its process died before it could stop (no heartbeat since ${since}); restart it to resume` }
+          : { status: 'FAILED', exit_code: 'ABANDONED', exit_message: `abandoned: no heartbeat since ${since} (process killed?); restart it to resume` };
       // Guarded by the heartbeat we read: a live process that beat meanwhile keeps its run.
       const result = await this.db
         .updateTable('batch_job_execution')
-        .set({ status: 'FAILED', exit_code: 'ABANDONED', exit_message: message, end_time: now, last_updated: now, running_job: null })
+        .set({ ...ending, end_time: now, last_updated: now, running_job: null })
         .where('id', '=', row.id)
         .where('heartbeat_at', '=', row.heartbeat_at)
         .where('running_job', 'is not', null)
@@ -321,7 +384,7 @@ export class JobRepository {
       if (Number(result.numUpdatedRows) === 0) continue;
       await this.db
         .updateTable('batch_step_execution')
-        .set({ status: 'FAILED', exit_code: 'ABANDONED', exit_message: message, end_time: now, last_updated: now })
+        .set({ ...ending, end_time: now, last_updated: now })
         .where('job_execution_id', '=', row.id)
         .where('status', 'in', RUNNING)
         .execute();
@@ -330,40 +393,59 @@ export class JobRepository {
     return abandoned;
   }
 
-  async createStepExecution(jobExecutionId: number, stepName: string, from?: { counts: StepCounts; context: JsonObject }): Promise<StepExecution> {
+  /** Inserted only while the lease holds (INSERT … SELECT from the owned execution row). */
+  async createStepExecution(lease: ExecutionLease, stepName: string, from?: { counts: StepCounts; context: JsonObject }): Promise<StepExecution> {
     const now = this.now();
-    const counts = from?.counts ?? ZERO_COUNTS;
+    const counts = countColumns(from?.counts ?? ZERO_COUNTS);
+    const values = {
+      job_execution_id: lease.id,
+      step_name: stepName,
+      status: 'STARTED',
+      exit_code: 'EXECUTING',
+      exit_message: null,
+      ...counts,
+      execution_context: JSON.stringify(from?.context ?? {}),
+      start_time: now,
+      end_time: null,
+      last_updated: now,
+    };
+    const columns = Object.keys(values) as (keyof typeof values)[];
     const result = await this.db
       .insertInto('batch_step_execution')
-      .values({
-        job_execution_id: jobExecutionId,
-        step_name: stepName,
-        status: 'STARTED',
-        exit_code: 'EXECUTING',
-        exit_message: null,
-        ...countColumns(counts),
-        execution_context: JSON.stringify(from?.context ?? {}),
-        start_time: now,
-        end_time: null,
-        last_updated: now,
-      })
+      .columns(columns)
+      .expression((eb) =>
+        eb
+          .selectFrom('batch_job_execution')
+          .select(columns.map((column) => eb.val(values[column]).as(column)))
+          .where((w) => owned(w, lease)),
+      )
+      .executeTakeFirst();
+    expectOwned(result.numInsertedOrUpdatedRows ?? 0n, lease, `step ${stepName} was not started`);
+    const row = await this.db
+      .selectFrom('batch_step_execution')
+      .selectAll()
+      .where('job_execution_id', '=', lease.id)
+      .where('step_name', '=', stepName)
+      .orderBy('id', 'desc')
+      .limit(1)
       .executeTakeFirstOrThrow();
-    const row = await this.db.selectFrom('batch_step_execution').selectAll().where('id', '=', Number(result.insertId)).executeTakeFirstOrThrow();
     return toStepExecution(row);
   }
 
   /** The checkpoint: counts and context together, so a restart resumes from a consistent pair. */
-  async saveStepProgress(step: StepExecution): Promise<void> {
-    await this.db
+  async saveStepProgress(lease: ExecutionLease, step: StepExecution): Promise<void> {
+    const result = await this.db
       .updateTable('batch_step_execution')
       .set({ ...countColumns(step.counts), execution_context: JSON.stringify(step.context), last_updated: this.now() })
       .where('id', '=', step.id)
-      .execute();
+      .where((eb) => eb.exists(eb.selectFrom('batch_job_execution').select('id').where((w) => owned(w, lease))))
+      .executeTakeFirst();
+    expectOwned(result.numUpdatedRows, lease, `the checkpoint of ${step.stepName} was not saved`);
   }
 
-  async finishStep(step: StepExecution): Promise<StepExecution> {
+  async finishStep(lease: ExecutionLease, step: StepExecution): Promise<StepExecution> {
     const now = this.now();
-    await this.db
+    const result = await this.db
       .updateTable('batch_step_execution')
       .set({
         ...countColumns(step.counts),
@@ -375,7 +457,9 @@ export class JobRepository {
         last_updated: now,
       })
       .where('id', '=', step.id)
-      .execute();
+      .where((eb) => eb.exists(eb.selectFrom('batch_job_execution').select('id').where((w) => owned(w, lease))))
+      .executeTakeFirst();
+    expectOwned(result.numUpdatedRows, lease, `the end of ${step.stepName} was not recorded`);
     return { ...step, endTime: parseSqlTimestamp(now) };
   }
 
@@ -427,6 +511,20 @@ export class JobRepository {
       reason: r.reason,
     }));
   }
+}
+
+/** Internal: the instance key was taken by a concurrent first launch; the launch is tried again. */
+class InstanceRace extends Error {}
+/** Internal: another execution of the job holds its run slot. */
+class RunSlotTaken extends Error {}
+
+/** The execution row, while this lease still owns it and it runs. */
+function owned(eb: ExpressionBuilder<BatchDb, 'batch_job_execution'>, lease: ExecutionLease) {
+  return eb.and([eb('id', '=', lease.id), eb('owner', '=', lease.owner), eb('status', 'in', RUNNING)]);
+}
+
+function expectOwned(changed: bigint | number, lease: ExecutionLease, what: string): void {
+  if (Number(changed) === 0) throw new LeaseLostError(lease.id, what);
 }
 
 function countColumns(c: StepCounts) {

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
-import type { JobRepository } from './job-repository.js';
+import type { SkipRecord } from './job-repository.js';
 import type { RetryHooks } from './retry.js';
 import type { BatchListener, JobExecution, RetryOptions, StepExecution, StepRunContext } from './types.js';
 
-/** What the job runner hands a step runner: the step's execution and the engine's services. */
+/**
+ * What the job runner hands a step runner: the step's execution and the run protocol's
+ * writes, each checked against the run's lease and retried on transient errors.
+ */
 export interface StepRuntime {
-  readonly repository: JobRepository;
   readonly execution: JobExecution;
   /** As created: counts and context restored from the last checkpoint on a restart. */
   readonly stepExecution: StepExecution;
@@ -14,6 +16,11 @@ export interface StepRuntime {
   readonly checkpointIntervalMs: number;
   readonly retryHooks: RetryHooks;
   retryOptions(overrides?: Partial<RetryOptions>): RetryOptions;
+  /** The checkpoint: the step's counts and context, saved together. */
+  saveProgress(step: StepExecution): Promise<void>;
+  recordSkip(skip: SkipRecord): Promise<void>;
+  /** Throws LeaseLostError once this process may no longer write for the run. */
+  checkLease(): void;
   stopRequested(): boolean;
   now(): number;
   readonly log: Logger;

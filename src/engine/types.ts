@@ -93,8 +93,13 @@ export interface StepRunContext {
   readonly restoredContext: JsonObject;
   /** Shared by the steps of one job instance; saved after each step. */
   readonly jobContext: ExecutionContext;
-  /** Aborted when the step times out or the execution is asked to stop. */
+  /** Aborted when the step times out, the execution is asked to stop or its lease is lost. */
   readonly signal: AbortSignal;
+  /**
+   * Throws LeaseLostError once this process may no longer act for the run: call it before
+   * each side effect the engine cannot undo (a mail, a file moved or deleted).
+   */
+  checkLease(): void;
 }
 
 /**
@@ -136,7 +141,10 @@ interface StepCommon {
   readonly name: string;
   /** Run the step only when this holds; otherwise it is recorded with exit code NOOP. */
   readonly condition?: (jobContext: ExecutionContext) => boolean;
-  /** The step fails when still running after this long. */
+  /**
+   * The step fails when still running after this long: checked between chunks and after
+   * each read and write, and the context's signal is aborted for those that watch it.
+   */
   readonly timeoutMs?: number;
   readonly retry?: Partial<RetryOptions>;
 }
@@ -162,8 +170,11 @@ export interface ChunkStep<I = unknown, O = I> extends StepCommon {
 export interface TaskletContext extends StepRunContext {
   /** Adds to the step's counts (shown per step like a chunk step's). */
   count(delta: Partial<StepCounts>): void;
-  /** Replaces what the step saves as its context. */
-  saveState(state: JsonObject): void;
+  /**
+   * Replaces what the step saves as its context, and saves it at once (lease checked):
+   * record progress before the side effect it guards is repeated, e.g. each mail sent.
+   */
+  saveState(state: JsonObject): Promise<void>;
 }
 
 export interface TaskletStep extends StepCommon {
@@ -180,8 +191,12 @@ export interface JobDefinition {
   readonly steps: readonly StepDefinition[];
   /** Throws JobParametersInvalidError for a bad parameter (an API 400). */
   readonly validateParameters?: (parameters: JobParameters) => void;
-  /** Job-specific metrics from the latest execution of each step of the instance. */
-  readonly metrics?: (steps: ReadonlyMap<string, StepExecution>, jobContext: ExecutionContext) => JsonObject;
+  /**
+   * Job-specific metrics from the latest execution of each step of the instance. Derive
+   * them from durable state where the job can (rows recorded under the instance's
+   * executions): step counts miss what was committed after a crash's last checkpoint.
+   */
+  readonly metrics?: (steps: ReadonlyMap<string, StepExecution>, jobContext: ExecutionContext, execution: JobExecution) => JsonObject | Promise<JsonObject>;
   readonly listeners?: readonly BatchListener[];
 }
 

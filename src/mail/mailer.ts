@@ -48,6 +48,8 @@ export interface MailerOptions {
   readonly mailDir: string;
   readonly attempts?: number;
   readonly retryHooks?: RetryHooks;
+  /** Connection, greeting and socket-inactivity timeout (nodemailer's defaults are minutes). */
+  readonly timeoutMs?: number;
 }
 
 /** Network failures and 4xx replies pass; 5xx replies (bad address, refused content) do not. */
@@ -59,8 +61,9 @@ export function isTransientMailError(error: unknown): boolean {
 
 export function createMailer(options: MailerOptions, logger: Logger): Mailer {
   const smtp = options.smtpUrl;
+  const timeoutMs = options.timeoutMs ?? 5_000;
   const transport: Transporter = smtp
-    ? nodemailer.createTransport(smtp)
+    ? nodemailer.createTransport({ url: smtp, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs })
     : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   const retry = { attempts: options.attempts ?? 4, baseDelayMs: 500, maxDelayMs: 10_000, retryable: isTransientMailError };
   return {

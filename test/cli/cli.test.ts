@@ -41,7 +41,7 @@ describe('batch-service on a fresh data directory (embedded SQLite)', () => {
     expect((await runCli(params, env)).code).toBe(0);
     const refused = await runCli(params, env);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/already completed with these identifying parameters \(runAt=2026-01-01T02:00:00Z\)/);
+    expect(refused.stderr).toMatch(/already completed with these identifying parameters \(runAt=2026-01-01T02:00:00\.000Z\)/);
 
     const list = await runCli(['executions', 'tokenCleanupJob'], env);
     expect(list.code).toBe(0);

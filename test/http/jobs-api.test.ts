@@ -95,7 +95,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       const response = await api.call('/api/batch/jobs/gatedJob/run', { method: 'POST', body: JSON.stringify({ parameters: { runAt: '2026-03-01T00:00:00Z' } }) });
       expect(response.status).toBe(202);
       const launched = (await response.json()) as Launched;
-      expect(launched).toMatchObject({ jobName: 'gatedJob', status: 'STARTED', parameters: { runAt: '2026-03-01T00:00:00Z' }, restartOf: null });
+      expect(launched).toMatchObject({ jobName: 'gatedJob', status: 'STARTED', parameters: { runAt: '2026-03-01T00:00:00.000Z' }, restartOf: null });
       expect(response.headers.get('location')).toBe(`/api/batch/jobs/executions/${launched.executionId}`);
 
       const listed = (await (await api.call('/api/batch/jobs')).json()) as { running: boolean; runningExecutionId: number }[];
@@ -128,7 +128,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       const restart = await api.call(`/api/batch/jobs/executions/${launched.executionId}/restart`, { method: 'POST' });
       expect(restart.status).toBe(202);
       const restarted = (await restart.json()) as Launched;
-      expect(restarted).toMatchObject({ jobName: 'gatedJob', restartOf: launched.executionId, parameters: { runAt: '2026-03-01T00:00:00Z' } });
+      expect(restarted).toMatchObject({ jobName: 'gatedJob', restartOf: launched.executionId, parameters: { runAt: '2026-03-01T00:00:00.000Z' } });
       const done = (await awaitEnd(api, restarted.executionId)) as { status: string; steps: { name: string; read: number; write: number; commit: number }[] };
       expect(done.status).toBe('COMPLETED');
       expect(done.steps).toEqual([expect.objectContaining({ name: 'itemsStep', read: 6, write: 6, commit: 3 })]);

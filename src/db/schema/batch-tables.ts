@@ -8,6 +8,8 @@ export interface BatchDb extends OutboxTables {
     job_key: string;
     identifying_parameters: string;
     created_at: string;
+    /** The newest execution; launches compare-and-set it (migration 0008). */
+    current_execution_id: number | null;
   };
   batch_job_execution: {
     id: Generated<number>;
@@ -31,6 +33,8 @@ export interface BatchDb extends OutboxTables {
     /** The job name while the execution runs, NULL after: unique, so one run per job. */
     running_job: string | null;
     host: string;
+    /** Drawn at launch, known to the running process only: every run-protocol write matches it (migration 0008). */
+    owner: string | null;
   };
   /** One row (id 1); triggers bump `version` on every change of batch_job_execution (migration 0006). */
   batch_job_execution_version: {

@@ -70,3 +70,44 @@ describe.each(dialects)('across processes (%s)', (dialect) => {
     expect(await processedIds(db)).toHaveLength(300);
   });
 });
+
+describe.each(dialects)('fencing: a paused process that lost its lease writes nothing more (%s)', (dialect) => {
+  let env: TestEnvironment;
+  afterEach(() => env?.cleanup());
+
+  it('SIGSTOP past the heartbeat timeout, restarted elsewhere, SIGCONT: the first ends without a write, the restart completes', async () => {
+    env = await createTestEnvironment(dialect);
+    const db = await createItems(env.databases, 300);
+    // No checkpoint after the first: only the lease and the heartbeat's owner check can stop it.
+    const child = startChild([CHILD, 'run-items', '30'], { ...env.env, CHILD_CHECKPOINT_MS: '600000' }, { tsx: true });
+    const [, id] = await child.waitForLine(/started (\d+)/);
+    await child.waitForLine(/write 3\n/);
+    child.process.kill('SIGSTOP');
+    try {
+      // The child's heartbeat timeout is 1 s; this process abandons it and restarts it.
+      await sleep(1_500);
+      const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10, { beforeWrite: () => sleep(10) })])], { heartbeatTimeoutMs: 1_000 });
+      expect((await operator.abandonStale()).map((e) => e.id)).toEqual([Number(id)]);
+      const abandoned = await operator.repository.getExecutionOrThrow(Number(id));
+      const abandonedSteps = await operator.repository.stepExecutions(Number(id));
+      const restart = await operator.restart(Number(id), { trigger: 'CLI' });
+
+      // Woken while its run goes on elsewhere: everything it prints from now on is after the pause.
+      const before = (await child.waitForLine(/write \d+\n/)).input?.length ?? 0;
+      child.process.kill('SIGCONT');
+      const ended = await child.exited;
+      const after = ended.stdout.slice(before);
+      expect(after).not.toMatch(/^write /m);
+      expect(after).toMatch(/finished FAILED LEASE_LOST/);
+
+      expect((await restart.done).status).toBe('COMPLETED');
+      // The abandoned execution's record is the abandoner's, untouched by the zombie.
+      expect(await operator.repository.getExecutionOrThrow(Number(id))).toEqual(abandoned);
+      expect(await operator.repository.stepExecutions(Number(id))).toEqual(abandonedSteps);
+      expect(await processedIds(db)).toHaveLength(300);
+    } finally {
+      child.process.kill('SIGCONT');
+      child.process.kill('SIGKILL');
+    }
+  });
+});

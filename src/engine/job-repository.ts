@@ -67,7 +67,7 @@ export interface NewExecution {
 export interface LaunchPlan {
   readonly jobName: string;
   readonly identifying?: JobParameters;
-  decide(current: JobExecution | undefined, identifying: JobParameters): NewExecution;
+  decide(current: JobExecution | undefined, identifying: JobParameters): NewExecution | Promise<NewExecution>;
 }
 
 /** What a process holds while it runs an execution; every run-protocol write presents it. */
@@ -160,7 +160,7 @@ export class JobRepository {
       .executeTakeFirst();
     const currentId = instance?.current_execution_id === null || instance === undefined ? null : Number(instance.current_execution_id);
     const current = currentId === null ? undefined : await this.getExecution(currentId, tx);
-    const fresh = plan.decide(current, identifying);
+    const fresh = await plan.decide(current, identifying);
     const now = this.now();
     if (!instance) {
       const values = Object.fromEntries(Object.entries(identifying).filter(([, p]) => p.identifying).map(([k, p]) => [k, p.value]));

@@ -61,15 +61,29 @@ export function dureeDoctoratAlertJob(deps: DureeAlertDeps): JobDefinition {
     name: DUREE_DOCTORAT_ALERT_JOB,
     description: 'Alerts at 3 years, near 6 years and past 6 years of doctorate; suspends overruns',
     steps: STEPS.map(([name, band]) => step(name, band)),
-    // 2.10: alerts actually recorded (and published) per type.
-    metrics: (steps) => {
-      const count = (name: string) => steps.get(name)?.counts.write ?? 0;
+    // 2.10: alerts actually recorded (and published) per type, counted in alerte_duree_envoyee
+    // under this instance's executions: exact after a crash, a replay or a skip scan,
+    // where step counts can miss chunks. A dry run records nothing: its would-write counts.
+    metrics: async (steps, _jobContext, execution) => {
+      const byType = execution.dryRun
+        ? new Map(STEPS.map(([name, band]) => [band, steps.get(name)?.counts.write ?? 0]))
+        : await alertsRecordedByInstance(deps, execution.instanceId);
       const metrics = {
-        alertes3Ans: count('check3YearThresholdStep'),
-        alertes6Ans: count('check6YearThresholdStep'),
-        alertesDepassement: count('checkExceeded6YearStep'),
+        alertes3Ans: byType.get('3_ANS') ?? 0,
+        alertes6Ans: byType.get('6_ANS') ?? 0,
+        alertesDepassement: byType.get('DEPASSEMENT') ?? 0,
       };
       return { ...metrics, totalAlertes: metrics.alertes3Ans + metrics.alertes6Ans + metrics.alertesDepassement };
     },
   };
+}
+
+async function alertsRecordedByInstance(deps: DureeAlertDeps, instanceId: number): Promise<ReadonlyMap<string, number>> {
+  const rows = await deps.batch.db
+    .selectFrom('alerte_duree_envoyee')
+    .select(['type_alerte', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('job_execution_id', 'in', (eb) => eb.selectFrom('batch_job_execution').select('id').where('job_instance_id', '=', instanceId))
+    .groupBy('type_alerte')
+    .execute();
+  return new Map(rows.map((r) => [r.type_alerte, Number(r.n)]));
 }

@@ -66,8 +66,15 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
   let prefetched: Promise<readonly I[]> | undefined;
 
   const write = async (items: readonly O[]): Promise<number> => {
-    runtime.checkLease();
-    const written = await withRetry(() => writer.write(items), retry, retryHooks);
+    // Checked before every attempt: a retry must not land after the lease ran out.
+    const written = await withRetry(
+      () => {
+        runtime.checkLease();
+        return writer.write(items);
+      },
+      retry,
+      retryHooks,
+    );
     return typeof written === 'number' ? Math.min(written, items.length) : items.length;
   };
   const pastDeadline = () => {

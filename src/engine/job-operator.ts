@@ -322,7 +322,7 @@ export class JobOperator {
           ...outcome,
           exitMessage: incomplete?.length ? withCountsNote(outcome.exitMessage, incomplete) : outcome.exitMessage,
           context: jobContext.toJSON(),
-          metrics: incomplete?.length ? { ...metrics, countsComplete: false } : metrics,
+          metrics: incomplete?.length ? { ...metrics, stepCountsComplete: false } : metrics,
         }),
       );
       await this.notify(job, (l) => l.afterJob?.(finished, ran));
@@ -341,9 +341,16 @@ export class JobOperator {
 
   /** A write of the run protocol: refused once the lease is gone, retried on transient errors. */
   private async protocolWrite<T>(lease: Lease, write: () => Promise<T>): Promise<T> {
-    lease.check();
     try {
-      return await withRetry(write, DEFAULT_RETRY, this.options.retryHooks ?? {});
+      // Checked before every attempt: a retry must not land after the lease ran out.
+      return await withRetry(
+        () => {
+          lease.check();
+          return write();
+        },
+        DEFAULT_RETRY,
+        this.options.retryHooks ?? {},
+      );
     } catch (error) {
       if (error instanceof LeaseLostError) lease.lose(error);
       throw error;

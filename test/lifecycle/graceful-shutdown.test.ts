@@ -6,26 +6,11 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobRepository } from '../../src/engine/job-repository.js';
-import { ROOT, runCli, startChild, type RunningChild } from '../support/child.js';
+import { ROOT, runCli, startChild } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 import { startFakeEureka, type FakeEureka } from '../discovery/fake-eureka.js';
 
 const CLI = path.join(ROOT, 'dist/cli.js');
-
-function waitForStderr(child: RunningChild, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-  let seen = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no stderr line ${pattern} within ${timeoutMs} ms: ${seen}`)), timeoutMs);
-    child.process.stderr!.on('data', (chunk: Buffer | string) => {
-      seen += chunk.toString();
-      const match = seen.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-  });
-}
 
 describe.each(dialects)('graceful shutdown (%s)', (dialect) => {
   let env: TestEnvironment;
@@ -42,7 +27,7 @@ describe.each(dialects)('graceful shutdown (%s)', (dialect) => {
     const repository = new JobRepository(env.databases.batch.db);
 
     const run = startChild([CLI, 'run', 'tokenCleanupJob'], { ...env.env, LOG_LEVEL: 'info' });
-    await waitForStderr(run, /tokenCleanupJob started \(execution \d+\)/);
+    await run.waitForStderr(/tokenCleanupJob started \(execution \d+\)/);
     run.process.kill('SIGTERM');
     const ran = await run.exited;
     expect(ran.code).toBe(1);

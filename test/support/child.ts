@@ -15,6 +15,8 @@ export interface RunningChild {
   readonly process: ChildProcess;
   /** Resolves with the first stdout line matching the pattern. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** The same on stderr (where the logs go). */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   readonly exited: Promise<ChildResult>;
 }
 
@@ -34,33 +36,35 @@ export function startChild(args: readonly string[], env: Env, options: ChildOpti
   const nodeArgs = options.tsx ? ['--import', 'tsx', ...args] : [...args];
   const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.uid };
   const child = spawn(process.execPath, nodeArgs, { cwd: options.cwd ?? ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], ...user });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const waiter of [...waiters]) {
-      const match = stdout.match(waiter.pattern);
-      if (match) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(match);
+  const output = { stdout: '', stderr: '' };
+  const waiters: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream].setEncoding('utf8').on('data', (chunk: string) => {
+      output[stream] += chunk;
+      for (const waiter of waiters.filter((w) => w.stream === stream)) {
+        const match = output[stream].match(waiter.pattern);
+        if (match) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(match);
+        }
       }
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<ChildResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+    });
+  }
+  const exited = new Promise<ChildResult>((resolve) => child.on('close', (code) => resolve({ code, ...output })));
+  const waitFor = (stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 30_000) => {
+    const found = output[stream].match(pattern);
+    if (found) return Promise.resolve(found);
+    return new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${stream} line ${pattern} within ${timeoutMs} ms; stdout: ${output.stdout}; stderr: ${output.stderr}`)), timeoutMs);
+      waiters.push({ stream, pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      void exited.then(() => reject(new Error(`process exited before ${pattern}; stdout: ${output.stdout}; stderr: ${output.stderr}`)));
+    });
+  };
   return {
     process: child,
     exited,
-    waitForLine(pattern, timeoutMs = 30_000) {
-      const found = stdout.match(pattern);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line ${pattern} within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`)), timeoutMs);
-        waiters.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-        void exited.then(() => reject(new Error(`process exited before ${pattern}; stdout: ${stdout}; stderr: ${stderr}`)));
-      });
-    },
+    waitForLine: (pattern, timeoutMs) => waitFor('stdout', pattern, timeoutMs),
+    waitForStderr: (pattern, timeoutMs) => waitFor('stderr', pattern, timeoutMs),
   };
 }
 

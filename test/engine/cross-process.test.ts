@@ -111,3 +111,29 @@ describe.each(dialects)('fencing: a paused process that lost its lease writes no
     }
   });
 });
+
+describe.each(dialects)('a stop asked of a run whose process then died (%s)', (dialect) => {
+  let env: TestEnvironment;
+  afterEach(() => env?.cleanup());
+
+  it('the sweep ends it STOPPED, not STOPPING forever, and it restarts', async () => {
+    env = await createTestEnvironment(dialect);
+    const db = await createItems(env.databases, 200);
+    const child = startChild([CHILD, 'run-items', '30'], env.env, { tsx: true });
+    const [, id] = await child.waitForLine(/started (\d+)/);
+    await child.waitForLine(/write 2\n/);
+    // Frozen, so it cannot act on the stop; then killed.
+    child.process.kill('SIGSTOP');
+    const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])], { heartbeatTimeoutMs: 1_000 });
+    expect((await operator.stop(Number(id))).status).toBe('STOPPING');
+    child.process.kill('SIGKILL');
+    await child.exited;
+    await sleep(1_200);
+    expect((await operator.abandonStale()).map((e) => e.id)).toEqual([Number(id)]);
+    const stopped = await operator.repository.getExecutionOrThrow(Number(id));
+    expect([stopped.status, stopped.exitCode]).toEqual(['STOPPED', 'STOPPED']);
+    expect(stopped.exitMessage).toMatch(/its process died before it could stop/);
+    expect((await (await operator.restart(stopped.id, { trigger: 'CLI' })).done).status).toBe('COMPLETED');
+    expect(await processedIds(db)).toHaveLength(200);
+  });
+});

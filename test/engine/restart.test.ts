@@ -77,6 +77,11 @@ describe.each(dialects)('restart (%s)', (dialect) => {
     expect(done.status).toBe('COMPLETED');
     await expect(operator.start('itemsJob', { parameters: params, trigger: 'CLI' })).rejects.toBeInstanceOf(JobInstanceAlreadyCompleteError);
     await expect(operator.restart(done.id, { trigger: 'CLI' })).rejects.toBeInstanceOf(JobRestartError);
+    // One instant, one instance, however it is written.
+    expect(done.parameters.runAt?.value).toBe('2026-01-01T00:00:00.000Z');
+    for (const runAt of ['2026-01-01T00:00:00.000Z', '2026-01-01T01:00:00+01:00', '2025-12-31T19:00:00-05:00']) {
+      await expect(operator.start('itemsJob', { parameters: { runAt }, trigger: 'CLI' }), runAt).rejects.toBeInstanceOf(JobInstanceAlreadyCompleteError);
+    }
 
     const a = await (await operator.start('itemsJob', { trigger: 'CLI' })).done;
     const b = await (await operator.start('itemsJob', { trigger: 'CLI' })).done;

@@ -6,7 +6,7 @@ import type { JobExecutionSummary } from '../engine/types.js';
 import { schedules } from '../jobs/registry.js';
 import { principalOf } from './authentication.js';
 import { jobStats } from './job-stats.js';
-import { nextFireTimes } from './next-fire-time.js';
+import { cachedNextFireTime } from '../schedule/quartz-cron.js';
 import { ProblemSchema } from './problem.js';
 import { OPTIONAL_BODY } from './openapi.js';
 import { launchRateLimit } from './rate-limit.js';
@@ -29,7 +29,7 @@ const tags = ['jobs'];
 export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
   return async (server) => {
     const cronOf = new Map(schedules(app.config).map((s) => [s.jobName, s.cron]));
-    const fireTimes = nextFireTimes(app.config.timeZone);
+    const fireTimes = cachedNextFireTime(app.config.timeZone);
     const next = (cron: string | undefined) => (cron === undefined ? null : (fireTimes(cron)?.toISOString() ?? null));
 
     const jobViews = (lastOf: ReadonlyMap<string, JobExecutionSummary>): Static<typeof JobView>[] =>

@@ -15,7 +15,7 @@ import type { JobOperator } from '../engine/job-operator.js';
 import { jobKey } from '../engine/job-repository.js';
 import type { JobExecution } from '../engine/types.js';
 import type { ScheduledJob } from '../jobs/schedules.js';
-import { latestFireTime, quartzCron, quartzOptions } from './quartz-cron.js';
+import { latestFireTime, nextFireTime, quartzCron, quartzOptions } from './quartz-cron.js';
 
 export type FireOutcome =
   | { readonly jobName: string; readonly fireTime: Date; readonly result: 'launched'; readonly executionId: number; readonly done: Promise<JobExecution> }
@@ -31,7 +31,7 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
-  private readonly timers: Cron[] = [];
+  private readonly timers = new Map<string, Cron>();
   private readonly clock: () => Date;
 
   constructor(
@@ -50,7 +50,7 @@ export class Scheduler {
         const fireTime = latestFireTime(timer, this.clock()) ?? this.clock();
         await this.fire(jobName, fireTime);
       });
-      this.timers.push(timer);
+      this.timers.set(jobName, timer);
     }
     this.options.logger.info(
       { timeZone: this.options.timeZone, jobs: this.jobs.map((j) => `${j.jobName} ${j.cron}`) },
@@ -83,14 +83,18 @@ export class Scheduler {
     }
   }
 
-  /** Next fire time of each scheduled job (null when the expression has no future fire). */
+  /**
+   * Next fire time of each scheduled job (null when the expression has no future fire):
+   * the armed timer's own once started, else computed the same way (quartz-cron.ts).
+   */
   nextRuns(): ReadonlyMap<string, Date | null> {
     const now = this.clock();
-    return new Map(this.jobs.map(({ jobName, cron }) => [jobName, quartzCron(cron, this.options.timeZone).nextRun(now)]));
+    return new Map(this.jobs.map(({ jobName, cron }) => [jobName, this.timers.get(jobName)?.nextRun(now) ?? nextFireTime(cron, this.options.timeZone, now)]));
   }
 
   stop(): void {
-    for (const timer of this.timers.splice(0)) timer.stop();
+    for (const timer of this.timers.values()) timer.stop();
+    this.timers.clear();
   }
 
   private async runMisfires(): Promise<FireOutcome[]> {

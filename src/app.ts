@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from './db/databases.js';
 import { JobOperator } from './engine/job-operator.js';
+import { ExecutionReadModel } from './engine/execution-read-model.js';
 import { JobRepository } from './engine/job-repository.js';
 import type { BatchListener } from './engine/types.js';
 import { executionHistoryListener } from './history/execution-history.js';
@@ -32,6 +33,8 @@ export interface App {
   readonly logger: Logger;
   readonly databases: Databases;
   readonly repository: JobRepository;
+  /** What listings read (the API's job list and pages, `batch-service executions`). */
+  readonly executions: ExecutionReadModel;
   readonly operator: JobOperator;
   readonly mailer: Mailer;
   /** Delivers the outbox to Kafka once started (`serve` starts it); absent without KAFKA_BROKERS. */
@@ -115,6 +118,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     logger,
     databases,
     repository,
+    executions: new ExecutionReadModel(databases.batch.db),
     operator,
     mailer,
     relay,

@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerEventsCommand } from './cli/events-command.js';
-import { executionJson, executionSummary, progressListener, table } from './cli/format.js';
+import { executionSummary, progressListener, table } from './cli/format.js';
+import { executionJson } from './engine/execution-json.js';
 import { registerTokenCommand } from './cli/token-command.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import type { JobExecution } from './engine/types.js';
@@ -150,7 +151,7 @@ program
   .action(async (jobName: string, opts: { page: number; size: number; json?: boolean }) => {
     await withApp(async (app) => {
       app.operator.job(jobName);
-      const page = await app.repository.listExecutions(jobName, opts.page, opts.size);
+      const page = await app.executions.listExecutions(jobName, opts.page, opts.size);
       if (opts.json) {
         console.log(JSON.stringify({ total: page.total, items: page.items.map((e) => executionJson(e, [])) }, null, 2));
         return;

@@ -5,16 +5,16 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CompiledQuery, ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
+import { toExecution, toStepExecution } from './execution-rows.js';
 import { JobAlreadyRunningError, JobLaunchConflictError, LeaseLostError } from './errors.js';
 import {
   ZERO_COUNTS,
   type BatchStatus,
   type JobExecution,
-  type JobExecutionSummary,
   type JobParameters,
   type JsonObject,
   type StepCounts,
@@ -22,17 +22,7 @@ import {
   type TriggerType,
 } from './types.js';
 
-type ExecutionRow = Selectable<BatchDb['batch_job_execution']>;
-type StepRow = Selectable<BatchDb['batch_step_execution']>;
-
 const RUNNING: readonly BatchStatus[] = ['STARTED', 'STOPPING'];
-
-/** The columns of a JobExecutionSummary: lists skip the wide ones (context, metrics). */
-const SUMMARY_COLUMNS = [
-  'id', 'job_name', 'status', 'exit_code', 'exit_message', 'parameters', 'dry_run',
-  'trigger_type', 'triggered_by', 'restart_of', 'start_time', 'end_time',
-] as const;
-type SummaryRow = Pick<ExecutionRow, (typeof SUMMARY_COLUMNS)[number]>;
 
 /** The identity of a JobInstance: a hash of its sorted identifying `key=value` pairs. */
 export function jobKey(parameters: JobParameters): string {
@@ -76,10 +66,6 @@ export interface ExecutionLease {
   readonly owner: string;
 }
 
-export interface ExecutionPage {
-  readonly total: number;
-  readonly items: readonly JobExecution[];
-}
 
 export interface SkipRecord {
   readonly jobExecutionId: number;
@@ -94,22 +80,10 @@ export class JobRepository {
   /** Identifies this process in `host`, so an operator sees where a run lives. */
   readonly host = `${hostname()}:${process.pid}`;
 
-  // The job list's queries (`GET /api/batch/jobs`, one per request), built once: Kysely's
-  // building of a query cost as much as SQLite's running it (bench/README.md).
-  private readonly newestPerJob: CompiledQuery<SummaryRow>;
-  private readonly executionsVersionQuery: CompiledQuery<{ version: number }>;
-
   constructor(
     private readonly db: Kysely<BatchDb>,
     private readonly clock: () => Date = () => new Date(),
-  ) {
-    this.newestPerJob = db
-      .selectFrom('batch_job_execution')
-      .select(SUMMARY_COLUMNS)
-      .where('id', 'in', (eb) => eb.selectFrom('batch_job_execution').select((e) => e.fn.max('id').as('id')).groupBy('job_name'))
-      .compile();
-    this.executionsVersionQuery = db.selectFrom('batch_job_execution_version').select('version').where('id', '=', 1).compile();
-  }
+  ) {}
 
   private now(): string {
     return sqlTimestampMillis(this.clock());
@@ -250,45 +224,6 @@ export class JobRepository {
       .limit(1)
       .executeTakeFirst();
     return row && toExecution(row);
-  }
-
-  /**
-   * A number that changes whenever an execution is created, updated or deleted, by any
-   * process (the triggers of migration 0006). Read it before what it guards: what is
-   * read after is then at least as new as the version.
-   */
-  async executionsVersion(): Promise<number> {
-    const { rows } = await this.db.executeQuery(this.executionsVersionQuery);
-    return Number(rows[0]?.version ?? 0);
-  }
-
-  /**
-   * The newest execution of each job that has one, in one query; while a job runs, its
-   * running one (one run per job).
-   */
-  async lastExecutions(): Promise<ReadonlyMap<string, JobExecutionSummary>> {
-    const { rows } = await this.db.executeQuery(this.newestPerJob);
-    return new Map(rows.map((row) => [row.job_name, toSummary(row)]));
-  }
-
-  /** Executions of a job, newest first. */
-  async listExecutions(jobName: string, page: number, size: number): Promise<ExecutionPage> {
-    const [rows, total] = await Promise.all([
-      this.db
-        .selectFrom('batch_job_execution')
-        .selectAll()
-        .where('job_name', '=', jobName)
-        .orderBy('id', 'desc')
-        .limit(size)
-        .offset(page * size)
-        .execute(),
-      this.db
-        .selectFrom('batch_job_execution')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('job_name', '=', jobName)
-        .executeTakeFirstOrThrow(),
-    ]);
-    return { total: Number(total.n), items: rows.map(toExecution) };
   }
 
   /** Marks the end of an execution and frees the job's run slot; LeaseLostError once another process took it. */
@@ -537,61 +472,5 @@ function countColumns(c: StepCounts) {
     write_skip_count: c.writeSkip,
     commit_count: c.commit,
     rollback_count: c.rollback,
-  };
-}
-
-const optionalDate = (text: string | null) => (text === null ? null : parseSqlTimestamp(text));
-
-function toSummary(row: SummaryRow): JobExecutionSummary {
-  return {
-    id: Number(row.id),
-    jobName: row.job_name,
-    status: row.status as BatchStatus,
-    exitCode: row.exit_code,
-    exitMessage: row.exit_message,
-    parameters: JSON.parse(row.parameters) as JobParameters,
-    dryRun: Boolean(Number(row.dry_run)),
-    trigger: row.trigger_type as TriggerType,
-    triggeredBy: row.triggered_by,
-    restartOf: row.restart_of === null ? null : Number(row.restart_of),
-    startTime: optionalDate(row.start_time),
-    endTime: optionalDate(row.end_time),
-  };
-}
-
-function toExecution(row: ExecutionRow): JobExecution {
-  return {
-    ...toSummary(row),
-    instanceId: Number(row.job_instance_id),
-    createdAt: parseSqlTimestamp(row.created_at),
-    lastUpdated: parseSqlTimestamp(row.last_updated),
-    heartbeatAt: parseSqlTimestamp(row.heartbeat_at),
-    context: JSON.parse(row.execution_context) as JsonObject,
-    metrics: JSON.parse(row.metrics) as JsonObject,
-    host: row.host,
-  };
-}
-
-function toStepExecution(row: StepRow): StepExecution {
-  return {
-    id: Number(row.id),
-    jobExecutionId: Number(row.job_execution_id),
-    stepName: row.step_name,
-    status: row.status as BatchStatus,
-    exitCode: row.exit_code,
-    exitMessage: row.exit_message,
-    counts: {
-      read: Number(row.read_count),
-      write: Number(row.write_count),
-      filter: Number(row.filter_count),
-      readSkip: Number(row.read_skip_count),
-      processSkip: Number(row.process_skip_count),
-      writeSkip: Number(row.write_skip_count),
-      commit: Number(row.commit_count),
-      rollback: Number(row.rollback_count),
-    },
-    context: JSON.parse(row.execution_context) as JsonObject,
-    startTime: parseSqlTimestamp(row.start_time),
-    endTime: optionalDate(row.end_time),
   };
 }

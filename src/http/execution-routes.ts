@@ -41,7 +41,7 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
         const { jobName } = request.params;
         const { page, size } = request.query;
         app.operator.job(jobName);
-        const result = await app.repository.listExecutions(jobName, page, size);
+        const result = await app.executions.listExecutions(jobName, page, size);
         return { page, size, total: result.total, items: result.items.map(summaryView) };
       },
     );

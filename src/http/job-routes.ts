@@ -60,9 +60,9 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
       '/jobs',
       { schema: { ...secured, tags, summary: 'Every job: description, schedule, next fire time, last execution, running or not', response: { 200: Type.Array(JobView), ...commonErrors } } },
       async (_request, reply) => {
-        const version = await app.repository.executionsVersion();
+        const version = await app.executions.executionsVersion();
         if (built?.version !== version || Date.now() >= built.until) {
-          const views = jobViews(await app.repository.lastExecutions());
+          const views = jobViews(await app.executions.lastExecutions());
           const fires = views.flatMap((v) => (v.nextFireTime === null ? [] : [Date.parse(v.nextFireTime)]));
           built = { version, until: Math.min(Infinity, ...fires), json: reply.serialize(views) as string };
         }

@@ -4,7 +4,7 @@
  */
 import type { FastifySchema } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
-import { executionJson, executionSummaryJson } from '../cli/format.js';
+import { executionJson, executionSummaryJson } from '../engine/execution-json.js';
 import { MAX_PARAMETER_VALUE_LENGTH, MAX_PARAMETERS, PARAMETER_KEY_PATTERN } from '../engine/job-parameters.js';
 import type { JobExecution, JobExecutionSummary, StepExecution } from '../engine/types.js';
 import { ProblemSchema } from './problem.js';

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ExecutionReadModel } from '../../src/engine/execution-read-model.js';
 import { startChild, runChild } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 import { createItems, itemsJob, itemsStep, operatorFor, processedIds } from './harness.js';
@@ -22,7 +23,7 @@ describe.each(dialects)('across processes (%s)', (dialect) => {
     expect(outcomes.map((o) => o.result).sort()).toEqual(['ran', 'refused']);
     expect(outcomes.find((o) => o.result === 'refused')?.error).toBe('JobAlreadyRunningError');
     expect(outcomes.find((o) => o.result === 'ran')?.status).toBe('COMPLETED');
-    const page = await operatorFor(env.databases, []).repository.listExecutions('slowJob', 0, 10);
+    const page = await new ExecutionReadModel(env.databases.batch.db).listExecutions('slowJob', 0, 10);
     expect(page.total).toBe(1);
   });
 

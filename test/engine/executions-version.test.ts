@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
+import { ExecutionReadModel } from '../../src/engine/execution-read-model.js';
 import type { BatchDb } from '../../src/db/schema/batch-tables.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 import { createItems, itemsJob, itemsStep, operatorFor } from './harness.js';
@@ -17,10 +18,10 @@ describe.each(dialects)('executions version (%s)', (dialect) => {
     env = await createTestEnvironment(dialect);
     const db = await createItems(env.databases, 5);
     const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 2)])]);
-    const { repository } = operator;
-    const versions = [await repository.executionsVersion()];
+    const reads = new ExecutionReadModel(env.databases.batch.db);
+    const versions = [await reads.executionsVersion()];
     const moved = async () => {
-      versions.push(await repository.executionsVersion());
+      versions.push(await reads.executionsVersion());
       return versions.at(-1)! !== versions.at(-2)!;
     };
 

@@ -9,6 +9,7 @@ import type { App } from '../../src/app.js';
 import type { Env } from '../../src/config.js';
 import type { Dialect } from '../../src/db/connect.js';
 import type { JobDefinition } from '../../src/engine/types.js';
+import { ExecutionReadModel } from '../../src/engine/execution-read-model.js';
 import { executionHistoryListener } from '../../src/history/execution-history.js';
 import { buildServer } from '../../src/http/server.js';
 import { createJobs } from '../../src/jobs/registry.js';
@@ -54,6 +55,7 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
       logger: silentLogger,
       databases: env.databases,
       repository: operator.repository,
+      executions: new ExecutionReadModel(env.databases.batch.db),
       operator,
       audit,
       mailer: createMailer({ from: 'batch@univ-exemple.fr', mailDir: path.join(env.dataDir, 'mail') }, silentLogger),

@@ -4,6 +4,7 @@
  * Fires are driven with an explicit fire time and clock, never by waiting for the clock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ExecutionReadModel } from '../../src/engine/execution-read-model.js';
 import type { JobOperator } from '../../src/engine/job-operator.js';
 import type { JobDefinition } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -60,7 +61,7 @@ describe.each(dialects)('scheduler (%s)', (dialect) => {
     // A late timer on either replica asks for the same instance, which is complete.
     const late = await Promise.all([replicaA.fire('gatedJob', fireTime), replicaB.fire('gatedJob', fireTime)]);
     expect(late.map((o) => o.result)).toEqual(['refused', 'refused']);
-    const page = await operatorFor(env.databases, [job]).repository.listExecutions('gatedJob', 0, 10);
+    const page = await new ExecutionReadModel(env.databases.batch.db).listExecutions('gatedJob', 0, 10);
     expect(page.total).toBe(1);
   });
 
@@ -78,7 +79,7 @@ describe.each(dialects)('scheduler (%s)', (dialect) => {
     const again = schedulerFor(operatorFor(env.databases, [job]), { now: '2026-03-10T01:40:00Z' });
     schedulers.push(again);
     expect(await again.start()).toEqual([]);
-    const page = await operatorFor(env.databases, [job]).repository.listExecutions('gatedJob', 0, 10);
+    const page = await new ExecutionReadModel(env.databases.batch.db).listExecutions('gatedJob', 0, 10);
     expect(page.total).toBe(1);
     expect(page.items[0]?.triggeredBy).toBe('scheduler (misfire)');
   });
@@ -93,7 +94,7 @@ describe.each(dialects)('scheduler (%s)', (dialect) => {
     const off = schedulerFor(operatorFor(env.databases, [job]), { now: '2026-03-10T01:30:00Z', graceMs: 0 });
     schedulers.push(off);
     expect(await off.start()).toEqual([]);
-    expect((await operatorFor(env.databases, [job]).repository.listExecutions('gatedJob', 0, 10)).total).toBe(0);
+    expect((await new ExecutionReadModel(env.databases.batch.db).listExecutions('gatedJob', 0, 10)).total).toBe(0);
     expect(tooLate.nextRuns().get('gatedJob')?.toISOString()).toBe('2026-03-11T01:00:00.000Z');
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * What the API's and the CLI's listings read: the newest execution of each job, pages of
+ * a job's executions, and the version row that says when any of them changed. The run
+ * protocol (job-repository.ts) writes; this only reads.
+ */
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { BatchDb } from '../db/schema/batch-tables.js';
+import { SUMMARY_COLUMNS, toExecution, toSummary, type SummaryRow } from './execution-rows.js';
+import type { JobExecution, JobExecutionSummary } from './types.js';
+
+export interface ExecutionPage {
+  readonly total: number;
+  readonly items: readonly JobExecution[];
+}
+
+export class ExecutionReadModel {
+  // The job list's queries (`GET /api/batch/jobs`, one per request), built once: Kysely's
+  // building of a query cost as much as SQLite's running it (bench/README.md).
+  private readonly newestPerJob: CompiledQuery<SummaryRow>;
+  private readonly executionsVersionQuery: CompiledQuery<{ version: number }>;
+
+  constructor(private readonly db: Kysely<BatchDb>) {
+    this.newestPerJob = db
+      .selectFrom('batch_job_execution')
+      .select(SUMMARY_COLUMNS)
+      .where('id', 'in', (eb) => eb.selectFrom('batch_job_execution').select((e) => e.fn.max('id').as('id')).groupBy('job_name'))
+      .compile();
+    this.executionsVersionQuery = db.selectFrom('batch_job_execution_version').select('version').where('id', '=', 1).compile();
+  }
+
+  /**
+   * A number that changes whenever an execution is created, updated or deleted, by any
+   * process (the triggers of migration 0006). Read it before what it guards: what is
+   * read after is then at least as new as the version.
+   */
+  async executionsVersion(): Promise<number> {
+    const { rows } = await this.db.executeQuery(this.executionsVersionQuery);
+    return Number(rows[0]?.version ?? 0);
+  }
+
+  /**
+   * The newest execution of each job that has one, in one query; while a job runs, its
+   * running one (one run per job).
+   */
+  async lastExecutions(): Promise<ReadonlyMap<string, JobExecutionSummary>> {
+    const { rows } = await this.db.executeQuery(this.newestPerJob);
+    return new Map(rows.map((row) => [row.job_name, toSummary(row)]));
+  }
+
+  /** Executions of a job, newest first. */
+  async listExecutions(jobName: string, page: number, size: number): Promise<ExecutionPage> {
+    const [rows, total] = await Promise.all([
+      this.db
+        .selectFrom('batch_job_execution')
+        .selectAll()
+        .where('job_name', '=', jobName)
+        .orderBy('id', 'desc')
+        .limit(size)
+        .offset(page * size)
+        .execute(),
+      this.db
+        .selectFrom('batch_job_execution')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('job_name', '=', jobName)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { total: Number(total.n), items: rows.map(toExecution) };
+  }
+}

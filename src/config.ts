@@ -7,6 +7,7 @@
  * The README's configuration table is this file's `settingDocs()` output.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { quartzCron } from './schedule/quartz-cron.js';
@@ -161,6 +162,31 @@ class Reader {
   }
 }
 
+/**
+ * TRUST_PROXY: a hop count, or a list of addresses, CIDRs and proxy-addr's names
+ * (loopback, linklocal, uniquelocal). Unset: the TCP peer is the client, and a forged
+ * X-Forwarded-For is never believed.
+ */
+function trustedProxies(r: Reader): false | number | readonly string[] {
+  const raw = r.optional('TRUST_PROXY', 'proxies whose X-Forwarded-For is believed for the client address: a hop count, or addresses/CIDRs (comma-separated; also loopback, linklocal, uniquelocal)', 'none: the TCP peer is the client');
+  if (raw === undefined) return false;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const valid = (entry: string) => {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+    const [address, bits, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  };
+  const bad = entries.filter((e) => !valid(e));
+  if (entries.length === 0 || bad.length > 0) {
+    r.problems.push(`TRUST_PROXY=${JSON.stringify(raw)}: expected a hop count or addresses/CIDRs such as 10.0.0.0/8,192.168.1.4 (not understood: ${bad.join(', ') || 'empty'})`);
+    return false;
+  }
+  return entries;
+}
+
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `30s`, `24h`…: milliseconds, or undefined when it is not such a duration. */
@@ -210,6 +236,11 @@ export interface Config {
   readonly api: {
     /** Launches (run, restart) one user may make per minute on each endpoint (6.11, 10.10). */
     readonly runsPerMinute: number;
+    /**
+     * Fastify's `trustProxy`: false, a hop count, or the addresses/CIDRs of the proxies
+     * whose `X-Forwarded-For` is believed (the audited client address, 10.8).
+     */
+    readonly trustProxy: false | number | readonly string[];
   };
   readonly archiveKeys?: string;
   readonly archiveKeyFile?: string;
@@ -312,6 +343,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   };
   const api = {
     runsPerMinute: r.int('RATE_LIMIT_RUN_PER_MINUTE', 5, 'job launches (run, restart) per user and per minute on each endpoint; more get 429', 1, 100_000),
+    trustProxy: trustedProxies(r),
   };
   if (jwt.secret !== undefined && Buffer.byteLength(jwt.secret) < 32) {
     r.problems.push('JWT_SECRET=****: expected at least 32 bytes (HS256 needs a 256-bit secret)');

@@ -18,8 +18,12 @@ import { recordRoutes } from './route-table.js';
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   // Fastify's own logger stays off: request lines would drown the job logs; errors are logged below.
+  const { trustProxy } = app.config.api;
   const server = Fastify({
     logger: false,
+    // request.ip (the audited client address) is the TCP peer unless that peer is a trusted proxy.
+    // A hop count trusts that many proxies nearest to us (proxy-addr's hop index).
+    trustProxy: trustProxy === false ? false : typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : [...trustProxy],
     // An unknown field is a mistake to report (400), not to drop silently: Fastify's default
     // strips it. No type coercion either: request-input.ts says why.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },

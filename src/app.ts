@@ -23,7 +23,7 @@ import { kafkaSender } from './events/event-sender.js';
 import { OutboxRelay } from './events/outbox-relay.js';
 import { loggingListener } from './observability/logging-listener.js';
 import { metricsListener } from './observability/metrics-listener.js';
-import { countPendingEventsWith } from './observability/metrics.js';
+import { countPendingEventsWith, readJobFiguresWith } from './observability/metrics.js';
 import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
 import { auditListener } from './security/audit-listener.js';
@@ -94,6 +94,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       ? new OutboxRelay(databases.batch.db, kafkaSender({ brokers: config.kafka.brokers }, logger), logger, { owner: repository.host })
       : undefined;
   countPendingEventsWith(async () => (await countByStatus(databases.batch.db)).PENDING);
+  const executions = new ExecutionReadModel(databases.batch.db);
+  readJobFiguresWith(() => executions.jobFigures());
   const timeoutMs = config.operations.healthTimeoutMs;
   const health = new HealthRegistry(
     [
@@ -118,7 +120,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     logger,
     databases,
     repository,
-    executions: new ExecutionReadModel(databases.batch.db),
+    executions,
     operator,
     mailer,
     relay,

@@ -5,6 +5,7 @@
  */
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { BatchDb } from '../db/schema/batch-tables.js';
+import { parseSqlTimestamp } from '../db/sql-time.js';
 import { SUMMARY_COLUMNS, toExecution, toSummary, type SummaryRow } from './execution-rows.js';
 import type { JobExecution, JobExecutionSummary } from './types.js';
 
@@ -45,6 +46,42 @@ export class ExecutionReadModel {
   async lastExecutions(): Promise<ReadonlyMap<string, JobExecutionSummary>> {
     const { rows } = await this.db.executeQuery(this.newestPerJob);
     return new Map(rows.map((row) => [row.job_name, toSummary(row)]));
+  }
+
+  /**
+   * Per job: the numeric metrics of its newest COMPLETED run, and when its newest
+   * COMPLETED and FAILED runs ended. Dry runs are left out: they changed nothing.
+   */
+  async jobFigures(): Promise<{
+    lastRunMetrics: Map<string, Record<string, number>>;
+    lastSuccess: Map<string, Date>;
+    lastFailure: Map<string, Date>;
+  }> {
+    const [ends, newest] = await Promise.all([
+      this.db
+        .selectFrom('batch_job_execution')
+        .select(['job_name', 'status', (eb) => eb.fn.max('end_time').as('ended')])
+        .where('status', 'in', ['COMPLETED', 'FAILED'])
+        .where('dry_run', '=', 0)
+        .groupBy(['job_name', 'status'])
+        .execute(),
+      this.db
+        .selectFrom('batch_job_execution')
+        .select(['job_name', 'metrics'])
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('batch_job_execution').select((e) => e.fn.max('id').as('id')).where('status', '=', 'COMPLETED').where('dry_run', '=', 0).groupBy('job_name'),
+        )
+        .execute(),
+    ]);
+    const endsOf = (status: string) =>
+      new Map(ends.filter((r) => r.status === status && r.ended !== null).map((r) => [r.job_name, parseSqlTimestamp(String(r.ended))]));
+    const numeric = (json: string) =>
+      Object.fromEntries(Object.entries(JSON.parse(json) as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+    return {
+      lastRunMetrics: new Map(newest.map((r) => [r.job_name, numeric(r.metrics)])),
+      lastSuccess: endsOf('COMPLETED'),
+      lastFailure: endsOf('FAILED'),
+    };
   }
 
   /** Executions of a job, newest first. */

@@ -44,6 +44,11 @@ export function metricsListener(metrics: BatchMetrics = BATCH_METRICS): BatchLis
       // An execution abandoned by a dead process ends here without having started here.
       if (activeHere.delete(execution.id)) metrics.activeJobs.dec({ name: execution.jobName });
       metrics.jobSeconds.observe({ name: execution.jobName, status: execution.status }, seconds(execution.startTime ?? execution.createdAt, execution.endTime));
+      // What a dry run would do is not what was done: never added to the real figures.
+      if (execution.dryRun) return;
+      for (const [metric, value] of Object.entries(execution.metrics)) {
+        if (typeof value === 'number' && Number.isFinite(value) && value >= 0) metrics.jobMetricTotal.inc({ job_name: execution.jobName, metric }, value);
+      }
     },
   };
 }

@@ -27,6 +27,17 @@ export interface BatchMetrics {
   readonly eventsFailed: Counter;
   readonly eventSendFailures: Counter;
   readonly eventsPending: Gauge;
+  /** Job-specific figures (`refreshTokensDeleted`, `alertes3Ans`…), summed over this process's runs. */
+  readonly jobMetricTotal: Counter<'job_name' | 'metric'>;
+}
+
+/** What batchdb says of each job's runs, read at scrape time so every replica agrees. */
+export interface JobFigures {
+  /** Numeric metrics of the newest COMPLETED (real, not dry) run of each job. */
+  readonly lastRunMetrics: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** End of the newest COMPLETED / FAILED run of each job. */
+  readonly lastSuccess: ReadonlyMap<string, Date>;
+  readonly lastFailure: ReadonlyMap<string, Date>;
 }
 
 /** Counts the outbox's pending events at scrape time; set by the app that owns batchdb. */
@@ -36,9 +47,51 @@ export function countPendingEventsWith(source: () => Promise<number>): void {
   pendingEventsSource = source;
 }
 
+/** Reads the job figures from batchdb at scrape time; set by the app that owns batchdb. */
+let jobFiguresSource: (() => Promise<JobFigures>) | undefined;
+
+export function readJobFiguresWith(source: () => Promise<JobFigures>): void {
+  jobFiguresSource = source;
+}
+
+/**
+ * prom-client's `nodejs_active_{handles,requests,resources}_total` are gauges with a
+ * counter's suffix, which `promtool check metrics` reports; the same figures stay under
+ * `nodejs_active_handles`, `nodejs_active_requests` and `nodejs_active_resources` (by type).
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 function createBatchMetrics(): BatchMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  // One read of batchdb per scrape feeds the three gauges below.
+  let figures: Promise<JobFigures | undefined> | undefined;
+  const currentFigures = () => {
+    figures ??= (jobFiguresSource?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => setImmediate(() => (figures = undefined)));
+    return figures;
+  };
+  const fromBatchDb = (name: string, help: string, labelNames: readonly string[], fill: (gauge: Gauge<string>, f: JobFigures) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const f = await currentFigures();
+        this.reset();
+        if (f) fill(this, f);
+      },
+    });
+  fromBatchDb('batch_job_last_run_metric', 'Job-specific figures of the newest COMPLETED run of each job (batchdb; every replica agrees)', ['job_name', 'metric'], (gauge, f) => {
+    for (const [job, metrics] of f.lastRunMetrics) for (const [metric, value] of Object.entries(metrics)) gauge.set({ job_name: job, metric }, value);
+  });
+  fromBatchDb('batch_job_last_success_timestamp_seconds', 'End of the newest COMPLETED run of each job, Unix seconds (batchdb)', ['job_name'], (gauge, f) => {
+    for (const [job, at] of f.lastSuccess) gauge.set({ job_name: job }, at.getTime() / 1000);
+  });
+  fromBatchDb('batch_job_last_failure_timestamp_seconds', 'End of the newest FAILED run of each job, Unix seconds (batchdb)', ['job_name'], (gauge, f) => {
+    for (const [job, at] of f.lastFailure) gauge.set({ job_name: job }, at.getTime() / 1000);
+  });
   const items = (name: string, help: string) =>
     new Counter({ name, help, labelNames: ['job_name', 'step_name'] as const, registers: [registry] });
   const jobSeconds = new Histogram({
@@ -88,6 +141,12 @@ function createBatchMetrics(): BatchMetrics {
     eventsDelivered: new Counter({ name: 'batch_events_delivered_total', help: 'Outbox events acknowledged by the broker', registers: [registry] }),
     eventsFailed: new Counter({ name: 'batch_events_failed_total', help: 'Outbox events the broker refused for good (status FAILED)', registers: [registry] }),
     eventSendFailures: new Counter({ name: 'batch_event_send_failures_total', help: 'Deliveries that failed and will be retried (broker down)', registers: [registry] }),
+    jobMetricTotal: new Counter({
+      name: 'batch_job_metric_total',
+      help: 'Job-specific figures (refreshTokensDeleted, alertes3Ans…) summed over the runs this process ended; dry runs excluded',
+      labelNames: ['job_name', 'metric'] as const,
+      registers: [registry],
+    }),
     eventsPending: new Gauge({
       name: 'batch_events_pending',
       help: 'Outbox events waiting for delivery',

@@ -1,11 +1,15 @@
 /**
  * 6.11, 10.10: launches (run, restart) are rate limited per user, the token subject,
  * not per address: admins behind one gateway do not share a budget. Requests past the
- * limit get 429 with Retry-After, as a problem like every other error.
+ * limit get 429 with Retry-After, as a problem like every other error. The counters are
+ * in batchdb (rate-limit-store.ts): one budget across replicas and restarts.
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/connect.js';
+import type { BatchDb } from '../db/schema/batch-tables.js';
+import { batchDbRateLimitStore } from './rate-limit-store.js';
 import { principalOf } from './authentication.js';
 
 export class RateLimitedError extends Error {
@@ -16,9 +20,10 @@ export class RateLimitedError extends Error {
   }
 }
 
-export async function registerRateLimit(server: FastifyInstance): Promise<void> {
+export async function registerRateLimit(server: FastifyInstance, batch: DatabaseHandle<BatchDb>): Promise<void> {
   await server.register(rateLimit, {
     global: false,
+    store: batchDbRateLimitStore(batch.db, batch.dialect),
     keyGenerator: (request) => principalOf(request).subject,
     errorResponseBuilder: (request, context) =>
       new RateLimitedError(

@@ -48,7 +48,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   const auth = authenticator(createTokenVerifier(app.config.jwt));
   requireAdminByDefault(server, auth);
   registerRequestInput(server);
-  await registerRateLimit(server);
+  await registerRateLimit(server, app.databases.batch);
   await registerOpenApi(server, readBuildInfo(app.config.operations.gitCommit).version);
   await server.register(actuatorRoutes(app, auth));
   for (const routes of [jobRoutes, executionRoutes, reportRoutes, auditRoutes]) {

@@ -41,6 +41,12 @@ export interface BatchDb extends OutboxTables {
     id: number;
     version: number;
   };
+  /** Launch rate-limit counters, one fixed window per route and user (migration 0009). */
+  rate_limit_window: {
+    window_key: string;
+    window_start_ms: number;
+    hits: number;
+  };
   /** One row (id 1) the health check rewrites: batchdb takes writes (migration 0007). */
   batch_health_probe: {
     id: number;

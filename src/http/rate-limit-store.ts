@@ -1,0 +1,81 @@
+/**
+ * A store for @fastify/rate-limit whose counters live in batchdb (`rate_limit_window`),
+ * so a user's launch limit is one budget across every replica and survives a restart.
+ * One fixed window per route and user: the first hit opens it, hits inside it count, the
+ * first hit after it opens the next. The window is read and advanced in one upsert, in a
+ * transaction with the read of its result, so concurrent hits from several replicas each
+ * count once. Replicas' clocks are assumed synchronised (NTP), as for the heartbeats.
+ */
+import { createHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../db/connect.js';
+import type { BatchDb } from '../db/schema/batch-tables.js';
+
+interface WindowState {
+  readonly current: number;
+  readonly ttl: number;
+}
+
+type Callback = (error: Error | null, state: WindowState) => void;
+
+/** The class @fastify/rate-limit instantiates (`store` option), bound to batchdb. */
+export function batchDbRateLimitStore(db: Kysely<BatchDb>, dialect: Dialect, clock: () => number = Date.now) {
+  return class BatchDbStore {
+    /** The plugin constructs the root store with its options; routes get theirs from child(). */
+    constructor(
+      _options?: unknown,
+      private readonly route = '',
+    ) {}
+
+    /** At run time the plugin passes the route's merged limit options, the route under `routeInfo`. */
+    child(routeOptions: object): BatchDbStore {
+      const route = (routeOptions as { routeInfo?: { method?: string | string[]; url?: string } }).routeInfo;
+      return new BatchDbStore(undefined, `${[route?.method ?? ''].flat().join(',')} ${route?.url ?? ''}`);
+    }
+
+    incr(key: string, callback: Callback, timeWindow: number): void {
+      hit(this.keyOf(key), timeWindow).then(
+        (state) => callback(null, state),
+        (error: unknown) => callback(error as Error, { current: 0, ttl: 0 }),
+      );
+    }
+
+    read(key: string, callback: Callback, timeWindow: number): void {
+      peek(this.keyOf(key), timeWindow).then(
+        (state) => callback(null, state),
+        (error: unknown) => callback(error as Error, { current: 0, ttl: 0 }),
+      );
+    }
+
+    private keyOf(user: string): string {
+      return createHash('sha256').update(`${this.route}\n${user}`).digest('hex');
+    }
+  };
+
+  async function hit(key: string, timeWindow: number): Promise<WindowState> {
+    const now = clock();
+    const expired = sql`window_start_ms + ${timeWindow} <= ${now}`;
+    return db.transaction().execute(async (tx) => {
+      // The engines differ only in the upsert's spelling; both keep the row locked until commit.
+      await (dialect === 'sqlite'
+        ? sql`INSERT INTO rate_limit_window (window_key, window_start_ms, hits) VALUES (${key}, ${now}, 1)
+              ON CONFLICT (window_key) DO UPDATE SET
+                hits = CASE WHEN ${expired} THEN 1 ELSE hits + 1 END,
+                window_start_ms = CASE WHEN ${expired} THEN ${now} ELSE window_start_ms END`
+        : sql`INSERT INTO rate_limit_window (window_key, window_start_ms, hits) VALUES (${key}, ${now}, 1)
+              ON DUPLICATE KEY UPDATE
+                hits = IF(${expired}, 1, hits + 1),
+                window_start_ms = IF(${expired}, ${now}, window_start_ms)`
+      ).execute(tx);
+      const row = await tx.selectFrom('rate_limit_window').select(['hits', 'window_start_ms']).where('window_key', '=', key).executeTakeFirstOrThrow();
+      return { current: Number(row.hits), ttl: Math.max(0, Number(row.window_start_ms) + timeWindow - now) };
+    });
+  }
+
+  async function peek(key: string, timeWindow: number): Promise<WindowState> {
+    const now = clock();
+    const row = await db.selectFrom('rate_limit_window').select(['hits', 'window_start_ms']).where('window_key', '=', key).executeTakeFirst();
+    if (!row || Number(row.window_start_ms) + timeWindow <= now) return { current: 0, ttl: 0 };
+    return { current: Number(row.hits), ttl: Number(row.window_start_ms) + timeWindow - now };
+  }
+}

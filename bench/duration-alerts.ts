@@ -9,9 +9,9 @@
  */
 import type { Databases } from '../src/db/databases.js';
 import { sqlTimestampMillis } from '../src/db/sql-time.js';
-import { addDays, addMonths, addYears, daysBetween } from '../src/jobs/dureeDoctoratAlertJob/calendar.js';
+import { addDays, addMonths, addYears, daysBetween } from '../src/doctorate/calendar.js';
 import { dureeDoctoratAlertJob } from '../src/jobs/dureeDoctoratAlertJob/duree-doctorat-alert-job.js';
-import { durationBand } from '../src/jobs/dureeDoctoratAlertJob/duration-band.js';
+import { durationBand } from '../src/doctorate/duration-band.js';
 import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 

@@ -2,7 +2,7 @@ import type { DatabaseHandle } from '../../db/connect.js';
 import type { InscriptionDb } from '../../db/schema/sibling-tables.js';
 import { keysetReader } from '../../engine/keyset-reader.js';
 import type { ItemReader, JsonObject } from '../../engine/types.js';
-import type { PlainDate } from './calendar.js';
+import type { PlainDate } from '../../doctorate/calendar.js';
 
 export interface ActiveInscription {
   readonly id: number;

@@ -1,6 +1,6 @@
 /** The French text of each alert (2.3): what the notification service shows the addressees. */
 import type { TypeAlerte } from '../../events/event-types.js';
-import { addYears, type PlainDate } from './calendar.js';
+import { addYears, type PlainDate } from '../../doctorate/calendar.js';
 
 const frenchDate = (date: PlainDate) => `${date.slice(8, 10)}/${date.slice(5, 7)}/${date.slice(0, 4)}`;
 

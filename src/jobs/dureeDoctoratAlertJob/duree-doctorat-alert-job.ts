@@ -8,8 +8,8 @@ import type { ChunkStep, JobDefinition } from '../../engine/types.js';
 import type { TypeAlerte } from '../../events/event-types.js';
 import { activeInscriptionReader, type ActiveInscription } from './active-inscription-reader.js';
 import { alertWriter, MissingUserError, type AlertCandidate, type AlertWriterDeps } from './alert-writer.js';
-import { dateInZone, daysBetween, yearsAndMonths } from './calendar.js';
-import { candidateRange, durationBand } from './duration-band.js';
+import { dateInZone, daysBetween, yearsAndMonths } from '../../doctorate/calendar.js';
+import { candidateRange, durationBand } from '../../doctorate/duration-band.js';
 
 export const DUREE_DOCTORAT_ALERT_JOB = 'dureeDoctoratAlertJob';
 

@@ -1,8 +1,8 @@
 /** Properties 7, 9 and 11 on the band rule itself, and the reader's pre-filter never losing a member. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays, addMonths, addYears, dateInZone, daysBetween, yearsAndMonths } from '../../../src/jobs/dureeDoctoratAlertJob/calendar.js';
-import { candidateRange, durationBand } from '../../../src/jobs/dureeDoctoratAlertJob/duration-band.js';
+import { addDays, addMonths, addYears, dateInZone, daysBetween, yearsAndMonths } from '../../../src/doctorate/calendar.js';
+import { candidateRange, durationBand } from '../../../src/doctorate/duration-band.js';
 
 /**
  * An oracle written differently from src (Date overflow, then step back): the same

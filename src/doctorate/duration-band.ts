@@ -6,7 +6,7 @@
  *   DEPASSEMENT  d > 6 years                      (2.6)
  * The bands are disjoint, so a doctorant is in at most one: the most severe that applies.
  */
-import type { TypeAlerte } from '../../events/event-types.js';
+import type { TypeAlerte } from '../events/event-types.js';
 import { addDays, addMonths, addYears, type PlainDate } from './calendar.js';
 
 export function durationBand(firstEnrollment: PlainDate, runDate: PlainDate, windowMonths: number): TypeAlerte | null {

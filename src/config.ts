@@ -242,6 +242,8 @@ export interface Config {
      */
     readonly trustProxy: false | number | readonly string[];
   };
+  /** The logo of the PDF reports (SVG or PNG); the project's own when unset. */
+  readonly reportLogo?: string;
   readonly archiveKeys?: string;
   readonly archiveKeyFile?: string;
   readonly kafka: { readonly brokers: readonly string[]; readonly topic: string };
@@ -348,6 +350,10 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   if (jwt.secret !== undefined && Buffer.byteLength(jwt.secret) < 32) {
     r.problems.push('JWT_SECRET=****: expected at least 32 bytes (HS256 needs a 256-bit secret)');
   }
+  const reportLogo = r.optional('REPORT_LOGO', 'SVG or PNG logo drawn on the PDF reports', "the project's own (assets/logo.svg)");
+  if (reportLogo !== undefined && (!existsSync(reportLogo) || !/\.(svg|png)$/i.test(reportLogo))) {
+    r.problems.push(`REPORT_LOGO=${JSON.stringify(reportLogo)}: expected an existing .svg or .png file`);
+  }
   const archiveKeys = r.secret('ARCHIVE_KEYS', 'archive keys, keyId:base64key list, first is current', 'none: archiveJob fails');
   const archiveKeyFile = r.optional('ARCHIVE_KEY_FILE', 'file holding ARCHIVE_KEYS', 'none');
   if (archiveKeyFile !== undefined && !existsSync(archiveKeyFile)) {
@@ -421,7 +427,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   const config: Config = {
-    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, jwt: { ...jwt, ...jwtApi }, api,
+    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, reportLogo, jwt: { ...jwt, ...jwtApi }, api,
     archiveKeys, archiveKeyFile, kafka, mail, timeZone, scheduler, demoData, engine, jobs, operations,
   };
   return { config, docs: r.docs };

@@ -80,3 +80,33 @@ export function dateInZone(instant: Date, timeZone: string): PlainDate {
   }
   return formatter.format(instant);
 }
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How far the zone's wall clock is ahead of UTC at `instant`, in milliseconds. */
+function zoneOffsetMs(instant: number, timeZone: string): number {
+  let formatter = offsetFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    offsetFormatters.set(timeZone, formatter);
+  }
+  const parts = Object.fromEntries(formatter.formatToParts(instant).map((p) => [p.type, Number(p.value)]));
+  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant a calendar date begins in a time zone (its local midnight, or the first
+ * instant after it on a day that skips midnight).
+ *
+ * @example startOfDayInZone('2026-11-01', 'Europe/Paris') // 2026-10-31T23:00:00.000Z
+ */
+export function startOfDayInZone(date: PlainDate, timeZone: string): Date {
+  const { y, m, d } = parse(date);
+  const wall = Date.UTC(y, m - 1, d);
+  let instant = wall - zoneOffsetMs(wall, timeZone);
+  // Near a change of offset the first guess is off by the change: measure again there.
+  const corrected = wall - zoneOffsetMs(instant, timeZone);
+  if (corrected !== instant && dateInZone(new Date(corrected), timeZone) === date) instant = corrected;
+  return new Date(instant);
+}

@@ -314,6 +314,9 @@ export class JobOperator {
         clearInterval(heartbeat);
       }
       if (lease.lost) return unrecorded(execution, 'LEASE_LOST', lease.lost.message);
+      // A completed run carries its steps' warnings (a tasklet's `warn`) as its exit message.
+      const warnings = ran.filter((s) => s.status === 'COMPLETED' && s.exitCode === 'COMPLETED' && s.exitMessage).map((s) => `${s.stepName}: ${s.exitMessage}`);
+      if (outcome.status === 'COMPLETED' && warnings.length > 0) outcome = { ...outcome, exitMessage: warnings.join('; ') };
 
       const incomplete = jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined;
       const metrics = await this.metricsOf(job, latest, jobContext, execution, log);

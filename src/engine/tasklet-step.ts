@@ -17,6 +17,7 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
   let state: JsonObject = runtime.stepExecution.context;
   const snapshot = () => ({ ...runtime.stepExecution, counts: { ...counts }, context: state });
   const { signal } = runtime.context;
+  let warning: string | null = null;
   try {
     await step.run({
       ...runtime.context,
@@ -27,9 +28,12 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
         state = next;
         await runtime.saveProgress(snapshot());
       },
+      warn(message) {
+        warning = warning === null ? message : `${warning}; ${message}`;
+      },
     });
     counts.commit++;
-    return { execution: { ...snapshot(), status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: null } };
+    return { execution: { ...snapshot(), status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: warning } };
   } catch (error) {
     counts.rollback++;
     const reason: unknown = signal.aborted ? signal.reason : undefined;

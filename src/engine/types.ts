@@ -175,6 +175,8 @@ export interface TaskletContext extends StepRunContext {
    * record progress before the side effect it guards is repeated, e.g. each mail sent.
    */
   saveState(state: JsonObject): Promise<void>;
+  /** The step completes with this warning as its exit message, and the job with it in its own. */
+  warn(message: string): void;
 }
 
 export interface TaskletStep extends StepCommon {

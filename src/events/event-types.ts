@@ -41,4 +41,17 @@ export interface JobFailureEvent {
   readonly occurredAt: string;
 }
 
-export type PublishedEvent = AlertEvent | JobFailureEvent;
+/** 3.9: the monthly report of a month was generated and mailed. */
+export interface MonthlyReportEvent {
+  readonly eventId: string;
+  readonly type: 'MONTHLY_REPORT_GENERATED';
+  /** `YYYY-MM` */
+  readonly month: string;
+  readonly fileName: string;
+  readonly sizeBytes: number;
+  readonly downloadPath: string;
+  readonly recipients: readonly string[];
+  readonly occurredAt: string;
+}
+
+export type PublishedEvent = AlertEvent | JobFailureEvent | MonthlyReportEvent;

@@ -2,18 +2,27 @@
  * The jobs this service runs (CONTRACT.md names). Adding a job is one line in JOBS plus
  * its folder; its schedule is already in `allSchedules` and becomes active with it.
  */
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Databases } from '../db/databases.js';
 import type { JobDefinition } from '../engine/types.js';
 import { DUREE_DOCTORAT_ALERT_JOB, dureeDoctoratAlertJob } from './dureeDoctoratAlertJob/duree-doctorat-alert-job.js';
+import type { Mailer } from '../mail/mailer.js';
+import { MONTHLY_REPORT_JOB, monthlyReportJob } from './monthlyReportJob/monthly-report-job.js';
 import { allSchedules, type ScheduledJob } from './schedules.js';
 import { TOKEN_CLEANUP_JOB, tokenCleanupJob } from './tokenCleanupJob/token-cleanup-job.js';
 
 export type { ScheduledJob } from './schedules.js';
 
+/** What jobs with side effects need besides the databases. */
+export interface JobServices {
+  readonly mailer: Mailer;
+  readonly logger: Logger;
+}
+
 interface JobEntry {
   readonly name: string;
-  readonly create: (config: Config, databases: Databases) => JobDefinition;
+  readonly create: (config: Config, databases: Databases, services: JobServices) => JobDefinition;
 }
 
 const JOBS: readonly JobEntry[] = [
@@ -30,10 +39,23 @@ const JOBS: readonly JobEntry[] = [
         ...config.jobs.dureeDoctoratAlert,
       }),
   },
+  {
+    name: MONTHLY_REPORT_JOB,
+    create: (config, dbs, services) =>
+      monthlyReportJob({
+        ...dbs,
+        ...services,
+        reportsDir: config.reportsDir,
+        timeZone: config.timeZone,
+        topic: config.kafka.topic,
+        warningMonths: config.jobs.dureeDoctoratAlert.warningMonths,
+        logoFile: config.reportLogo,
+      }),
+  },
 ];
 
-export function createJobs(config: Config, databases: Databases): readonly JobDefinition[] {
-  return JOBS.map((job) => job.create(config, databases));
+export function createJobs(config: Config, databases: Databases, services: JobServices): readonly JobDefinition[] {
+  return JOBS.map((job) => job.create(config, databases, services));
 }
 
 /** The schedules of the jobs that exist: a schedule without its job would only log refusals. */

@@ -45,7 +45,8 @@ export interface ApiOptions {
 export async function startApi(dialect: Dialect, options: ApiOptions = {}): Promise<Api> {
   const env = await createTestEnvironment(dialect, { JWT_SECRET: SECRET, ...options.env });
   try {
-    const jobs = options.jobs ? await options.jobs(env) : createJobs(env.config, env.databases);
+    const mailer = createMailer({ from: 'batch@univ-exemple.fr', mailDir: path.join(env.dataDir, 'mail') }, silentLogger);
+    const jobs = options.jobs ? await options.jobs(env) : createJobs(env.config, env.databases, { mailer, logger: silentLogger });
     const audit = new AuditLog(env.databases.batch.db);
     const operator = operatorFor(env.databases, jobs, {
       listeners: [executionHistoryListener(env.databases.batch.db), auditListener(audit)],
@@ -58,7 +59,7 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
       executions: new ExecutionReadModel(env.databases.batch.db),
       operator,
       audit,
-      mailer: createMailer({ from: 'batch@univ-exemple.fr', mailDir: path.join(env.dataDir, 'mail') }, silentLogger),
+      mailer,
       health: new HealthRegistry(databaseIndicators(env.databases), 2_000),
       close: async () => undefined,
     };

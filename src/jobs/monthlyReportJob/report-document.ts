@@ -1,0 +1,202 @@
+/**
+ * The monthly report's content (3.6), for the dean and the administrators: French labels,
+ * French numbers, the month's key figures first with their change against the month
+ * before, two charts, a table per category, and the alerts when there are any. An empty
+ * month gives a valid report saying so, never a division by zero.
+ */
+import { barChart, donutChart } from '../../pdf/charts.js';
+import {
+  charts,
+  createReportDocument,
+  formatFrenchDate,
+  formatNumber,
+  formatPercent,
+  footers,
+  kpiBand,
+  paragraph,
+  sectionTitle,
+  table,
+  type Kpi,
+  type ReportDocument,
+} from '../../pdf/report-kit.js';
+import type { DefenseStats } from './defense-stats.js';
+import type { EnrollmentStats } from './enrollment-stats.js';
+import type { NotificationStats } from './notification-stats.js';
+import type { ReportAlerts } from './report-alerts.js';
+import type { ReportPeriod } from './report-period.js';
+import type { UserStats } from './user-stats.js';
+
+export interface MonthFigures {
+  readonly enrollment: EnrollmentStats;
+  readonly defense: DefenseStats;
+  readonly notification: NotificationStats;
+  readonly user: UserStats;
+}
+
+export interface ReportContent {
+  readonly period: ReportPeriod;
+  readonly current: MonthFigures;
+  /** The month before, for the changes of the key figures. */
+  readonly previous: MonthFigures;
+  readonly alerts: ReportAlerts;
+  readonly logo: { readonly svg: string } | { readonly png: string };
+  readonly generatedAt: Date;
+  readonly timeZone: string;
+}
+
+const STATUTS: Readonly<Record<string, string>> = { EN_ATTENTE: 'En attente', VALIDÉ: 'Validé', REJETÉ: 'Rejeté', SUSPENDU: 'Suspendu' };
+const MENTIONS: Readonly<Record<string, string>> = {
+  HONORABLE: 'Honorable',
+  TRES_HONORABLE: 'Très honorable',
+  TRES_HONORABLE_FELICITATIONS: 'Très honorable avec félicitations',
+  SANS_MENTION: 'Sans mention',
+};
+const ROLES: Readonly<Record<string, string>> = {
+  ROLE_ADMIN: 'Administrateurs',
+  ROLE_DIRECTEUR: 'Directeurs de thèse',
+  ROLE_DOCTORANT: 'Doctorants',
+  ROLE_DOCTORANT_ACTIF: 'Doctorants actifs',
+  ROLE_DOCTEUR: 'Docteurs',
+};
+const NOTIFICATION_STATUTS: Readonly<Record<string, string>> = { SENT: 'Envoyées', FAILED: 'En échec', PENDING: 'En attente' };
+const NOTIFICATION_TYPES: Readonly<Record<string, string>> = {
+  INSCRIPTION_VALIDEE: 'Inscription validée',
+  INSCRIPTION_REJETEE: 'Inscription rejetée',
+  SOUTENANCE_PLANIFIEE: 'Soutenance planifiée',
+  SOUTENANCE_AUTORISEE: 'Soutenance autorisée',
+  COMPTE_CREE: 'Compte créé',
+  MOT_DE_PASSE_REINITIALISE: 'Mot de passe réinitialisé',
+  RAPPEL: 'Rappel',
+  DUREE_DOCTORAT_ALERT: 'Alerte de durée du doctorat',
+};
+const MONTH_ABBREVIATIONS = ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.'];
+
+/** A code shown to a person: its French label, or the code made readable. */
+const label = (labels: Readonly<Record<string, string>>, code: string) => labels[code] ?? code.replace(/_/g, ' ').toLowerCase().replace(/^./, (c) => c.toUpperCase());
+const entries = (record: Readonly<Record<string, number>>, labels: Readonly<Record<string, string>>) =>
+  Object.entries(record)
+    .sort(([, a], [, b]) => b - a)
+    .map(([code, n]) => [label(labels, code), formatNumber(n)]);
+
+function change(current: number | null, previous: number | null, asPoints = false): Kpi['change'] {
+  if (current === null || previous === null) return { direction: 'same', text: 'pas de comparaison' };
+  const delta = current - previous;
+  const direction = delta > 0 ? 'up' : delta < 0 ? 'down' : 'same';
+  const text = asPoints ? `${formatNumber(Math.abs(delta) * 100, 1)} pt` : formatNumber(Math.abs(delta));
+  return { direction, text: delta === 0 ? 'stable par rapport au mois précédent' : `${text} par rapport au mois précédent` };
+}
+
+/** Lays the report out; returns the document, still open, for the caller to stream and end. */
+export function reportDocument(content: ReportContent): ReportDocument {
+  const { period, current, previous, alerts } = content;
+  const doc = createReportDocument({
+    title: `Rapport mensuel — ${period.label}`,
+    subtitle: `École doctorale — du ${formatFrenchDate(period.start, content.timeZone)} au ${formatFrenchDate(new Date(period.end.getTime() - 1), content.timeZone)}`,
+    logo: content.logo,
+    author: 'batch-service',
+  });
+  const { enrollment, defense, notification, user } = current;
+
+  kpiBand(doc, [
+    { label: 'Nouvelles inscriptions', value: formatNumber(enrollment.newInscriptions.total), change: change(enrollment.newInscriptions.total, previous.enrollment.newInscriptions.total) },
+    { label: 'Doctorants actifs', value: formatNumber(enrollment.activeDoctorants), change: change(enrollment.activeDoctorants, previous.enrollment.activeDoctorants) },
+    { label: 'Soutenances', value: formatNumber(defense.held), change: change(defense.held, previous.defense.held) },
+    { label: 'Notifications réussies', value: formatPercent(notification.successRate), change: change(notification.successRate, previous.notification.successRate, true) },
+  ]);
+
+  const quiet = enrollment.newInscriptions.total === 0 && defense.requests === 0 && defense.held === 0 && notification.total === 0 && user.newAccounts === 0;
+  if (quiet) paragraph(doc, 'Aucune activité enregistrée ce mois-ci : ni inscription, ni soutenance, ni notification, ni nouveau compte.');
+
+  const mentions = Object.entries(defense.byMention).map(([code, value]) => ({ name: label(MENTIONS, code), value }));
+  const pie = mentions.some((m) => m.value > 0)
+    ? donutChart('Soutenances par mention', mentions)
+    : donutChart('Notifications du mois', Object.entries(notification.byStatut).map(([code, value]) => ({ name: label(NOTIFICATION_STATUTS, code), value })));
+  charts(doc, [
+    barChart(
+      'Nouvelles inscriptions sur 12 mois',
+      enrollment.trend.map((t) => `${MONTH_ABBREVIATIONS[Number(t.month.slice(5, 7)) - 1]} ${t.month.slice(2, 4)}`),
+      enrollment.trend.map((t) => t.count),
+    ),
+    pie,
+  ]);
+
+  enrollmentSection(doc, enrollment);
+  defenseSection(doc, defense);
+  notificationSection(doc, notification);
+  userSection(doc, user);
+  alertsSection(doc, alerts, notification.pendingOver24h);
+  footers(doc, content.generatedAt, content.timeZone);
+  return doc;
+}
+
+function enrollmentSection(doc: ReportDocument, s: EnrollmentStats): void {
+  sectionTitle(doc, 'Inscriptions');
+  table(doc, ['Indicateur', 'Valeur'], [
+    ['Nouvelles inscriptions', formatNumber(s.newInscriptions.total)],
+    ['dont premières inscriptions', formatNumber(s.newInscriptions.premiere)],
+    ['dont réinscriptions', formatNumber(s.newInscriptions.reinscription)],
+    ['Taux de validation (validées / décidées)', formatPercent(s.validationRate)],
+    ['Doctorants actifs en fin de mois', formatNumber(s.activeDoctorants)],
+  ], [380, 115]);
+  if (Object.keys(s.byStatut).length > 0) table(doc, ['Statut des nouvelles inscriptions', 'Nombre'], entries(s.byStatut, STATUTS), [380, 115]);
+  table(doc, ['Durée du doctorat (inscriptions actives)', 'Nombre'], [
+    ['Moins de 3 ans', formatNumber(s.durationBands.moins3Ans)],
+    ['De 3 à 6 ans', formatNumber(s.durationBands.troisAns)],
+    ['Proche de 6 ans', formatNumber(s.durationBands.sixAns)],
+    ['Plus de 6 ans', formatNumber(s.durationBands.depassement)],
+  ], [380, 115]);
+  if (s.topDirecteurs.length > 0) {
+    table(doc, ['Directeurs de thèse (10 premiers)', 'Doctorants actifs'], s.topDirecteurs.map((d) => [d.nom, formatNumber(d.doctorants)]), [380, 115]);
+  }
+}
+
+function defenseSection(doc: ReportDocument, s: DefenseStats): void {
+  sectionTitle(doc, 'Soutenances');
+  const days = (value: number | null) => (value === null ? '—' : `${formatNumber(value, 1)} jours`);
+  table(doc, ['Indicateur', 'Valeur'], [
+    ['Demandes de soutenance déposées', formatNumber(s.requests)],
+    ['Soutenances tenues', formatNumber(s.held)],
+    ['Délai moyen demande → soutenance', days(s.meanDelayDays)],
+    ['Délai médian demande → soutenance', days(s.medianDelayDays)],
+  ], [380, 115]);
+  if (s.held > 0) table(doc, ['Mention', 'Soutenances'], entries(s.byMention, MENTIONS), [380, 115]);
+}
+
+function notificationSection(doc: ReportDocument, s: NotificationStats): void {
+  sectionTitle(doc, 'Notifications');
+  table(doc, ['Indicateur', 'Valeur'], [
+    ['Notifications créées', formatNumber(s.total)],
+    ...entries(s.byStatut, NOTIFICATION_STATUTS),
+    ['Taux de réussite (envoyées / tentées)', formatPercent(s.successRate)],
+    ['En attente depuis plus de 24 h', formatNumber(s.pendingOver24h)],
+  ], [380, 115]);
+  if (Object.keys(s.byType).length > 0) table(doc, ['Type de notification', 'Nombre'], entries(s.byType, NOTIFICATION_TYPES), [380, 115]);
+}
+
+function userSection(doc: ReportDocument, s: UserStats): void {
+  sectionTitle(doc, 'Utilisateurs');
+  table(doc, ['Indicateur', 'Valeur'], [
+    ['Nouveaux comptes', formatNumber(s.newAccounts)],
+    ['Comptes actifs', formatNumber(s.enabled)],
+    ['Comptes désactivés', formatNumber(s.disabled)],
+  ], [380, 115]);
+  const roles = Object.keys({ ...s.byRole, ...s.newByRole });
+  if (roles.length > 0) {
+    table(doc, ['Rôle', 'Nouveaux', 'Total'], roles.sort().map((r) => [label(ROLES, r), formatNumber(s.newByRole[r] ?? 0), formatNumber(s.byRole[r] ?? 0)]), [295, 100, 100]);
+  }
+}
+
+function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h: number): void {
+  if (alerts.failedExecutions === 0 && alerts.durationOverruns === 0 && pendingOver24h === 0) return;
+  sectionTitle(doc, 'Alertes');
+  const lines = [
+    ...(alerts.failedExecutions > 0 ? [`${formatNumber(alerts.failedExecutions)} exécution(s) de traitement en échec ce mois-ci.`] : []),
+    ...(alerts.durationOverruns > 0 ? [`${formatNumber(alerts.durationOverruns)} doctorant(s) ont dépassé la durée maximale de 6 ans ; leur inscription est suspendue.`] : []),
+    ...(pendingOver24h > 0 ? [`${formatNumber(pendingOver24h)} notification(s) en attente depuis plus de 24 heures.`] : []),
+  ];
+  for (const line of lines) paragraph(doc, `• ${line}`);
+  if (alerts.failures.length > 0) {
+    doc.moveDown(0.5);
+    table(doc, ['Traitement', 'Exécution', 'Cause'], alerts.failures.map((f) => [f.jobName, `n° ${f.executionId}`, f.message || f.exitCode]), [150, 70, 275]);
+  }
+}

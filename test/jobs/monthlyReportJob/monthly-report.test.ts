@@ -1,0 +1,121 @@
+/**
+ * monthlyReportJob end to end on planted data (October 2026 in Europe/Paris, its bounds
+ * crossing UTC midnights and a change of offset): the figures, the French PDF read back
+ * with PDF.js, the file saved under its name, a real SMTP conversation carrying the file
+ * byte for byte to each enabled admin once, the event and the metrics; a stop during the
+ * mailing and its restart mail nobody twice.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../../src/app.js';
+import type { MonthlyReportEvent } from '../../../src/events/event-types.js';
+import { listEvents } from '../../../src/events/outbox.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { readPdf } from '../../support/pdf.js';
+import { startSmtp, type TestSmtp } from '../../support/smtp.js';
+import { ADMINS, MONTH, seedOctober } from './fixtures.js';
+
+describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
+  let env: TestEnvironment;
+  let app: App | undefined;
+  let smtp: TestSmtp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    await smtp?.close();
+    await env?.cleanup();
+  });
+
+  async function start(extra: Record<string, string> = {}) {
+    smtp = await startSmtp();
+    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, BATCH_TIMEZONE: 'Europe/Paris', ...extra });
+    await seedOctober(env);
+    app = await createApp(env.config, silentLogger);
+    return app;
+  }
+
+  it('reports October in French, saves rapport_2026_10.pdf, mails it byte for byte to each enabled admin and publishes the event', async () => {
+    const service = await start();
+    const done = await (await service.operator.start('monthlyReportJob', { parameters: { month: MONTH }, trigger: 'CLI' })).done;
+    expect([done.status, done.exitMessage]).toEqual(['COMPLETED', null]);
+
+    const file = path.join(env.config.reportsDir, 'rapport_2026_10.pdf');
+    const bytes = await readFile(file);
+    expect((await readdir(env.config.reportsDir)).sort()).toEqual(['rapport_2026_10.pdf']);
+    const pages = await readPdf(bytes);
+    const text = pages.map((p) => p.text).join('\n');
+    expect(text).toContain('Rapport mensuel — octobre 2026');
+    expect(text).toMatch(/du 1 octobre 2026 au 31 octobre 2026/);
+    // Planted figures: 3 new inscriptions (2 first), 2/3 validated, 3 active doctorants, 2 defenses 90 and 120 days after their request, 3 of 4 notifications sent, 2 new accounts.
+    expect(text).toMatch(/Nouvelles inscriptions\s+3/);
+    expect(text).toMatch(/dont premières inscriptions\s+2/);
+    expect(text).toMatch(/Taux de validation \(validées \/ décidées\)\s+66,7 %/);
+    expect(text).toMatch(/Doctorants actifs en fin de mois\s+3/);
+    expect(text).toMatch(/Soutenances tenues\s+2/);
+    expect(text).toMatch(/Délai moyen demande → soutenance\s+105 jours/);
+    expect(text).toContain('Très honorable avec félicitations');
+    expect(text).toMatch(/Taux de réussite \(envoyées \/ tentées\)\s+75 %/);
+    expect(text).toMatch(/Nouveaux comptes\s+2/);
+    expect(text).toContain('Nouvelles inscriptions sur 12 mois');
+    expect(text).toContain('Soutenances par mention');
+    // The one alert of the fixture: a notification pending since 1 November, past 24 hours at runAt.
+    expect(text).toContain('Alertes');
+    expect(text).toContain('1 notification(s) en attente depuis plus de 24 heures.');
+    expect(text).not.toContain('exécution(s) de traitement en échec');
+    pages.forEach((page, i) => expect(page.text).toMatch(new RegExp(`Généré le \\d{1,2} \\S+ \\d{4} à \\d\\d:\\d\\d — page ${i + 1} / ${pages.length}`)));
+    // The charts are vector drawings: many paths on the first page.
+    expect(pages[0]!.paths).toBeGreaterThan(40);
+
+    expect(smtp!.received.map((m) => (m.to as { text: string }).text).sort()).toEqual([...ADMINS].sort());
+    for (const mail of smtp!.received) {
+      expect(mail.subject).toBe('Rapport mensuel de l’école doctorale — octobre 2026');
+      expect(mail.attachments).toHaveLength(1);
+      expect(mail.attachments[0]!.filename).toBe('rapport_2026_10.pdf');
+      expect(Buffer.compare(mail.attachments[0]!.content, bytes)).toBe(0);
+    }
+    const events = (await listEvents(env.databases.batch.db, undefined, 10)).map((r) => JSON.parse(r.payload) as MonthlyReportEvent);
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'MONTHLY_REPORT_GENERATED', month: MONTH, fileName: 'rapport_2026_10.pdf', sizeBytes: bytes.length, downloadPath: '/api/batch/reports/rapport_2026_10.pdf/download' }),
+    ]);
+    expect(done.metrics).toEqual({ pdfSizeBytes: bytes.length, pdfPages: pages.length, generationMs: expect.any(Number), recipients: 3, mailsSent: 3, mailsFailed: 0 });
+  });
+
+  it('a stop during the mailing ends STOPPED; the restart mails only those not yet mailed, and the event once', async () => {
+    const service = await start();
+    let stopAfterFirst = true;
+    const mailer = service.mailer;
+    const original = mailer.send.bind(mailer);
+    const { execution, done } = await service.operator.start('monthlyReportJob', { parameters: { month: MONTH }, trigger: 'CLI' });
+    Object.assign(mailer, {
+      send: async (message: Parameters<typeof original>[0]) => {
+        const sent = await original(message);
+        if (stopAfterFirst) {
+          stopAfterFirst = false;
+          await service.operator.stop(execution.id);
+        }
+        return sent;
+      },
+    });
+    const stopped = await done;
+    expect(stopped.status).toBe('STOPPED');
+    expect(smtp!.received).toHaveLength(1);
+    const restarted = await (await service.operator.restart(stopped.id, { trigger: 'CLI' })).done;
+    expect(restarted.status).toBe('COMPLETED');
+    expect(smtp!.received.map((m) => (m.to as { text: string }).text).sort()).toEqual([...ADMINS].sort());
+    expect(await listEvents(env.databases.batch.db, undefined, 10)).toHaveLength(1);
+    expect(restarted.metrics).toMatchObject({ recipients: 3, mailsSent: 3 });
+  });
+
+  it('refuses a month that is not YYYY-MM before anything runs, and completes with a warning when there is no admin', async () => {
+    const service = await start();
+    for (const month of ['2026-13', '2026-1', 'octobre', '1969-12']) {
+      await expect(service.operator.start('monthlyReportJob', { parameters: { month }, trigger: 'CLI' }), month).rejects.toThrow(/is not a month; expected YYYY-MM/);
+    }
+    await env.databases.user.db.deleteFrom('user_roles').where('role', '=', 'ROLE_ADMIN').execute();
+    const done = await (await service.operator.start('monthlyReportJob', { parameters: { month: '2026-09' }, trigger: 'CLI' })).done;
+    expect(done.status).toBe('COMPLETED');
+    expect(done.exitMessage).toMatch(/no enabled user holds ROLE_ADMIN/);
+    expect(smtp!.received).toHaveLength(0);
+  });
+});

@@ -23,6 +23,12 @@ export interface MailMessage {
   readonly text: string;
   readonly html?: string;
   readonly attachments?: readonly MailAttachment[];
+  /**
+   * A Message-ID of the caller's making, the same for every attempt at the same message:
+   * a message sent again after a crash is then recognisably the same one (mail clients
+   * and servers drop duplicates by it). Nodemailer draws a new one otherwise.
+   */
+  readonly messageId?: string;
 }
 
 export interface SentMail {
@@ -76,6 +82,7 @@ export function createMailer(options: MailerOptions, logger: Logger): Mailer {
         text: message.text,
         html: message.html,
         attachments: message.attachments?.map((a) => ({ ...a })),
+        ...(message.messageId === undefined ? {} : { messageId: message.messageId }),
       };
       const info = await withRetry(() => transport.sendMail(mail), retry, {
         ...options.retryHooks,

@@ -10,7 +10,12 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
-export async function startSmtp(): Promise<TestSmtp> {
+export interface SmtpOptions {
+  /** Called with each message once received, before the server answers 250 (a test may kill the sender there). */
+  readonly onMessage?: (mail: ParsedMail) => void;
+}
+
+export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const received: ParsedMail[] = [];
   const rejectNext: number[] = [];
   const server = new SMTPServer({
@@ -27,6 +32,7 @@ export async function startSmtp(): Promise<TestSmtp> {
       simpleParser(stream)
         .then((mail) => {
           received.push(mail);
+          options.onMessage?.(mail);
           callback();
         })
         .catch(callback);

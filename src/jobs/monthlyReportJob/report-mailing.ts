@@ -7,8 +7,9 @@
  *   then publish the event under an id derived from the instance and the month, so a
  *   replay inserts nothing twice (the outbox's event id is unique).
  * A restart therefore mails only those not yet recorded: at worst the one admin whose
- * message left just before a crash, before it was recorded, is mailed twice — never
- * anyone three times, never all of them again. A failed send is recorded and retried by
+ * message left just before a crash, before it was recorded, is sent it again — with the
+ * same Message-ID (derived from the instance and the address), so it is the same message
+ * twice, which mail systems collapse, never a second report; never all of them again. A failed send is recorded and retried by
  * the next restart; the step still completes, with the failures in its counts.
  */
 import { createHash } from 'node:crypto';
@@ -78,6 +79,7 @@ export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report:
         subject: `Rapport mensuel de l’école doctorale — ${report.period.label}`,
         text: mailText(report.period, deps.timeZone),
         attachments: [{ filename: report.fileName, content: attachment, contentType: 'application/pdf' }],
+        messageId: `<monthly-report.${hashOf(ctx.jobName, ctx.parameters, report.period.month).slice(0, 24)}.${createHash('sha256').update(to).digest('hex').slice(0, 16)}@batch-service>`,
       });
       state = { ...state, sent: [...state.sent, to] };
       log.info({ to }, 'monthly report mailed');
@@ -115,14 +117,19 @@ async function publish(deps: MailingDeps, ctx: TaskletContext, report: { period:
   }
 }
 
-/** One id per instance and month, UUID-shaped like every event id: a replay publishes nothing new. */
-function eventIdOf(jobName: string, parameters: TaskletContext['parameters'], month: string): string {
+/** The instance and the month, hashed: what every attempt of this report's mailing shares. */
+function hashOf(jobName: string, parameters: TaskletContext['parameters'], month: string): string {
   const identity = Object.entries(parameters)
     .filter(([, p]) => p.identifying)
     .map(([k, p]) => `${k}=${p.value}`)
     .sort()
     .join('\n');
-  const hex = createHash('sha256').update(`${jobName}\n${identity}\n${month}`).digest('hex');
+  return createHash('sha256').update(`${jobName}\n${identity}\n${month}`).digest('hex');
+}
+
+/** One id per instance and month, UUID-shaped like every event id: a replay publishes nothing new. */
+function eventIdOf(jobName: string, parameters: TaskletContext['parameters'], month: string): string {
+  const hex = hashOf(jobName, parameters, month);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 

@@ -3,7 +3,8 @@
  * commit — GIT_COMMIT when set (container builds without .git), else the one `npm run
  * build` recorded in dist/build-info.json, else null. Never throws: info must answer.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { projectFile } from '../project-root.js';
 
 export interface BuildInfo {
   readonly name: string;
@@ -16,7 +17,7 @@ export interface BuildInfo {
 const RECORDED = new URL('../build-info.json', import.meta.url);
 
 export function readBuildInfo(gitCommit?: string): BuildInfo {
-  const pkg = readJson(packageJson()) as { name?: string; version?: string; description?: string } | undefined;
+  const pkg = readJson(projectFile('package.json')) as { name?: string; version?: string; description?: string } | undefined;
   const recorded = readJson(RECORDED) as { commit?: string | null; builtAt?: string } | undefined;
   return {
     name: pkg?.name ?? 'batch-service',
@@ -25,14 +26,6 @@ export function readBuildInfo(gitCommit?: string): BuildInfo {
     commit: gitCommit ?? recorded?.commit ?? null,
     builtAt: recorded?.builtAt ?? null,
   };
-}
-
-/** The nearest package.json above this module: src/, dist/ and the benchmarks' build sit at different depths. */
-function packageJson(): URL {
-  for (let url = new URL('./package.json', import.meta.url); ; url = new URL('../package.json', url)) {
-    if (existsSync(url)) return url;
-    if (new URL('../package.json', url).href === url.href) return url;
-  }
 }
 
 function readJson(url: URL): unknown {

@@ -14,6 +14,7 @@ import { addMonths } from '../../doctorate/calendar.js';
 import type { ExecutionContext } from '../../engine/execution-context.js';
 import type { JobDefinition, Json, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
+import { projectFile } from '../../project-root.js';
 import { defenseStats } from './defense-stats.js';
 import { enrollmentStats } from './enrollment-stats.js';
 import { notificationStats } from './notification-stats.js';
@@ -51,7 +52,7 @@ interface GeneratedReport {
   readonly generationMs: number;
 }
 
-const DEFAULT_LOGO = new URL('../../../assets/logo.svg', import.meta.url);
+const DEFAULT_LOGO = projectFile('assets/logo.svg');
 
 /** The month the run reports: `month`, or the month before `runAt` in the zone. */
 function periodOf(ctx: StepRunContext, timeZone: string): { current: ReportPeriod; previous: ReportPeriod } {

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../../src/app.js';
 import type { MonthlyReportEvent } from '../../../src/events/event-types.js';
 import { listEvents } from '../../../src/events/outbox.js';
+import { listReports } from '../../../src/http/report-files.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 import { readPdf } from '../../support/pdf.js';
@@ -105,6 +106,18 @@ describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
     expect(smtp!.received.map((m) => (m.to as { text: string }).text).sort()).toEqual([...ADMINS].sort());
     expect(await listEvents(env.databases.batch.db, undefined, 10)).toHaveLength(1);
     expect(restarted.metrics).toMatchObject({ recipients: 3, mailsSent: 3 });
+  });
+
+  it('a dry run produces the figures and a simulation PDF the reports API does not list, mails nobody and publishes nothing', async () => {
+    const service = await start();
+    const done = await (await service.operator.start('monthlyReportJob', { parameters: { month: MONTH }, dryRun: true, trigger: 'CLI' })).done;
+    expect(done.status).toBe('COMPLETED');
+    expect(await readdir(env.config.reportsDir)).toEqual(['rapport_2026_10.simulation.pdf']);
+    const text = (await readPdf(await readFile(path.join(env.config.reportsDir, 'rapport_2026_10.simulation.pdf')))).map((p) => p.text).join('\n');
+    expect(text).toMatch(/Nouvelles inscriptions\s+3/);
+    expect(smtp!.received).toEqual([]);
+    expect(await listEvents(env.databases.batch.db, undefined, 10)).toEqual([]);
+    expect(await listReports(env.config.reportsDir)).toEqual([]);
   });
 
   it('refuses a month that is not YYYY-MM before anything runs, and completes with a warning when there is no admin', async () => {

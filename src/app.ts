@@ -74,7 +74,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     techAdmins: config.mail.techAdmins,
     logger,
   });
-  const operator = new JobOperator(repository, createJobs(config, databases, { mailer, logger }), {
+  const operator = new JobOperator(repository, createJobs(config, databases, { mailer, logger, audit }), {
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,

@@ -267,7 +267,7 @@ export interface Config {
     readonly tokenCleanup: { readonly chunkSize: number; readonly cron: string };
     readonly dureeDoctoratAlert: { readonly cron: string; readonly warningMonths: number; readonly chunkSize: number; readonly skipLimit: number };
     readonly monthlyReport: { readonly cron: string };
-    readonly archive: { readonly cron: string };
+    readonly archive: { readonly cron: string; readonly skipLimit: number };
     readonly dataConsistency: { readonly cron: string };
   };
   readonly operations: OperationsSettings;
@@ -410,7 +410,10 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
       skipLimit: r.int('DUREE_ALERT_SKIP_LIMIT', 100, 'inscriptions whose doctorant is missing from userdb skipped before the job fails', 0),
     },
     monthlyReport: { cron: r.cron('MONTHLY_REPORT_CRON', '0 0 9 1 * ?', 'monthlyReportJob schedule (3.1)') },
-    archive: { cron: r.cron('ARCHIVE_CRON', '0 0 3 1 1,4,7,10 ?', 'archiveJob schedule (4.1)') },
+    archive: {
+      cron: r.cron('ARCHIVE_CRON', '0 0 3 1 1,4,7,10 ?', 'archiveJob schedule (4.1)'),
+      skipLimit: r.int('ARCHIVE_SKIP_LIMIT', 100, 'records archiveJob may skip (a document missing, unreadable, a symlink, outside UPLOADS_DIR) before it fails', 0),
+    },
     dataConsistency: { cron: r.cron('DATA_CONSISTENCY_CRON', '0 0 23 * * ?', 'dataConsistencyJob schedule (5.1)') },
   };
   const operations: OperationsSettings = {

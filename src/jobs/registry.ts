@@ -8,6 +8,9 @@ import type { Databases } from '../db/databases.js';
 import type { JobDefinition } from '../engine/types.js';
 import { DUREE_DOCTORAT_ALERT_JOB, dureeDoctoratAlertJob } from './dureeDoctoratAlertJob/duree-doctorat-alert-job.js';
 import type { Mailer } from '../mail/mailer.js';
+import { loadArchiveKeys } from '../security/archive-keys.js';
+import type { AuditLog } from '../security/audit-log.js';
+import { ARCHIVE_JOB, archiveJob } from './archiveJob/archive-job.js';
 import { MONTHLY_REPORT_JOB, monthlyReportJob } from './monthlyReportJob/monthly-report-job.js';
 import { allSchedules, type ScheduledJob } from './schedules.js';
 import { TOKEN_CLEANUP_JOB, tokenCleanupJob } from './tokenCleanupJob/token-cleanup-job.js';
@@ -18,6 +21,7 @@ export type { ScheduledJob } from './schedules.js';
 export interface JobServices {
   readonly mailer: Mailer;
   readonly logger: Logger;
+  readonly audit: AuditLog;
 }
 
 interface JobEntry {
@@ -50,6 +54,19 @@ const JOBS: readonly JobEntry[] = [
         topic: config.kafka.topic,
         warningMonths: config.jobs.dureeDoctoratAlert.warningMonths,
         logoFile: config.reportLogo,
+      }),
+  },
+  {
+    name: ARCHIVE_JOB,
+    create: (config, dbs, services) =>
+      archiveJob({
+        ...dbs,
+        audit: services.audit,
+        uploadsDir: config.uploadsDir,
+        archivesDir: config.archivesDir,
+        timeZone: config.timeZone,
+        skipLimit: config.jobs.archive.skipLimit,
+        keys: () => loadArchiveKeys(config),
       }),
   },
 ];

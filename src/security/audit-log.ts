@@ -21,7 +21,9 @@ export type AuditAction =
   | 'JOB_RESTART'
   | 'JOB_EXECUTION_END'
   | 'REPORT_DOWNLOAD'
-  | 'ARCHIVE_ACCESS';
+  | 'ARCHIVE_ACCESS'
+  | 'ARCHIVE_CREATE'
+  | 'ARCHIVE_SHRED';
 
 export interface AuditEvent {
   readonly action: AuditAction;

@@ -46,8 +46,8 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
   const env = await createTestEnvironment(dialect, { JWT_SECRET: SECRET, ...options.env });
   try {
     const mailer = createMailer({ from: 'batch@univ-exemple.fr', mailDir: path.join(env.dataDir, 'mail') }, silentLogger);
-    const jobs = options.jobs ? await options.jobs(env) : createJobs(env.config, env.databases, { mailer, logger: silentLogger });
     const audit = new AuditLog(env.databases.batch.db);
+    const jobs = options.jobs ? await options.jobs(env) : createJobs(env.config, env.databases, { mailer, logger: silentLogger, audit });
     const operator = operatorFor(env.databases, jobs, {
       listeners: [executionHistoryListener(env.databases.batch.db), auditListener(audit)],
     });

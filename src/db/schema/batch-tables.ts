@@ -41,6 +41,10 @@ export interface BatchDb extends OutboxTables {
     id: number;
     version: number;
   };
+  /** One row per archived inscription (migration 0010). */
+  inscription_archive: ArchiveTable;
+  /** One row per archived defense (migration 0010). */
+  defense_archive: ArchiveTable;
   /** Launch rate-limit counters, one fixed window per route and user (migration 0009). */
   rate_limit_window: {
     window_key: string;
@@ -137,4 +141,21 @@ export interface OutboxTables {
     duree_jours: number;
     job_execution_id: number | null;
   };
+}
+
+export interface ArchiveTable {
+  id: Generated<number>;
+  original_id: number;
+  /** The full original row, as JSON. */
+  original_row: string;
+  archive_path: string;
+  size_bytes: number;
+  sha256: string;
+  documents_count: number;
+  /** The documents' total size: what deleting the originals frees. */
+  documents_bytes: number;
+  key_id: string;
+  archived_at: string;
+  job_execution_id: number | null;
+  shredded_at: string | null;
 }

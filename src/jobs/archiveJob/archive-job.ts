@@ -1,0 +1,130 @@
+/**
+ * archiveJob (requirements 4.1–4.13): inscriptions and defenses closed for more than a
+ * year at `runAt`, each into its own encrypted archive by a crash-safe saga
+ * (archive-saga.ts), in keyset pages and chunks of 20 (4.9). A record that cannot be
+ * archived as it is (a document missing, unreadable, a symlink, outside UPLOADS_DIR) is
+ * skipped and recorded, up to ARCHIVE_SKIP_LIMIT.
+ */
+import type { DatabaseHandle } from '../../db/connect.js';
+import type { BatchDb } from '../../db/schema/batch-tables.js';
+import type { DefenseDb, InscriptionDb } from '../../db/schema/sibling-tables.js';
+import { sqlTimestamp } from '../../db/sql-time.js';
+import { addYears, dateInZone } from '../../doctorate/calendar.js';
+import { keysetReader } from '../../engine/keyset-reader.js';
+import type { ChunkStep, JobDefinition, Json, StepRunContext } from '../../engine/types.js';
+import type { MasterKeys } from '../../security/archive-envelope.js';
+import type { AuditLog } from '../../security/audit-log.js';
+import { archiveRecord, type SagaDeps } from './archive-saga.js';
+import { UnarchivableRecordError, type ArchiveType, type RecordToArchive } from './record-archive.js';
+
+export const ARCHIVE_JOB = 'archiveJob';
+/** 4.9: chunk and fetch size. */
+const PAGE = 20;
+
+export interface ArchiveDeps {
+  readonly batch: DatabaseHandle<BatchDb>;
+  readonly inscription: DatabaseHandle<InscriptionDb>;
+  readonly defense: DatabaseHandle<DefenseDb>;
+  readonly audit: AuditLog;
+  readonly uploadsDir: string;
+  readonly archivesDir: string;
+  readonly timeZone: string;
+  readonly skipLimit: number;
+  /** Throws ArchiveKeyError (a 400, exit 2) when the keys are missing or malformed. */
+  keys(): MasterKeys;
+}
+
+/** 4.2, 4.4: one year before `runAt` — as an instant for `updated_at`, as a date in the zone for `date_soutenance`. */
+export function archiveCutoff(runAt: Date, timeZone: string): { instant: Date; date: string } {
+  const instant = new Date(runAt);
+  instant.setUTCFullYear(instant.getUTCFullYear() - 1);
+  return { instant, date: addYears(dateInZone(runAt, timeZone), -1) };
+}
+
+export function archiveJob(deps: ArchiveDeps): JobDefinition {
+  const saga = (type: ArchiveType): SagaDeps => ({
+    batch: deps.batch,
+    audit: deps.audit,
+    uploadsDir: deps.uploadsDir,
+    archivesDir: deps.archivesDir,
+    keys: deps.keys,
+    markArchived: async (id) => {
+      const db = (type === 'inscription' ? deps.inscription.db : deps.defense.db) as unknown as import('kysely').Kysely<Record<'inscriptions' | 'soutenances', { id: number; archived: number }>>;
+      const result = await db.updateTable(type === 'inscription' ? 'inscriptions' : 'soutenances').set({ archived: 1 }).where('id', '=', id).where('archived', '=', 0).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+  });
+
+  const step = (name: string, type: ArchiveType, page: (ctx: StepRunContext, after: number, limit: number) => Promise<RecordToArchive[]>): ChunkStep<RecordToArchive> => ({
+    kind: 'chunk',
+    name,
+    chunkSize: PAGE,
+    reader: (ctx) => keysetReader(ctx.restoredContext, { fetch: (after, limit) => page(ctx, after, limit), keyOf: (record: RecordToArchive) => record.originalId }),
+    writer: (ctx) => ({
+      async write(records) {
+        for (const record of records) await archiveRecord(record, saga(type), ctx);
+        return records.length;
+      },
+    }),
+    skip: { limit: deps.skipLimit, skippable: (error) => error instanceof UnarchivableRecordError },
+    describeItem: (record) => ({ type: record.type, originalId: record.originalId, documents: record.chemins as Json }),
+  });
+
+  return {
+    name: ARCHIVE_JOB,
+    description: 'Archives closed inscriptions and defenses into encrypted files, then removes their documents',
+    validateParameters: () => void deps.keys(),
+    steps: [
+      step('archiveEnrollmentsStep', 'inscription', async (ctx, after, limit) => {
+        const { instant } = archiveCutoff(ctx.runAt, deps.timeZone);
+        const rows = await deps.inscription.db
+          .selectFrom('inscriptions')
+          .selectAll()
+          .where('statut', 'in', ['VALIDÉ', 'REJETÉ'])
+          .where('updated_at', '<', sqlTimestamp(instant))
+          .where('archived', '=', 0)
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(limit)
+          .execute();
+        const documents = rows.length === 0 ? [] : await deps.inscription.db.selectFrom('documents').select(['inscription_id', 'chemin']).where('inscription_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
+        return rows.map((row) => ({ type: 'inscription' as const, originalId: Number(row.id), row, chemins: documents.filter((d) => Number(d.inscription_id) === Number(row.id)).map((d) => d.chemin) }));
+      }),
+      step('archiveDefensesStep', 'defense', async (ctx, after, limit) => {
+        const { date } = archiveCutoff(ctx.runAt, deps.timeZone);
+        const rows = await deps.defense.db
+          .selectFrom('soutenances')
+          .selectAll()
+          .where('statut', '=', 'SOUTENUE')
+          .where('date_soutenance', '<', date)
+          .where('pv_signe', '=', 1)
+          .where('archived', '=', 0)
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(limit)
+          .execute();
+        const documents = rows.length === 0 ? [] : await deps.defense.db.selectFrom('soutenance_documents').select(['soutenance_id', 'chemin']).where('soutenance_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
+        return rows.map((row) => ({ type: 'defense' as const, originalId: Number(row.id), row, chemins: documents.filter((d) => Number(d.soutenance_id) === Number(row.id)).map((d) => d.chemin) }));
+      }),
+    ],
+    // 4.13, from the archive rows of this instance's executions: exact whatever was replayed.
+    metrics: async (steps, _jobContext, execution) => {
+      const totals = async (table: 'inscription_archive' | 'defense_archive') =>
+        deps.batch.db
+          .selectFrom(table)
+          .select([(eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('documents_count').as('docs'), (eb) => eb.fn.sum<number>('documents_bytes').as('bytes'), (eb) => eb.fn.sum<number>('size_bytes').as('size')])
+          .where('job_execution_id', 'in', (eb) => eb.selectFrom('batch_job_execution').select('id').where('job_instance_id', '=', execution.instanceId))
+          .executeTakeFirstOrThrow();
+      const [i, d] = await Promise.all([totals('inscription_archive'), totals('defense_archive')]);
+      const skipped = [...steps.values()].reduce((sum, s) => sum + s.counts.writeSkip + s.counts.processSkip, 0);
+      return {
+        enrollmentsArchived: Number(i.n),
+        defensesArchived: Number(d.n),
+        documentsArchived: Number(i.docs ?? 0) + Number(d.docs ?? 0),
+        bytesFreed: Number(i.bytes ?? 0) + Number(d.bytes ?? 0),
+        archiveBytes: Number(i.size ?? 0) + Number(d.size ?? 0),
+        recordsSkipped: skipped,
+      };
+    },
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * One record's archive (4.3, 4.5): a ZIP of its documents under their `chemin`, with
+ * `record.json` (the original row) and `manifest.json` (name, size, SHA-256 of each
+ * document), encrypted (security/archive-envelope.ts), built under a temporary name,
+ * flushed, renamed, its directory flushed; then verified by decrypting it and hashing
+ * every entry against the manifest. Documents are read from UPLOADS_DIR only: a `chemin`
+ * that leaves it, a symlink, a missing or unreadable file makes the record a bad item
+ * (skipped and recorded), never an archive without its documents.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { decryptArchive, encryptArchive, type MasterKeys } from '../../security/archive-envelope.js';
+
+export type ArchiveType = 'inscription' | 'defense';
+
+/** A record that cannot be archived as it is: skipped, with the reason, nothing of it changed. */
+export class UnarchivableRecordError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnarchivableRecordError';
+  }
+}
+
+export interface DocumentEntry {
+  readonly chemin: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface BuiltArchive {
+  readonly path: string;
+  readonly sizeBytes: number;
+  /** SHA-256 of the encrypted file. */
+  readonly sha256: string;
+  readonly documents: readonly DocumentEntry[];
+  readonly keyId: string;
+}
+
+/** Already-compressed formats gain nothing from deflate: stored (STACK-NOTES). */
+const STORED = /\.(pdf|jpe?g|png|gif|docx|xlsx|pptx|odt|zip|gz|7z)$/i;
+
+export function archivePathOf(archivesDir: string, type: ArchiveType, originalId: number): string {
+  return path.join(archivesDir, type, `${type}-${originalId}.bsarc`);
+}
+
+/** The file a `chemin` names, only inside UPLOADS_DIR and only a regular file. */
+export async function documentFile(uploadsDir: string, chemin: string): Promise<string> {
+  const root = path.resolve(uploadsDir);
+  const normalized = path.normalize(chemin);
+  if (path.isAbsolute(chemin) || normalized.startsWith('..') || normalized.split(path.sep).includes('..')) {
+    throw new UnarchivableRecordError(`document "${chemin}" leaves UPLOADS_DIR`);
+  }
+  const file = path.join(root, normalized);
+  if (!file.startsWith(root + path.sep)) throw new UnarchivableRecordError(`document "${chemin}" leaves UPLOADS_DIR`);
+  const stats = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+    throw new UnarchivableRecordError(error.code === 'ENOENT' ? `document "${chemin}" is missing` : `document "${chemin}" cannot be read (${error.code})`);
+  });
+  if (stats.isSymbolicLink()) throw new UnarchivableRecordError(`document "${chemin}" is a symbolic link; archives hold files only`);
+  if (!stats.isFile()) throw new UnarchivableRecordError(`document "${chemin}" is not a regular file`);
+  return file;
+}
+
+async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  } catch (error) {
+    throw new UnarchivableRecordError(`document "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+export interface RecordToArchive {
+  readonly type: ArchiveType;
+  readonly originalId: number;
+  readonly row: Readonly<Record<string, unknown>>;
+  readonly chemins: readonly string[];
+}
+
+/** Builds, flushes and renames the archive, then verifies it; returns what to record. */
+export async function buildArchive(record: RecordToArchive, dirs: { uploadsDir: string; archivesDir: string }, keys: MasterKeys, archivedAt: Date): Promise<BuiltArchive> {
+  const files = await Promise.all(record.chemins.map(async (chemin) => ({ chemin, file: await documentFile(dirs.uploadsDir, chemin) })));
+  const documents = await Promise.all(files.map(async ({ chemin, file }) => ({ chemin, ...(await hashFile(file)) })));
+  const manifest = { format: 1, type: record.type, originalId: record.originalId, archivedAt: archivedAt.toISOString(), documents };
+
+  const target = archivePathOf(dirs.archivesDir, record.type, record.originalId);
+  const temporary = `${target}.tmp`;
+  await mkdir(path.dirname(target), { recursive: true });
+  const zip = new yazl.ZipFile();
+  zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
+  zip.addBuffer(Buffer.from(JSON.stringify(record.row, null, 2)), 'record.json');
+  for (const { chemin, file } of files) zip.addReadStream(createReadStream(file), chemin.split(path.sep).join('/'), { compress: !STORED.test(chemin) });
+  zip.end();
+  const fileHash = createHash('sha256');
+  let sizeBytes = 0;
+  const measure = new PassThrough();
+  measure.on('data', (chunk: Buffer) => {
+    fileHash.update(chunk);
+    sizeBytes += chunk.length;
+  });
+  try {
+    await pipeline(zip.outputStream, encryptArchive(keys.current), measure, createWriteStream(temporary));
+    const handle = await open(temporary, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, target);
+    const dir = await open(path.dirname(target), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  const built = { path: target, sizeBytes, sha256: fileHash.digest('hex'), documents, keyId: keys.current.id };
+  await verifyArchive(built.path, keys, { sha256: built.sha256, documents });
+  return built;
+}
+
+export interface ArchiveContents {
+  readonly manifest: { readonly documents: readonly DocumentEntry[] } & Record<string, unknown>;
+  readonly record: Record<string, unknown>;
+  /** Each document's bytes by `chemin`. */
+  readonly documents: ReadonlyMap<string, Buffer>;
+}
+
+/** Decrypts the whole archive and reads its ZIP: throws on any integrity failure. */
+export async function openArchive(file: string, keys: MasterKeys): Promise<ArchiveContents> {
+  const chunks: Buffer[] = [];
+  const collect = new PassThrough();
+  collect.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await pipeline(createReadStream(file), decryptArchive(keys), collect);
+  const entries = await unzip(Buffer.concat(chunks));
+  const json = (name: string) => JSON.parse(entries.get(name)?.toString('utf8') ?? 'null') as Record<string, unknown>;
+  const documents = new Map([...entries].filter(([name]) => name !== 'manifest.json' && name !== 'record.json'));
+  return { manifest: json('manifest.json') as ArchiveContents['manifest'], record: json('record.json'), documents };
+}
+
+/**
+ * The archive decrypts, its file hash is the recorded one, and every document it holds
+ * has the size and SHA-256 of its manifest (and of the originals, when given).
+ */
+export async function verifyArchive(file: string, keys: MasterKeys, expected: { sha256: string; documents?: readonly DocumentEntry[] }): Promise<ArchiveContents> {
+  const actual = createHash('sha256').update(await readFile(file)).digest('hex');
+  if (actual !== expected.sha256) throw new Error(`archive ${file}: its SHA-256 is not the recorded one`);
+  const contents = await openArchive(file, keys);
+  const listed = expected.documents ?? contents.manifest.documents;
+  for (const doc of listed) {
+    const bytes = contents.documents.get(doc.chemin.split(path.sep).join('/'));
+    if (!bytes || bytes.length !== doc.size || createHash('sha256').update(bytes).digest('hex') !== doc.sha256) {
+      throw new Error(`archive ${file}: document "${doc.chemin}" does not match the original`);
+    }
+  }
+  return contents;
+}
+
+function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, archive) => {
+      if (error || !archive) return reject(error ?? new Error('not a ZIP'));
+      const entries = new Map<string, Buffer>();
+      archive.on('entry', (entry: yauzl.Entry) => {
+        archive.openReadStream(entry, (streamError, stream) => {
+          if (streamError || !stream) return reject(streamError ?? new Error(`cannot read ${entry.fileName}`));
+          const parts: Buffer[] = [];
+          stream.on('data', (part: Buffer) => parts.push(part));
+          stream.on('end', () => {
+            entries.set(entry.fileName, Buffer.concat(parts));
+            archive.readEntry();
+          });
+          stream.on('error', reject);
+        });
+      });
+      archive.on('end', () => resolve(entries));
+      archive.on('error', reject);
+      archive.readEntry();
+    });
+  });
+}

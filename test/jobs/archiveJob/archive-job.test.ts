@@ -1,0 +1,161 @@
+/**
+ * archiveJob on real files and databases: each closed record becomes a verified encrypted
+ * archive holding its row and its documents byte for byte (Property 24), its row and flag
+ * are recorded and its documents removed; a record with a missing, linked or escaping
+ * document is skipped with the reason and nothing of it changes; the archive decrypts with
+ * the independent decoder of docs/archive-format.md; no archive keys, no launch.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import yauzl from 'yauzl';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../../src/app.js';
+import { openArchive } from '../../../src/jobs/archiveJob/record-archive.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+
+const KEY = randomBytes(32);
+const RUN_AT = '2027-01-01T02:00:00Z';
+const OLD = '2025-06-01 10:00:00';
+const RECENT = '2026-06-01 10:00:00';
+
+interface Planted {
+  readonly files: Map<string, Buffer>;
+}
+
+async function plant(env: TestEnvironment): Promise<Planted> {
+  const at = '2024-01-01 00:00:00';
+  const inscription = (id: number, statut: string, updated: string, archived = 0) => ({
+    id, doctorant_id: 100 + id, directeur_id: null, sujet_these: `Sujet ${id} — thèse`, annee_universitaire: '2023-2024', type: 'PREMIERE',
+    date_inscription: '2023-10-01', date_premiere_inscription: '2023-10-01', statut, motif_suspension: null, archived, created_at: at, updated_at: updated,
+  });
+  await env.databases.inscription.db
+    .insertInto('inscriptions')
+    .values([
+      inscription(1, 'VALIDÉ', OLD), // archived
+      inscription(2, 'REJETÉ', OLD), // archived
+      inscription(3, 'VALIDÉ', RECENT), // too recent
+      inscription(4, 'EN_ATTENTE', OLD), // not closed
+      inscription(5, 'VALIDÉ', OLD, 1), // already archived
+      inscription(6, 'VALIDÉ', OLD), // a document escapes UPLOADS_DIR: skipped
+      inscription(7, 'VALIDÉ', OLD), // a document is a symlink: skipped
+      inscription(8, 'VALIDÉ', OLD), // a document is missing: skipped
+    ])
+    .execute();
+  const files = new Map<string, Buffer>();
+  const documents: { inscription_id: number; type: string; nom_fichier: string; chemin: string; taille: number; created_at: string }[] = [];
+  const file = (inscriptionId: number, chemin: string, bytes: Buffer | null) => {
+    if (bytes) {
+      mkdirSync(path.dirname(path.join(env.config.uploadsDir, chemin)), { recursive: true });
+      writeFileSync(path.join(env.config.uploadsDir, chemin), bytes);
+      files.set(chemin, bytes);
+    }
+    documents.push({ inscription_id: inscriptionId, type: 'PIECE', nom_fichier: path.basename(chemin), chemin, taille: bytes?.length ?? 0, created_at: at });
+  };
+  file(1, 'inscriptions/1/these.pdf', randomBytes(150_000));
+  file(1, 'inscriptions/1/notes é.txt', Buffer.from('Compte rendu de réunion\n'.repeat(500)));
+  file(2, 'inscriptions/2/refus.pdf', randomBytes(70_000));
+  file(3, 'inscriptions/3/recent.pdf', randomBytes(100));
+  file(6, 'inscriptions/6/ok.pdf', randomBytes(100));
+  file(6, '../outside.txt', null);
+  file(7, 'inscriptions/7/ok.pdf', randomBytes(100));
+  mkdirSync(path.join(env.config.uploadsDir, 'inscriptions/7'), { recursive: true });
+  symlinkSync('/etc/hostname', path.join(env.config.uploadsDir, 'inscriptions/7/lien.pdf'));
+  documents.push({ inscription_id: 7, type: 'PIECE', nom_fichier: 'lien.pdf', chemin: 'inscriptions/7/lien.pdf', taille: 0, created_at: at });
+  file(8, 'inscriptions/8/absent.pdf', null);
+  await env.databases.inscription.db.insertInto('documents').values(documents).execute();
+  return { files };
+}
+
+describe.each(dialects)('archiveJob (%s)', (dialect) => {
+  let env: TestEnvironment;
+  let app: App | undefined;
+  afterEach(async () => {
+    await app?.close();
+    await env?.cleanup();
+  });
+
+  it('Property 24: archived rows, flags set, documents removed; restored byte for byte; bad records skipped untouched', async () => {
+    env = await createTestEnvironment(dialect, { ARCHIVE_KEYS: `k1:${KEY.toString('base64')}` });
+    const { files } = await plant(env);
+    app = await createApp(env.config, silentLogger);
+    const done = await (await app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).done;
+    expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');
+    expect(done.metrics).toMatchObject({ enrollmentsArchived: 2, defensesArchived: 0, documentsArchived: 3, recordsSkipped: 3 });
+    expect(done.metrics.bytesFreed).toBe(150_000 + 70_000 + files.get('inscriptions/1/notes é.txt')!.length);
+
+    const archived = await env.databases.batch.db.selectFrom('inscription_archive').selectAll().orderBy('original_id').execute();
+    expect(archived.map((r) => Number(r.original_id))).toEqual([1, 2]);
+    const flags = await env.databases.inscription.db.selectFrom('inscriptions').select(['id', 'archived']).orderBy('id').execute();
+    expect(flags.map((f) => [Number(f.id), Number(f.archived)])).toEqual([[1, 1], [2, 1], [3, 0], [4, 0], [5, 1], [6, 0], [7, 0], [8, 0]]);
+    for (const chemin of ['inscriptions/1/these.pdf', 'inscriptions/1/notes é.txt', 'inscriptions/2/refus.pdf']) expect(existsSync(path.join(env.config.uploadsDir, chemin)), chemin).toBe(false);
+    for (const chemin of ['inscriptions/3/recent.pdf', 'inscriptions/6/ok.pdf', 'inscriptions/7/ok.pdf']) expect(existsSync(path.join(env.config.uploadsDir, chemin)), chemin).toBe(true);
+
+    const keys = { current: { id: 'k1', key: KEY }, byId: new Map([['k1', { id: 'k1', key: KEY }]]) };
+    const restored = await openArchive(archived[0]!.archive_path, keys);
+    expect(restored.documents.get('inscriptions/1/these.pdf')!.equals(files.get('inscriptions/1/these.pdf')!)).toBe(true);
+    expect(restored.documents.get('inscriptions/1/notes é.txt')!.equals(files.get('inscriptions/1/notes é.txt')!)).toBe(true);
+    expect(restored.record).toMatchObject({ id: 1, statut: 'VALIDÉ', sujet_these: 'Sujet 1 — thèse' });
+    expect(JSON.parse(archived[0]!.original_row)).toMatchObject({ id: 1, sujet_these: 'Sujet 1 — thèse' });
+    expect(archived[0]!.key_id).toBe('k1');
+
+    const skips = await app.repository.skips(done.id);
+    expect(skips.map((s) => s.reason).sort()).toEqual([
+      'document "../outside.txt" leaves UPLOADS_DIR',
+      'document "inscriptions/7/lien.pdf" is a symbolic link; archives hold files only',
+      'document "inscriptions/8/absent.pdf" is missing',
+    ]);
+    const audited = (await app.audit.list(0, 50)).items.filter((e) => e.action === 'ARCHIVE_CREATE').map((e) => e.target).sort();
+    expect(audited).toEqual(['inscription#1', 'inscription#2']);
+
+    // A second run finds nothing more to do and changes nothing.
+    const again = await (await app.operator.start('archiveJob', { parameters: { runAt: '2027-01-02T02:00:00Z' }, trigger: 'CLI' })).done;
+    expect(again.metrics).toMatchObject({ enrollmentsArchived: 0, recordsSkipped: 3 });
+  });
+
+  it('the archive the job writes decrypts with the decoder printed in docs/archive-format.md, into a standard ZIP', async () => {
+    env = await createTestEnvironment(dialect, { ARCHIVE_KEYS: `k1:${KEY.toString('base64')}` });
+    const { files } = await plant(env);
+    app = await createApp(env.config, silentLogger);
+    expect((await (await app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).done).status).toBe('COMPLETED');
+    const doc = readFileSync(new URL('../../../docs/archive-format.md', import.meta.url), 'utf8');
+    const dir = mkdtempSync(path.join(tmpdir(), 'decoder-'));
+    try {
+      writeFileSync(path.join(dir, 'decoder.mjs'), /## Example decoder[\s\S]*?```js\n([\s\S]*?)```/.exec(doc)![1]!);
+      const { decryptArchive } = (await import(path.join(dir, 'decoder.mjs'))) as { decryptArchive: (f: Uint8Array, k: Map<string, Uint8Array>) => Promise<Buffer> };
+      const row = await env.databases.batch.db.selectFrom('inscription_archive').selectAll().where('original_id', '=', 2).executeTakeFirstOrThrow();
+      const zip = await decryptArchive(readFileSync(row.archive_path), new Map([['k1', KEY]]));
+      const entries = await new Promise<Map<string, Buffer>>((resolve, reject) =>
+        yauzl.fromBuffer(zip, { lazyEntries: true }, (error, archive) => {
+          if (error || !archive) return reject(error);
+          const found = new Map<string, Buffer>();
+          archive.on('entry', (entry: yauzl.Entry) =>
+            archive.openReadStream(entry, (e, stream) => {
+              if (e || !stream) return reject(e);
+              const parts: Buffer[] = [];
+              stream.on('data', (p: Buffer) => parts.push(p)).on('end', () => (found.set(entry.fileName, Buffer.concat(parts)), archive.readEntry()));
+            }),
+          );
+          archive.on('end', () => resolve(found)).on('error', reject);
+          archive.readEntry();
+        }),
+      );
+      expect([...entries.keys()].sort()).toEqual(['inscriptions/2/refus.pdf', 'manifest.json', 'record.json']);
+      expect(entries.get('inscriptions/2/refus.pdf')!.equals(files.get('inscriptions/2/refus.pdf')!)).toBe(true);
+      expect(JSON.parse(entries.get('manifest.json')!.toString())).toMatchObject({ format: 1, type: 'inscription', originalId: 2, documents: [{ chemin: 'inscriptions/2/refus.pdf', size: 70_000 }] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without archive keys the launch is refused naming ARCHIVE_KEYS, and nothing is written', async () => {
+    env = await createTestEnvironment(dialect);
+    await plant(env);
+    app = await createApp(env.config, silentLogger);
+    await expect(app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).rejects.toThrow(/no archive key configured; set ARCHIVE_KEYS=keyId:base64/);
+    expect(await env.databases.batch.db.selectFrom('batch_job_execution').selectAll().execute()).toEqual([]);
+    expect((await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done).status).toBe('COMPLETED');
+  });
+});

@@ -63,6 +63,7 @@ const JOBS: readonly JobEntry[] = [
         ...dbs,
         audit: services.audit,
         uploadsDir: config.uploadsDir,
+        logDir: config.logDir,
         archivesDir: config.archivesDir,
         timeZone: config.timeZone,
         skipLimit: config.jobs.archive.skipLimit,

@@ -7,14 +7,16 @@
  */
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
-import type { DefenseDb, InscriptionDb } from '../../db/schema/sibling-tables.js';
+import type { DefenseDb, InscriptionDb, NotificationDb } from '../../db/schema/sibling-tables.js';
 import { sqlTimestamp } from '../../db/sql-time.js';
 import { addYears, dateInZone } from '../../doctorate/calendar.js';
 import { keysetReader } from '../../engine/keyset-reader.js';
-import type { ChunkStep, JobDefinition, Json, StepRunContext } from '../../engine/types.js';
+import type { ChunkStep, JobDefinition, Json, JsonObject, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { MasterKeys } from '../../security/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { archiveRecord, type SagaDeps } from './archive-saga.js';
+import { maintain } from './database-maintenance.js';
+import { deleteNotifications, deleteOldAppLogs, oldSentNotifications } from './log-cleanup.js';
 import { UnarchivableRecordError, type ArchiveType, type RecordToArchive } from './record-archive.js';
 
 export const ARCHIVE_JOB = 'archiveJob';
@@ -25,8 +27,10 @@ export interface ArchiveDeps {
   readonly batch: DatabaseHandle<BatchDb>;
   readonly inscription: DatabaseHandle<InscriptionDb>;
   readonly defense: DatabaseHandle<DefenseDb>;
+  readonly notification: DatabaseHandle<NotificationDb>;
   readonly audit: AuditLog;
   readonly uploadsDir: string;
+  readonly logDir: string;
   readonly archivesDir: string;
   readonly timeZone: string;
   readonly skipLimit: number;
@@ -70,6 +74,48 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     describeItem: (record) => ({ type: record.type, originalId: record.originalId, documents: record.chemins as Json }),
   });
 
+  // 4.6, 4.7: log files by name, then SENT notifications in chunks of 20, the position saved after each.
+  const cleanupLogs: TaskletStep = {
+    kind: 'tasklet',
+    name: 'cleanupLogsStep',
+    run: async (ctx) => {
+      const saved = ctx.restoredContext as { logsDeleted?: string[]; lastNotificationId?: number; notificationsDeleted?: number };
+      const logsDeleted = saved.logsDeleted ?? (await deleteOldAppLogs(deps.logDir, ctx.runAt, deps.timeZone, ctx.dryRun));
+      let state = { logsDeleted, lastNotificationId: saved.lastNotificationId ?? 0, notificationsDeleted: saved.notificationsDeleted ?? 0 };
+      await ctx.saveState(state);
+      for (;;) {
+        if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+        const ids = await oldSentNotifications(deps.notification, ctx.runAt, state.lastNotificationId, PAGE);
+        if (ids.length === 0) break;
+        ctx.checkLease();
+        const deleted = ctx.dryRun ? ids.length : await deleteNotifications(deps.notification, ctx.runAt, ids);
+        state = { ...state, lastNotificationId: ids.at(-1)!, notificationsDeleted: state.notificationsDeleted + deleted };
+        ctx.count({ read: ids.length, write: deleted, filter: ids.length - deleted });
+        await ctx.saveState(state);
+      }
+      ctx.jobContext.set('cleanup', { logsDeleted: logsDeleted.length, notificationsDeleted: state.notificationsDeleted });
+    },
+  };
+
+  // 4.8: the tables this job touched; corruption fails the step, a missing privilege is a warning.
+  const optimizeDatabase: TaskletStep = {
+    kind: 'tasklet',
+    name: 'optimizeDatabaseStep',
+    run: async (ctx) => {
+      if (ctx.dryRun) return;
+      const results = [
+        ...(await maintain(deps.inscription as DatabaseHandle<unknown>, ['inscriptions', 'documents'])),
+        ...(await maintain(deps.defense as DatabaseHandle<unknown>, ['soutenances', 'soutenance_documents'])),
+        ...(await maintain(deps.notification as DatabaseHandle<unknown>, ['notifications'])),
+        ...(await maintain(deps.batch as DatabaseHandle<unknown>, ['inscription_archive', 'defense_archive'])),
+      ];
+      const warnings = results.filter((r) => r.status === 'WARNING');
+      if (warnings.length > 0) ctx.warn(`maintenance skipped where privileges are missing: ${warnings.map((w) => `${w.operation} ${w.database}.${w.table}`).join(', ')}`);
+      await ctx.saveState({ results: results as unknown as Json } as JsonObject);
+      ctx.count({ read: results.length, write: results.length - warnings.length });
+    },
+  };
+
   return {
     name: ARCHIVE_JOB,
     description: 'Archives closed inscriptions and defenses into encrypted files, then removes their documents',
@@ -106,9 +152,11 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
         const documents = rows.length === 0 ? [] : await deps.defense.db.selectFrom('soutenance_documents').select(['soutenance_id', 'chemin']).where('soutenance_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
         return rows.map((row) => ({ type: 'defense' as const, originalId: Number(row.id), row, chemins: documents.filter((d) => Number(d.soutenance_id) === Number(row.id)).map((d) => d.chemin) }));
       }),
+      cleanupLogs,
+      optimizeDatabase,
     ],
     // 4.13, from the archive rows of this instance's executions: exact whatever was replayed.
-    metrics: async (steps, _jobContext, execution) => {
+    metrics: async (steps, jobContext, execution) => {
       const totals = async (table: 'inscription_archive' | 'defense_archive') =>
         deps.batch.db
           .selectFrom(table)
@@ -123,6 +171,8 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
         documentsArchived: Number(i.docs ?? 0) + Number(d.docs ?? 0),
         bytesFreed: Number(i.bytes ?? 0) + Number(d.bytes ?? 0),
         archiveBytes: Number(i.size ?? 0) + Number(d.size ?? 0),
+        logsDeleted: (jobContext.get('cleanup') as { logsDeleted?: number } | undefined)?.logsDeleted ?? 0,
+        notificationsDeleted: (jobContext.get('cleanup') as { notificationsDeleted?: number } | undefined)?.notificationsDeleted ?? 0,
         recordsSkipped: skipped,
       };
     },

@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
+import { registerArchiveCommand } from './cli/archive-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerEventsCommand } from './cli/events-command.js';
 import { executionSummary, progressListener, table } from './cli/format.js';
@@ -168,6 +169,7 @@ program
 registerEventsCommand(program, withApp);
 registerTokenCommand(program, config);
 registerAuditCommand(program, config);
+registerArchiveCommand(program, config);
 
 async function report(app: App, ended: JobExecution, json: boolean): Promise<void> {
   // Ended without the repository's word (lease lost, batchdb gone): say so, read nothing.

@@ -41,6 +41,7 @@ export async function registerOpenApi(server: FastifyInstance, version: string):
         { name: 'executions', description: 'executions: list, inspect, stop, restart' },
         { name: 'reports', description: 'generated PDF reports' },
         { name: 'audit', description: 'the append-only audit log' },
+        { name: 'archives', description: 'encrypted archives of inscriptions and defenses: list, describe, download decrypted' },
         { name: 'actuator', description: 'health, metrics and build information; no token needed' },
       ],
     },

@@ -139,13 +139,18 @@ export interface ArchiveContents {
   readonly documents: ReadonlyMap<string, Buffer>;
 }
 
-/** Decrypts the whole archive and reads its ZIP: throws on any integrity failure. */
-export async function openArchive(file: string, keys: MasterKeys): Promise<ArchiveContents> {
+/** The decrypted ZIP, whole: a truncated or altered file throws before any byte is returned. */
+export async function decryptedZip(file: string, keys: MasterKeys): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const collect = new PassThrough();
   collect.on('data', (chunk: Buffer) => chunks.push(chunk));
   await pipeline(createReadStream(file), decryptArchive(keys), collect);
-  const entries = await unzip(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
+}
+
+/** Decrypts the whole archive and reads its ZIP: throws on any integrity failure. */
+export async function openArchive(file: string, keys: MasterKeys): Promise<ArchiveContents> {
+  const entries = await unzip(await decryptedZip(file, keys));
   const json = (name: string) => JSON.parse(entries.get(name)?.toString('utf8') ?? 'null') as Record<string, unknown>;
   const documents = new Map([...entries].filter(([name]) => name !== 'manifest.json' && name !== 'record.json'));
   return { manifest: json('manifest.json') as ArchiveContents['manifest'], record: json('record.json'), documents };

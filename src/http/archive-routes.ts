@@ -1,0 +1,108 @@
+/**
+ * Archives (10.5, 10.7): list, describe and download the decrypted ZIP of an archived
+ * inscription or defense. Every access is audited (who, when, what, client address). The
+ * download is decrypted and checked whole before its first byte is sent: a damaged
+ * archive is a 500 naming it, never a partial ZIP.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { App } from '../app.js';
+import { ArchiveCatalog } from '../jobs/archiveJob/archive-catalog.js';
+import { decryptedZip } from '../jobs/archiveJob/record-archive.js';
+import { ArchiveIntegrityError } from '../security/archive-envelope.js';
+import { loadArchiveKeys } from '../security/archive-keys.js';
+import { principalOf } from './authentication.js';
+import { HttpProblem, ProblemSchema } from './problem.js';
+import { commonErrors, MAX_PAGE, secured } from './schemas.js';
+
+const tags = ['archives'];
+const ArchiveTypeSchema = Type.Union([Type.Literal('inscription'), Type.Literal('defense')]);
+const ArchiveParams = Type.Object({ type: ArchiveTypeSchema, originalId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'decimal digits only' }) });
+const ArchiveSummaryView = Type.Object({
+  type: Type.String(),
+  originalId: Type.Integer(),
+  archivedAt: Type.String({ format: 'date-time' }),
+  keyId: Type.String(),
+  sizeBytes: Type.Integer(),
+  documents: Type.Integer(),
+  shredded: Type.Boolean(),
+});
+const ArchivePage = Type.Object({ page: Type.Integer(), size: Type.Integer(), total: Type.Integer(), items: Type.Array(ArchiveSummaryView) });
+const ArchiveDetail = Type.Object({ ...ArchiveSummaryView.properties, sha256: Type.String(), jobExecutionId: Type.Union([Type.Integer(), Type.Null()]), originalRow: Type.Record(Type.String(), Type.Unknown()) });
+
+export function archiveRoutes(app: App): FastifyPluginAsyncTypebox {
+  return async (server) => {
+    const catalog = new ArchiveCatalog(app.databases.batch.db);
+    const find = async (type: 'inscription' | 'defense', originalId: number) => {
+      const record = await catalog.get(type, originalId);
+      if (!record) throw new HttpProblem(404, `no archive of ${type} ${originalId}`);
+      return record;
+    };
+
+    server.get(
+      '/archives',
+      {
+        schema: {
+          ...secured,
+          tags,
+          summary: 'Archived records, newest first, with the total',
+          querystring: Type.Object(
+            {
+              type: Type.Optional(ArchiveTypeSchema),
+              page: Type.Integer({ minimum: 0, maximum: MAX_PAGE, default: 0 }),
+              size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: ArchivePage, ...commonErrors },
+        },
+      },
+      async (request) => {
+        const { type, page, size } = request.query;
+        return { page, size, ...(await catalog.list(type, page, size)) };
+      },
+    );
+
+    server.get(
+      '/archives/:type/:originalId',
+      { schema: { ...secured, tags, summary: 'One archive: its metadata and the original row', params: ArchiveParams, response: { 200: ArchiveDetail, ...commonErrors, 404: ProblemSchema } } },
+      async (request) => {
+        const { type, originalId } = request.params;
+        const record = await find(type, originalId);
+        await app.audit.append({ action: 'ARCHIVE_ACCESS', actor: principalOf(request).subject, clientAddress: request.ip, target: `${type}#${originalId}`, details: { operation: 'read' } });
+        // The file's place on the server's disk is not the client's business.
+        return { ...record, path: undefined };
+      },
+    );
+
+    server.get(
+      '/archives/:type/:originalId/download',
+      {
+        schema: {
+          ...secured,
+          tags,
+          summary: 'The decrypted archive: a ZIP of the documents, record.json and manifest.json',
+          params: ArchiveParams,
+          response: { 200: Type.Unsafe({ type: 'string', format: 'binary', description: 'application/zip' }), ...commonErrors, 404: ProblemSchema, 409: ProblemSchema },
+        },
+      },
+      async (request, reply) => {
+        const { type, originalId } = request.params;
+        const record = await find(type, originalId);
+        if (record.shredded) throw new HttpProblem(409, `the archive of ${type} ${originalId} was shredded: it can never be decrypted`);
+        let zip: Buffer;
+        try {
+          zip = await decryptedZip(record.path, loadArchiveKeys(app.config));
+        } catch (error) {
+          if (error instanceof ArchiveIntegrityError) throw new HttpProblem(500, `the archive of ${type} ${originalId} does not decrypt: ${error.message}; run batch-service archive verify`);
+          throw error;
+        }
+        await app.audit.append({ action: 'ARCHIVE_ACCESS', actor: principalOf(request).subject, clientAddress: request.ip, target: `${type}#${originalId}`, details: { operation: 'download', sizeBytes: zip.length } });
+        return reply
+          .type('application/zip')
+          .header('content-disposition', `attachment; filename="${type}-${originalId}.zip"`)
+          .send(zip);
+      },
+    );
+  };
+}

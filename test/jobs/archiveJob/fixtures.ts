@@ -1,0 +1,59 @@
+/** Records, documents and files for archiveJob tests: two to archive, six that must stay as they are. */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestEnvironment } from '../../support/databases.js';
+
+export const KEY = randomBytes(32);
+export const RUN_AT = '2027-01-01T02:00:00Z';
+const OLD = '2025-06-01 10:00:00';
+const RECENT = '2026-06-01 10:00:00';
+
+export interface Planted {
+  readonly files: Map<string, Buffer>;
+}
+
+export async function plant(env: TestEnvironment): Promise<Planted> {
+  const at = '2024-01-01 00:00:00';
+  const inscription = (id: number, statut: string, updated: string, archived = 0) => ({
+    id, doctorant_id: 100 + id, directeur_id: null, sujet_these: `Sujet ${id} — thèse`, annee_universitaire: '2023-2024', type: 'PREMIERE',
+    date_inscription: '2023-10-01', date_premiere_inscription: '2023-10-01', statut, motif_suspension: null, archived, created_at: at, updated_at: updated,
+  });
+  await env.databases.inscription.db
+    .insertInto('inscriptions')
+    .values([
+      inscription(1, 'VALIDÉ', OLD), // archived
+      inscription(2, 'REJETÉ', OLD), // archived
+      inscription(3, 'VALIDÉ', RECENT), // too recent
+      inscription(4, 'EN_ATTENTE', OLD), // not closed
+      inscription(5, 'VALIDÉ', OLD, 1), // already archived
+      inscription(6, 'VALIDÉ', OLD), // a document escapes UPLOADS_DIR: skipped
+      inscription(7, 'VALIDÉ', OLD), // a document is a symlink: skipped
+      inscription(8, 'VALIDÉ', OLD), // a document is missing: skipped
+    ])
+    .execute();
+  const files = new Map<string, Buffer>();
+  const documents: { inscription_id: number; type: string; nom_fichier: string; chemin: string; taille: number; created_at: string }[] = [];
+  const file = (inscriptionId: number, chemin: string, bytes: Buffer | null) => {
+    if (bytes) {
+      mkdirSync(path.dirname(path.join(env.config.uploadsDir, chemin)), { recursive: true });
+      writeFileSync(path.join(env.config.uploadsDir, chemin), bytes);
+      files.set(chemin, bytes);
+    }
+    documents.push({ inscription_id: inscriptionId, type: 'PIECE', nom_fichier: path.basename(chemin), chemin, taille: bytes?.length ?? 0, created_at: at });
+  };
+  file(1, 'inscriptions/1/these.pdf', randomBytes(150_000));
+  file(1, 'inscriptions/1/notes é.txt', Buffer.from('Compte rendu de réunion\n'.repeat(500)));
+  file(2, 'inscriptions/2/refus.pdf', randomBytes(70_000));
+  file(3, 'inscriptions/3/recent.pdf', randomBytes(100));
+  file(6, 'inscriptions/6/ok.pdf', randomBytes(100));
+  file(6, '../outside.txt', null);
+  file(7, 'inscriptions/7/ok.pdf', randomBytes(100));
+  mkdirSync(path.join(env.config.uploadsDir, 'inscriptions/7'), { recursive: true });
+  symlinkSync('/etc/hostname', path.join(env.config.uploadsDir, 'inscriptions/7/lien.pdf'));
+  documents.push({ inscription_id: 7, type: 'PIECE', nom_fichier: 'lien.pdf', chemin: 'inscriptions/7/lien.pdf', taille: 0, created_at: at });
+  file(8, 'inscriptions/8/absent.pdf', null);
+  await env.databases.inscription.db.insertInto('documents').values(documents).execute();
+  return { files };
+}
+

@@ -40,6 +40,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       expect.objectContaining({ name: 'tokenCleanupJob', cron: '0 30 4 * * ?', timeZone: 'Europe/Paris', running: false, lastExecution: null }),
       expect.objectContaining({ name: 'dureeDoctoratAlertJob', cron: '0 0 8 ? * MON', running: false, lastExecution: null }),
       expect.objectContaining({ name: 'monthlyReportJob', cron: '0 0 9 1 * ?', running: false, lastExecution: null }),
+      expect.objectContaining({ name: 'archiveJob', cron: '0 0 3 1 1,4,7,10 ?', running: false, lastExecution: null }),
     ]);
     const next = new Date(jobs[0]!.nextFireTime as string);
     expect(next.getTime()).toBeGreaterThan(Date.now());
@@ -50,6 +51,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       { jobName: 'tokenCleanupJob', cron: '0 30 4 * * ?', timeZone: 'Europe/Paris', nextFireTime: next.toISOString() },
       { jobName: 'dureeDoctoratAlertJob', cron: '0 0 8 ? * MON', timeZone: 'Europe/Paris', nextFireTime: jobs[1]!.nextFireTime },
       { jobName: 'monthlyReportJob', cron: '0 0 9 1 * ?', timeZone: 'Europe/Paris', nextFireTime: jobs[2]!.nextFireTime },
+      { jobName: 'archiveJob', cron: '0 0 3 1 1,4,7,10 ?', timeZone: 'Europe/Paris', nextFireTime: jobs[3]!.nextFireTime },
     ]);
 
     const launched = (await (await api.call('/api/batch/jobs/tokenCleanupJob/run', { method: 'POST' })).json()) as Launched;
@@ -207,6 +209,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
         expect.objectContaining({ jobName: 'tokenCleanupJob', executions: 5, successRate: 1, meanDurationMs: expect.any(Number) }),
         { jobName: 'dureeDoctoratAlertJob', executions: 0, byStatus: {}, successRate: null, meanDurationMs: null },
         { jobName: 'monthlyReportJob', executions: 0, byStatus: {}, successRate: null, meanDurationMs: null },
+        { jobName: 'archiveJob', executions: 0, byStatus: {}, successRate: null, meanDurationMs: null },
       ],
     });
   });

@@ -4,6 +4,8 @@
  * the retries — with the full original row, where its encrypted archive is, how big, its
  * SHA-256, how many documents and their bytes (freed once deleted), under which master
  * key, when and by which execution.
+ * `completed_at` is set once the record is flagged and its original files deleted: a row
+ * without it is a saga a crash interrupted, which the next run finishes.
  * `shredded_at` is set when the archive's data key was destroyed (an erasure request).
  */
 import type { Kysely } from 'kysely';
@@ -24,6 +26,7 @@ export async function up(db: Kysely<unknown>, t: ColumnTypes): Promise<void> {
       .addColumn('key_id', t.varchar(64), (c) => c.notNull())
       .addColumn('archived_at', t.timestamp, (c) => c.notNull())
       .addColumn('job_execution_id', t.bigint)
+      .addColumn('completed_at', t.timestamp)
       .addColumn('shredded_at', t.timestamp)
       .execute();
   }

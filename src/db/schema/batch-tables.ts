@@ -157,5 +157,7 @@ export interface ArchiveTable {
   key_id: string;
   archived_at: string;
   job_execution_id: number | null;
+  /** Set once flagged and the originals deleted; null: a saga to finish. */
+  completed_at: string | null;
   shredded_at: string | null;
 }

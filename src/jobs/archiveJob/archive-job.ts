@@ -36,6 +36,8 @@ export interface ArchiveDeps {
   readonly skipLimit: number;
   /** Throws ArchiveKeyError (a 400, exit 2) when the keys are missing or malformed. */
   keys(): MasterKeys;
+  /** Fault-injection tests only: called between the steps of each record's saga. */
+  readonly boundary?: SagaDeps['boundary'];
 }
 
 /** 4.2, 4.4: one year before `runAt` — as an instant for `updated_at`, as a date in the zone for `date_soutenance`. */
@@ -52,12 +54,17 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     uploadsDir: deps.uploadsDir,
     archivesDir: deps.archivesDir,
     keys: deps.keys,
+    boundary: deps.boundary,
     markArchived: async (id) => {
       const db = (type === 'inscription' ? deps.inscription.db : deps.defense.db) as unknown as import('kysely').Kysely<Record<'inscriptions' | 'soutenances', { id: number; archived: number }>>;
       const result = await db.updateTable(type === 'inscription' ? 'inscriptions' : 'soutenances').set({ archived: 1 }).where('id', '=', id).where('archived', '=', 0).executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
   });
+
+  /** Records whose saga a crash left unfinished (row without completed_at): brought back whatever their flag. */
+  const unfinished = async (type: ArchiveType): Promise<number[]> =>
+    (await deps.batch.db.selectFrom(type === 'inscription' ? 'inscription_archive' : 'defense_archive').select('original_id').where('completed_at', 'is', null).execute()).map((r) => Number(r.original_id));
 
   const step = (name: string, type: ArchiveType, page: (ctx: StepRunContext, after: number, limit: number) => Promise<RecordToArchive[]>): ChunkStep<RecordToArchive> => ({
     kind: 'chunk',
@@ -123,12 +130,16 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     steps: [
       step('archiveEnrollmentsStep', 'inscription', async (ctx, after, limit) => {
         const { instant } = archiveCutoff(ctx.runAt, deps.timeZone);
+        const resume = await unfinished('inscription');
         const rows = await deps.inscription.db
           .selectFrom('inscriptions')
           .selectAll()
-          .where('statut', 'in', ['VALIDÉ', 'REJETÉ'])
-          .where('updated_at', '<', sqlTimestamp(instant))
-          .where('archived', '=', 0)
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('statut', 'in', ['VALIDÉ', 'REJETÉ']), eb('updated_at', '<', sqlTimestamp(instant)), eb('archived', '=', 0)]),
+              ...(resume.length > 0 ? [eb('id', 'in', resume)] : []),
+            ]),
+          )
           .where('id', '>', after)
           .orderBy('id')
           .limit(limit)
@@ -138,13 +149,16 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
       }),
       step('archiveDefensesStep', 'defense', async (ctx, after, limit) => {
         const { date } = archiveCutoff(ctx.runAt, deps.timeZone);
+        const resume = await unfinished('defense');
         const rows = await deps.defense.db
           .selectFrom('soutenances')
           .selectAll()
-          .where('statut', '=', 'SOUTENUE')
-          .where('date_soutenance', '<', date)
-          .where('pv_signe', '=', 1)
-          .where('archived', '=', 0)
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('statut', '=', 'SOUTENUE'), eb('date_soutenance', '<', date), eb('pv_signe', '=', 1), eb('archived', '=', 0)]),
+              ...(resume.length > 0 ? [eb('id', 'in', resume)] : []),
+            ]),
+          )
           .where('id', '>', after)
           .orderBy('id')
           .limit(limit)

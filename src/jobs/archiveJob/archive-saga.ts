@@ -7,10 +7,12 @@
  *   2. insert the archive row (original id unique: once, whatever the retries);
  *   3. set `archived = true`, guarded by `archived = false`;
  *   4. the audit entry, when step 3 changed the row (a replay writes none);
- *   5. delete the original files (their document rows stay: they index the archive).
- * A re-run finishes what a crash left: a row without its flag → verify its file, then
- * 3–5; a file without a row → rebuilt (step 1 overwrites it); deletions half done → the
- * rest. The lease is checked before each step that changes something.
+ *   5. delete the original files (their document rows stay: they index the archive);
+ *   6. mark the row complete (`completed_at`).
+ * A re-run finishes what a crash left: the readers bring back every record whose row is
+ * not complete, flagged or not; its file is verified, then 3–6; a file without a row is
+ * rebuilt (step 1 overwrites it). The lease is checked before each step that changes
+ * something.
  */
 import { unlink } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
@@ -21,7 +23,7 @@ import { sqlTimestampMillis } from '../../db/sql-time.js';
 import type { StepRunContext } from '../../engine/types.js';
 import type { MasterKeys } from '../../security/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
-import { buildArchive, documentFile, verifyArchive, type ArchiveType, type RecordToArchive } from './record-archive.js';
+import { buildArchive, documentFile, verifyArchive, type ArchiveType, type RecordToArchive, type SagaBoundary } from './record-archive.js';
 
 export interface SagaDeps {
   readonly batch: DatabaseHandle<BatchDb>;
@@ -31,11 +33,14 @@ export interface SagaDeps {
   keys(): MasterKeys;
   /** Sets the sibling row's `archived` flag, guarded; true when it changed it. */
   markArchived(originalId: number): Promise<boolean>;
+  /** Called between the saga's steps (fault-injection tests only). */
+  readonly boundary?: (at: SagaBoundary) => void;
 }
 
 const TABLES: Readonly<Record<ArchiveType, 'inscription_archive' | 'defense_archive'>> = { inscription: 'inscription_archive', defense: 'defense_archive' };
 
 export async function archiveRecord(record: RecordToArchive, deps: SagaDeps, ctx: StepRunContext): Promise<void> {
+  const boundary = deps.boundary ?? (() => undefined);
   const table = TABLES[record.type];
   const db = deps.batch.db as Kysely<BatchDb>;
   const keys = deps.keys();
@@ -47,7 +52,7 @@ export async function archiveRecord(record: RecordToArchive, deps: SagaDeps, ctx
   } else {
     ctx.checkLease();
     const archivedAt = new Date();
-    const built = await buildArchive(record, deps, keys, archivedAt);
+    const built = await buildArchive(record, deps, keys, archivedAt, boundary);
     ctx.checkLease();
     try {
       await db
@@ -63,6 +68,7 @@ export async function archiveRecord(record: RecordToArchive, deps: SagaDeps, ctx
           key_id: built.keyId,
           archived_at: sqlTimestampMillis(archivedAt),
           job_execution_id: ctx.jobExecutionId,
+          completed_at: null,
           shredded_at: null,
         })
         .execute();
@@ -71,9 +77,12 @@ export async function archiveRecord(record: RecordToArchive, deps: SagaDeps, ctx
     }
     row = await recorded();
     if (!row) throw new Error(`${table}: the row of ${record.originalId} vanished after its insert`);
+    boundary('row-inserted');
   }
   ctx.checkLease();
-  if (await deps.markArchived(record.originalId)) {
+  const flagged = await deps.markArchived(record.originalId);
+  boundary('flagged');
+  if (flagged) {
     await deps.audit.append({
       action: 'ARCHIVE_CREATE',
       actor: null,
@@ -81,9 +90,12 @@ export async function archiveRecord(record: RecordToArchive, deps: SagaDeps, ctx
       details: { archive: row.archive_path, sizeBytes: Number(row.size_bytes), documents: Number(row.documents_count), keyId: row.key_id, jobExecutionId: ctx.jobExecutionId },
     });
   }
-  for (const chemin of record.chemins) {
+  for (const [i, chemin] of record.chemins.entries()) {
     ctx.checkLease();
     const file = await documentFile(deps.uploadsDir, chemin).catch(() => undefined);
     if (file) await unlink(file).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+    if (i === 0) boundary('first-file-deleted');
   }
+  ctx.checkLease();
+  await db.updateTable(table).set({ completed_at: sqlTimestampMillis(new Date()) }).where('original_id', '=', record.originalId).where('completed_at', 'is', null).execute();
 }

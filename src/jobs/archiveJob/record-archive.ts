@@ -87,8 +87,20 @@ export interface RecordToArchive {
   readonly chemins: readonly string[];
 }
 
+/**
+ * The points between the saga's steps, named for the fault-injection tests that kill a
+ * process at each of them (test/fixtures/archive-child.ts); production passes no hook.
+ */
+export type SagaBoundary = 'temp-written' | 'renamed' | 'row-inserted' | 'flagged' | 'first-file-deleted';
+
 /** Builds, flushes and renames the archive, then verifies it; returns what to record. */
-export async function buildArchive(record: RecordToArchive, dirs: { uploadsDir: string; archivesDir: string }, keys: MasterKeys, archivedAt: Date): Promise<BuiltArchive> {
+export async function buildArchive(
+  record: RecordToArchive,
+  dirs: { uploadsDir: string; archivesDir: string },
+  keys: MasterKeys,
+  archivedAt: Date,
+  boundary: (at: SagaBoundary) => void = () => undefined,
+): Promise<BuiltArchive> {
   const files = await Promise.all(record.chemins.map(async (chemin) => ({ chemin, file: await documentFile(dirs.uploadsDir, chemin) })));
   const documents = await Promise.all(files.map(async ({ chemin, file }) => ({ chemin, ...(await hashFile(file)) })));
   const manifest = { format: 1, type: record.type, originalId: record.originalId, archivedAt: archivedAt.toISOString(), documents };
@@ -116,6 +128,7 @@ export async function buildArchive(record: RecordToArchive, dirs: { uploadsDir: 
     } finally {
       await handle.close();
     }
+    boundary('temp-written');
     await rename(temporary, target);
     const dir = await open(path.dirname(target), 'r');
     try {
@@ -127,6 +140,7 @@ export async function buildArchive(record: RecordToArchive, dirs: { uploadsDir: 
     await rm(temporary, { force: true });
     throw error;
   }
+  boundary('renamed');
   const built = { path: target, sizeBytes, sha256: fileHash.digest('hex'), documents, keyId: keys.current.id };
   await verifyArchive(built.path, keys, { sha256: built.sha256, documents });
   return built;

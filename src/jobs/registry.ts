@@ -68,6 +68,7 @@ const JOBS: readonly JobEntry[] = [
         timeZone: config.timeZone,
         skipLimit: config.jobs.archive.skipLimit,
         keys: () => loadArchiveKeys(config),
+        logger: services.logger,
       }),
   },
 ];

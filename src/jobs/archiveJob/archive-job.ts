@@ -5,6 +5,9 @@
  * archived as it is (a document missing, unreadable, a symlink, outside UPLOADS_DIR) is
  * skipped and recorded, up to ARCHIVE_SKIP_LIMIT.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
 import type { DefenseDb, InscriptionDb, NotificationDb } from '../../db/schema/sibling-tables.js';
@@ -36,6 +39,7 @@ export interface ArchiveDeps {
   readonly skipLimit: number;
   /** Throws ArchiveKeyError (a 400, exit 2) when the keys are missing or malformed. */
   keys(): MasterKeys;
+  readonly logger?: Logger;
   /** Fault-injection tests only: called between the steps of each record's saga. */
   readonly boundary?: SagaDeps['boundary'];
 }
@@ -71,6 +75,15 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     name,
     chunkSize: PAGE,
     reader: (ctx) => keysetReader(ctx.restoredContext, { fetch: (after, limit) => page(ctx, after, limit), keyOf: (record: RecordToArchive) => record.originalId }),
+    // A dry run lists what it would archive and the bytes that would be freed (4.x, dry run).
+    processor: async (record, ctx) => {
+      if (!ctx.dryRun) return record;
+      const sizes = await Promise.all(record.chemins.map(async (chemin) => (await stat(path.join(deps.uploadsDir, chemin)).catch(() => undefined))?.size ?? 0));
+      const planned = (ctx.jobContext.get('dryRun') as { records: number; documents: number; bytes: number } | undefined) ?? { records: 0, documents: 0, bytes: 0 };
+      ctx.jobContext.set('dryRun', { records: planned.records + 1, documents: planned.documents + record.chemins.length, bytes: planned.bytes + sizes.reduce((a, b) => a + b, 0) });
+      deps.logger?.info({ type: record.type, originalId: record.originalId, documents: record.chemins, bytes: sizes.reduce((a, b) => a + b, 0) }, 'dry run: would archive');
+      return record;
+    },
     writer: (ctx) => ({
       async write(records) {
         for (const record of records) await archiveRecord(record, saga(type), ctx);
@@ -185,6 +198,7 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
         documentsArchived: Number(i.docs ?? 0) + Number(d.docs ?? 0),
         bytesFreed: Number(i.bytes ?? 0) + Number(d.bytes ?? 0),
         archiveBytes: Number(i.size ?? 0) + Number(d.size ?? 0),
+        ...(execution.dryRun ? { wouldArchive: (jobContext.get('dryRun') ?? { records: 0, documents: 0, bytes: 0 }) as Json } : {}),
         logsDeleted: (jobContext.get('cleanup') as { logsDeleted?: number } | undefined)?.logsDeleted ?? 0,
         notificationsDeleted: (jobContext.get('cleanup') as { notificationsDeleted?: number } | undefined)?.notificationsDeleted ?? 0,
         recordsSkipped: skipped,

@@ -5,7 +5,7 @@
  * document is skipped with the reason and nothing of it changes; the archive decrypts with
  * the independent decoder of docs/archive-format.md; no archive keys, no launch.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yauzl from 'yauzl';
@@ -104,5 +104,37 @@ describe.each(dialects)('archiveJob (%s)', (dialect) => {
     await expect(app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).rejects.toThrow(/no archive key configured; set ARCHIVE_KEYS=keyId:base64/);
     expect(await env.databases.batch.db.selectFrom('batch_job_execution').selectAll().execute()).toEqual([]);
     expect((await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done).status).toBe('COMPLETED');
+  });
+});
+
+describe('archiveJob on a full disk (sqlite)', () => {
+  let env: TestEnvironment;
+  let app: App | undefined;
+  afterEach(async () => {
+    await app?.close();
+    await env?.cleanup();
+  });
+
+  it('ENOSPC while writing fails the step cleanly: temporary file gone, nothing recorded or deleted; the restart completes', async () => {
+    env = await createTestEnvironment('sqlite', { ARCHIVE_KEYS: `k1:${KEY.toString('base64')}` });
+    const { files } = await plant(env);
+    // The kernel's own "no space left on device": the archives' temporary files are /dev/full.
+    // The chunk fails on record 1; the engine's item-by-item scan retries it (the trap is
+    // gone with the temporary file) and meets record 2's: the step fails there.
+    mkdirSync(path.join(env.config.archivesDir, 'inscription'), { recursive: true });
+    const traps = [1, 2].map((id) => path.join(env.config.archivesDir, 'inscription', `inscription-${id}.bsarc.tmp`));
+    for (const trap of traps) symlinkSync('/dev/full', trap);
+    app = await createApp(env.config, silentLogger);
+    const failed = await (await app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).done;
+    expect(failed.status).toBe('FAILED');
+    expect(failed.exitMessage).toMatch(/ENOSPC/);
+    for (const trap of traps) expect(existsSync(trap), trap).toBe(false);
+    // Record 2 failed cleanly: no row, no flag, its document in place.
+    expect((await env.databases.batch.db.selectFrom('inscription_archive').select('original_id').execute()).map((r) => Number(r.original_id))).toEqual([1]);
+    expect(existsSync(path.join(env.config.uploadsDir, 'inscriptions/2/refus.pdf'))).toBe(true);
+    expect(readFileSync(path.join(env.config.uploadsDir, 'inscriptions/2/refus.pdf')).equals(files.get('inscriptions/2/refus.pdf')!)).toBe(true);
+    const restarted = await (await app.operator.restart(failed.id, { trigger: 'CLI' })).done;
+    expect(restarted.status).toBe('COMPLETED');
+    expect(restarted.metrics).toMatchObject({ enrollmentsArchived: 2 });
   });
 });

@@ -30,8 +30,13 @@ describe.each(dialects)('archiveJob (%s)', (dialect) => {
     app = await createApp(env.config, silentLogger);
     const done = await (await app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).done;
     expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');
-    expect(done.metrics).toMatchObject({ enrollmentsArchived: 2, defensesArchived: 0, documentsArchived: 3, recordsSkipped: 3 });
-    expect(done.metrics.bytesFreed).toBe(150_000 + 70_000 + files.get('inscriptions/1/notes é.txt')!.length);
+    expect(done.metrics).toMatchObject({ enrollmentsArchived: 2, defensesArchived: 1, documentsArchived: 4, recordsSkipped: 3 });
+    expect(done.metrics.bytesFreed).toBe(150_000 + 70_000 + 40_000 + files.get('inscriptions/1/notes é.txt')!.length);
+    const defense = await env.databases.batch.db.selectFrom('defense_archive').selectAll().executeTakeFirstOrThrow();
+    expect(Number(defense.original_id)).toBe(1);
+    expect(existsSync(path.join(env.config.uploadsDir, 'soutenances/1/pv.pdf'))).toBe(false);
+    const defenseFlags = await env.databases.defense.db.selectFrom('soutenances').select(['id', 'archived']).orderBy('id').execute();
+    expect(defenseFlags.map((f) => Number(f.archived))).toEqual([1, 0]);
 
     const archived = await env.databases.batch.db.selectFrom('inscription_archive').selectAll().orderBy('original_id').execute();
     expect(archived.map((r) => Number(r.original_id))).toEqual([1, 2]);
@@ -55,7 +60,7 @@ describe.each(dialects)('archiveJob (%s)', (dialect) => {
       'document "inscriptions/8/absent.pdf" is missing',
     ]);
     const audited = (await app.audit.list(0, 50)).items.filter((e) => e.action === 'ARCHIVE_CREATE').map((e) => e.target).sort();
-    expect(audited).toEqual(['inscription#1', 'inscription#2']);
+    expect(audited).toEqual(['defense#1', 'inscription#1', 'inscription#2']);
 
     // A second run finds nothing more to do and changes nothing.
     const again = await (await app.operator.start('archiveJob', { parameters: { runAt: '2027-01-02T02:00:00Z' }, trigger: 'CLI' })).done;

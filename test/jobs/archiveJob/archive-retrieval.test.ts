@@ -39,7 +39,7 @@ describe.each(dialects)('archive retrieval (%s)', (dialect) => {
     const zip = Buffer.from(await download.arrayBuffer());
     expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
     expect(zip.includes(files.get('inscriptions/2/refus.pdf')!.subarray(0, 64))).toBe(true);
-    expect((await api.call('/api/batch/archives/defense/1')).status).toBe(404);
+    expect((await api.call('/api/batch/archives/defense/2')).status).toBe(404);
     expect((await api.call('/api/batch/archives/other/1')).status).toBe(400);
     const accesses = (await api.app.audit.list(0, 50)).items.filter((e) => e.action === 'ARCHIVE_ACCESS');
     expect(accesses.map((e) => [e.actor, e.clientAddress, e.target])).toEqual([
@@ -59,6 +59,7 @@ describe.each(dialects)('archive retrieval (%s)', (dialect) => {
     const listed = await runCli(['archive', 'list', '--json'], env);
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { type: string; originalId: number; keyId: string; sizeBytes: number; documents: number; archivedAt: string }[]).map((a) => [a.type, a.originalId, a.keyId, a.documents]).sort()).toEqual([
+      ['defense', 1, 'k1', 1],
       ['inscription', 1, 'k1', 2],
       ['inscription', 2, 'k1', 1],
     ]);
@@ -86,7 +87,7 @@ describe.each(dialects)('archive retrieval (%s)', (dialect) => {
 
     const rewrapped = await runCli(['archive', 'rewrap'], { ...env, ARCHIVE_KEYS: `${newKey},${oldKey}` });
     expect(rewrapped.code, rewrapped.stderr).toBe(0);
-    expect(rewrapped.stdout).toMatch(/2 archive\(s\) re-wrapped under key k2/);
+    expect(rewrapped.stdout).toMatch(/3 archive\(s\) re-wrapped under key k2/);
     // The old key can go now.
     expect((await runCli(['archive', 'verify'], { ...env, ARCHIVE_KEYS: newKey })).code).toBe(0);
 

@@ -54,6 +54,17 @@ export async function plant(env: TestEnvironment): Promise<Planted> {
   documents.push({ inscription_id: 7, type: 'PIECE', nom_fichier: 'lien.pdf', chemin: 'inscriptions/7/lien.pdf', taille: 0, created_at: at });
   file(8, 'inscriptions/8/absent.pdf', null);
   await env.databases.inscription.db.insertInto('documents').values(documents).execute();
+  // One defense to archive (held in 2025, minutes signed) and one whose minutes are not signed.
+  const soutenance = (id: number, pvSigne: number) => ({
+    id, doctorant_id: 101, inscription_id: 1, directeur_id: null, titre_these: `Thèse ${id}`, statut: 'SOUTENUE', date_soutenance: '2025-11-20', mention: 'TRES_HONORABLE',
+    pv_signe: pvSigne, motif_blocage: null, archived: 0, created_at: at, updated_at: at,
+  });
+  await env.databases.defense.db.insertInto('soutenances').values([soutenance(1, 1), soutenance(2, 0)]).execute();
+  const pv = randomBytes(40_000);
+  mkdirSync(path.join(env.config.uploadsDir, 'soutenances/1'), { recursive: true });
+  writeFileSync(path.join(env.config.uploadsDir, 'soutenances/1/pv.pdf'), pv);
+  files.set('soutenances/1/pv.pdf', pv);
+  await env.databases.defense.db.insertInto('soutenance_documents').values({ soutenance_id: 1, type: 'PV', nom_fichier: 'pv.pdf', chemin: 'soutenances/1/pv.pdf', taille: pv.length, created_at: at }).execute();
   return { files };
 }
 

@@ -9,8 +9,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../db/connect.js';
-import type { BatchDb } from '../../db/schema/batch-tables.js';
-import type { DefenseDb, InscriptionDb, NotificationDb } from '../../db/schema/sibling-tables.js';
+import type { Databases } from '../../db/databases.js';
 import { sqlTimestamp } from '../../db/sql-time.js';
 import { addYears, dateInZone } from '../../doctorate/calendar.js';
 import { keysetReader } from '../../engine/keyset-reader.js';
@@ -26,11 +25,7 @@ export const ARCHIVE_JOB = 'archiveJob';
 /** 4.9: chunk and fetch size. */
 const PAGE = 20;
 
-export interface ArchiveDeps {
-  readonly batch: DatabaseHandle<BatchDb>;
-  readonly inscription: DatabaseHandle<InscriptionDb>;
-  readonly defense: DatabaseHandle<DefenseDb>;
-  readonly notification: DatabaseHandle<NotificationDb>;
+export interface ArchiveDeps extends Pick<Databases, 'batch' | 'inscription' | 'defense' | 'notification'> {
   readonly audit: AuditLog;
   readonly uploadsDir: string;
   readonly logDir: string;

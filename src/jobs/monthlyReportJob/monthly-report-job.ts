@@ -7,9 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { DatabaseHandle } from '../../db/connect.js';
-import type { BatchDb } from '../../db/schema/batch-tables.js';
-import type { DefenseDb, InscriptionDb, NotificationDb, UserDb } from '../../db/schema/sibling-tables.js';
+import type { Databases } from '../../db/databases.js';
 import { addMonths } from '../../doctorate/calendar.js';
 import type { ExecutionContext } from '../../engine/execution-context.js';
 import type { JobDefinition, Json, StepRunContext, TaskletStep } from '../../engine/types.js';
@@ -27,12 +25,7 @@ import { userStats } from './user-stats.js';
 
 export const MONTHLY_REPORT_JOB = 'monthlyReportJob';
 
-export interface MonthlyReportDeps {
-  readonly batch: DatabaseHandle<BatchDb>;
-  readonly user: DatabaseHandle<UserDb>;
-  readonly inscription: DatabaseHandle<InscriptionDb>;
-  readonly defense: DatabaseHandle<DefenseDb>;
-  readonly notification: DatabaseHandle<NotificationDb>;
+export interface MonthlyReportDeps extends Databases {
   readonly mailer: Mailer;
   readonly reportsDir: string;
   readonly timeZone: string;

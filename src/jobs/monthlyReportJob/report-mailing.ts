@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../db/connect.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import type { BatchDb } from '../../db/schema/batch-tables.js';
+import type { Databases } from '../../db/databases.js';
 import type { UserDb } from '../../db/schema/sibling-tables.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { MonthlyReportEvent } from '../../events/event-types.js';
@@ -26,9 +26,7 @@ import type { Mailer } from '../../mail/mailer.js';
 import { formatFrenchDate } from '../../pdf/report-kit.js';
 import type { ReportPeriod } from './report-period.js';
 
-export interface MailingDeps {
-  readonly batch: DatabaseHandle<BatchDb>;
-  readonly user: DatabaseHandle<UserDb>;
+export interface MailingDeps extends Pick<Databases, 'batch' | 'user'> {
   readonly mailer: Mailer;
   readonly topic: string;
   readonly timeZone: string;

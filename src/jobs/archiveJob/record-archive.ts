@@ -9,9 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
@@ -66,20 +66,6 @@ export async function documentFile(uploadsDir: string, chemin: string): Promise<
   return file;
 }
 
-async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-  } catch (error) {
-    throw new UnarchivableRecordError(`document "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  return { size, sha256: hash.digest('hex') };
-}
-
 export interface RecordToArchive {
   readonly type: ArchiveType;
   readonly originalId: number;
@@ -102,17 +88,42 @@ export async function buildArchive(
   boundary: (at: SagaBoundary) => void = () => undefined,
 ): Promise<BuiltArchive> {
   const files = await Promise.all(record.chemins.map(async (chemin) => ({ chemin, file: await documentFile(dirs.uploadsDir, chemin) })));
-  const documents = await Promise.all(files.map(async ({ chemin, file }) => ({ chemin, ...(await hashFile(file)) })));
-  const manifest = { format: 1, type: record.type, originalId: record.originalId, archivedAt: archivedAt.toISOString(), documents };
-
   const target = archivePathOf(dirs.archivesDir, record.type, record.originalId);
   const temporary = `${target}.tmp`;
   await mkdir(path.dirname(target), { recursive: true });
+  // Each document is read once: hashed on its way into the ZIP. The manifest, which needs
+  // those hashes, is the last entry, added once every document has gone through.
   const zip = new yazl.ZipFile();
-  zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
   zip.addBuffer(Buffer.from(JSON.stringify(record.row, null, 2)), 'record.json');
-  for (const { chemin, file } of files) zip.addReadStream(createReadStream(file), chemin.split(path.sep).join('/'), { compress: !STORED.test(chemin) });
-  zip.end();
+  const hashed = files.map(({ chemin, file }) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    const source = createReadStream(file);
+    let done: (entry: DocumentEntry) => void = () => undefined;
+    // A Transform, not a 'data' listener: the bytes flow only when yazl reads this entry.
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+      flush(callback) {
+        done({ chemin, size, sha256: hash.digest('hex') });
+        callback();
+      },
+    });
+    const entry = new Promise<DocumentEntry>((resolve, reject) => {
+      done = resolve;
+      source.on('error', (error: NodeJS.ErrnoException) => {
+        const problem = new UnarchivableRecordError(`document "${chemin}" cannot be read (${error.code ?? error.message})`);
+        tap.destroy(problem);
+        reject(problem);
+      });
+    });
+    entry.catch(() => undefined);
+    zip.addReadStream(source.pipe(tap), chemin.split(path.sep).join('/'), { compress: !STORED.test(chemin) });
+    return entry;
+  });
   const fileHash = createHash('sha256');
   let sizeBytes = 0;
   const measure = new PassThrough();
@@ -120,8 +131,18 @@ export async function buildArchive(
     fileHash.update(chunk);
     sizeBytes += chunk.length;
   });
+  const written = pipeline(zip.outputStream, encryptArchive(keys.current), measure, createWriteStream(temporary));
+  written.catch(() => undefined);
+  let documents: DocumentEntry[];
   try {
-    await pipeline(zip.outputStream, encryptArchive(keys.current), measure, createWriteStream(temporary));
+    // A write failure (a full disk) stops the documents' flow: it must end the wait too.
+    documents = await Promise.race([
+      Promise.all(hashed),
+      written.then(() => Promise.reject(new Error(`archive of ${record.type} ${record.originalId}: the ZIP ended before its documents`))),
+    ]);
+    zip.addBuffer(Buffer.from(JSON.stringify({ format: 1, type: record.type, originalId: record.originalId, archivedAt: archivedAt.toISOString(), documents }, null, 2)), 'manifest.json');
+    zip.end();
+    await written;
     const handle = await open(temporary, 'r+');
     try {
       await handle.sync();
@@ -137,6 +158,8 @@ export async function buildArchive(
       await dir.close();
     }
   } catch (error) {
+    (zip.outputStream as Readable).destroy();
+    await written.catch(() => undefined);
     await rm(temporary, { force: true });
     throw error;
   }
@@ -153,18 +176,34 @@ export interface ArchiveContents {
   readonly documents: ReadonlyMap<string, Buffer>;
 }
 
-/** The decrypted ZIP, whole: a truncated or altered file throws before any byte is returned. */
-export async function decryptedZip(file: string, keys: MasterKeys): Promise<Buffer> {
+/** The decrypted ZIP, whole, and the SHA-256 of the file it came from, in one read. */
+async function decrypt(file: string, keys: MasterKeys): Promise<{ zip: Buffer; fileSha256: string }> {
   const chunks: Buffer[] = [];
+  const fileHash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      fileHash.update(chunk);
+      callback(null, chunk);
+    },
+  });
   const collect = new PassThrough();
   collect.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await pipeline(createReadStream(file), decryptArchive(keys), collect);
-  return Buffer.concat(chunks);
+  await pipeline(createReadStream(file), hashing, decryptArchive(keys), collect);
+  return { zip: Buffer.concat(chunks), fileSha256: fileHash.digest('hex') };
+}
+
+/** The decrypted ZIP, whole: a truncated or altered file throws before any byte is returned. */
+export async function decryptedZip(file: string, keys: MasterKeys): Promise<Buffer> {
+  return (await decrypt(file, keys)).zip;
 }
 
 /** Decrypts the whole archive and reads its ZIP: throws on any integrity failure. */
 export async function openArchive(file: string, keys: MasterKeys): Promise<ArchiveContents> {
-  const entries = await unzip(await decryptedZip(file, keys));
+  return contentsOf(await decryptedZip(file, keys));
+}
+
+async function contentsOf(zip: Buffer): Promise<ArchiveContents> {
+  const entries = await unzip(zip);
   const json = (name: string) => JSON.parse(entries.get(name)?.toString('utf8') ?? 'null') as Record<string, unknown>;
   const documents = new Map([...entries].filter(([name]) => name !== 'manifest.json' && name !== 'record.json'));
   return { manifest: json('manifest.json') as ArchiveContents['manifest'], record: json('record.json'), documents };
@@ -175,9 +214,9 @@ export async function openArchive(file: string, keys: MasterKeys): Promise<Archi
  * has the size and SHA-256 of its manifest (and of the originals, when given).
  */
 export async function verifyArchive(file: string, keys: MasterKeys, expected: { sha256: string; documents?: readonly DocumentEntry[] }): Promise<ArchiveContents> {
-  const actual = createHash('sha256').update(await readFile(file)).digest('hex');
-  if (actual !== expected.sha256) throw new Error(`archive ${file}: its SHA-256 is not the recorded one`);
-  const contents = await openArchive(file, keys);
+  const { zip, fileSha256 } = await decrypt(file, keys);
+  if (fileSha256 !== expected.sha256) throw new Error(`archive ${file}: its SHA-256 is not the recorded one`);
+  const contents = await contentsOf(zip);
   const listed = expected.documents ?? contents.manifest.documents;
   for (const doc of listed) {
     const bytes = contents.documents.get(doc.chemin.split(path.sep).join('/'));

@@ -112,6 +112,9 @@ export async function buildArchive(
         callback();
       },
     });
+    // The read error reaches the caller through `entry`; the stream's own error event must
+    // not become an uncaught exception that ends the process.
+    tap.on('error', () => undefined);
     const entry = new Promise<DocumentEntry>((resolve, reject) => {
       done = resolve;
       source.on('error', (error: NodeJS.ErrnoException) => {

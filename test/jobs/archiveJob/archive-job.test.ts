@@ -5,12 +5,14 @@
  * document is skipped with the reason and nothing of it changes; the archive decrypts with
  * the independent decoder of docs/archive-format.md; no archive keys, no launch.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yauzl from 'yauzl';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../../src/app.js';
+import { closeDatabases, openDatabases } from '../../../src/db/databases.js';
+import { startChild } from '../../support/child.js';
 import { openArchive } from '../../../src/jobs/archiveJob/record-archive.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
@@ -142,4 +144,38 @@ describe('archiveJob on a full disk (sqlite)', () => {
     expect(restarted.status).toBe('COMPLETED');
     expect(restarted.metrics).toMatchObject({ enrollmentsArchived: 2 });
   });
+});
+
+// Root, the tests' user, reads any file: the job runs as nobody to meet a real EACCES.
+describe('archiveJob meets an unreadable document (sqlite, run as nobody)', () => {
+  let env: TestEnvironment;
+  afterEach(() => env?.cleanup());
+
+  it('the record is skipped with the reason, its documents and flag untouched; the others are archived', async () => {
+    env = await createTestEnvironment('sqlite', { ARCHIVE_KEYS: `k1:${KEY.toString('base64')}` });
+    const { files } = await plant(env);
+    await env.databases.batch.close();
+    chmodSync(path.join(env.config.uploadsDir, 'inscriptions/2/refus.pdf'), 0o000);
+    const nobody = 65534;
+    for (const entry of ['', ...readdirSync(env.dataDir, { recursive: true }).map(String)]) {
+      const file = path.join(env.dataDir, entry);
+      if (!lstatSync(file).isSymbolicLink()) chownSync(file, nobody, nobody);
+    }
+    const child = startChild(['test/fixtures/archive-child.ts', 'never', RUN_AT], env.env, { tsx: true, uid: nobody });
+    const ended = await child.exited;
+    expect(ended.stdout, ended.stderr).toMatch(/finished COMPLETED/);
+    const reopened = openDatabases(env.config);
+    try {
+      const archived = await reopened.batch.db.selectFrom('inscription_archive').select('original_id').execute();
+      expect(archived.map((r) => Number(r.original_id))).toEqual([1]);
+      const skips = await reopened.batch.db.selectFrom('batch_step_skip').select('reason').execute();
+      expect(skips.map((s) => s.reason)).toContain('document "inscriptions/2/refus.pdf" cannot be read (EACCES)');
+      chmodSync(path.join(env.config.uploadsDir, 'inscriptions/2/refus.pdf'), 0o644);
+      expect(readFileSync(path.join(env.config.uploadsDir, 'inscriptions/2/refus.pdf')).equals(files.get('inscriptions/2/refus.pdf')!)).toBe(true);
+      const flag = await reopened.inscription.db.selectFrom('inscriptions').select('archived').where('id', '=', 2).executeTakeFirstOrThrow();
+      expect(Number(flag.archived)).toBe(0);
+    } finally {
+      await closeDatabases(reopened);
+    }
+  }, 60_000);
 });

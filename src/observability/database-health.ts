@@ -11,7 +11,6 @@ import { sql } from 'kysely';
 import { DATABASE_NAMES } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { Databases } from '../db/databases.js';
-import type { BatchDb } from '../db/schema/batch-tables.js';
 import { sqlTimestamp } from '../db/sql-time.js';
 import type { ComponentHealth, HealthIndicator } from './health.js';
 
@@ -23,7 +22,7 @@ export function databaseIndicators(databases: Databases): readonly HealthIndicat
     const probe =
       name === 'batch'
         ? async () => {
-            const result = await (databases.batch.db as DatabaseHandle<BatchDb>['db'])
+            const result = await databases.batch.db
               .updateTable('batch_health_probe')
               .set({ probed_at: sqlTimestamp(new Date()), probed_by: PROBER })
               .where('id', '=', 1)

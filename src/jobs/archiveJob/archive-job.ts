@@ -47,19 +47,27 @@ export function archiveCutoff(runAt: Date, timeZone: string): { instant: Date; d
 }
 
 export function archiveJob(deps: ArchiveDeps): JobDefinition {
+  const changed = (result: { numUpdatedRows: bigint }) => Number(result.numUpdatedRows) > 0;
+  const markArchived: Readonly<Record<ArchiveType, (id: number) => Promise<boolean>>> = {
+    inscription: async (id) => changed(await deps.inscription.db.updateTable('inscriptions').set({ archived: 1 }).where('id', '=', id).where('archived', '=', 0).executeTakeFirst()),
+    defense: async (id) => changed(await deps.defense.db.updateTable('soutenances').set({ archived: 1 }).where('id', '=', id).where('archived', '=', 0).executeTakeFirst()),
+  };
   const saga = (type: ArchiveType): SagaDeps => ({
     batch: deps.batch,
     audit: deps.audit,
     uploadsDir: deps.uploadsDir,
     archivesDir: deps.archivesDir,
-    keys: deps.keys,
+    keys: deps.keys(),
     boundary: deps.boundary,
-    markArchived: async (id) => {
-      const db = (type === 'inscription' ? deps.inscription.db : deps.defense.db) as unknown as import('kysely').Kysely<Record<'inscriptions' | 'soutenances', { id: number; archived: number }>>;
-      const result = await db.updateTable(type === 'inscription' ? 'inscriptions' : 'soutenances').set({ archived: 1 }).where('id', '=', id).where('archived', '=', 0).executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
-    },
+    markArchived: markArchived[type],
   });
+
+  /** Each row with the `chemin` of its documents, in the documents' order. */
+  const withDocuments = (type: ArchiveType, rows: readonly ({ id: number } & Record<string, unknown>)[], documents: readonly { owner: number; chemin: string }[]): RecordToArchive[] => {
+    const chemins = new Map<number, string[]>();
+    for (const d of documents) chemins.set(d.owner, [...(chemins.get(d.owner) ?? []), d.chemin]);
+    return rows.map((row) => ({ type, originalId: Number(row.id), row, chemins: chemins.get(Number(row.id)) ?? [] }));
+  };
 
   /** Records whose saga a crash left unfinished (row without completed_at): brought back whatever their flag. */
   const unfinished = async (type: ArchiveType): Promise<number[]> =>
@@ -79,12 +87,15 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
       deps.logger?.info({ type: record.type, originalId: record.originalId, documents: record.chemins, bytes: sizes.reduce((a, b) => a + b, 0) }, 'dry run: would archive');
       return record;
     },
-    writer: (ctx) => ({
-      async write(records) {
-        for (const record of records) await archiveRecord(record, saga(type), ctx);
-        return records.length;
-      },
-    }),
+    writer: (ctx) => {
+      const sagaDeps = saga(type);
+      return {
+        async write(records) {
+          for (const record of records) await archiveRecord(record, sagaDeps, ctx);
+          return records.length;
+        },
+      };
+    },
     skip: { limit: deps.skipLimit, skippable: (error) => error instanceof UnarchivableRecordError },
     describeItem: (record) => ({ type: record.type, originalId: record.originalId, documents: record.chemins as Json }),
   });
@@ -152,8 +163,8 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
           .orderBy('id')
           .limit(limit)
           .execute();
-        const documents = rows.length === 0 ? [] : await deps.inscription.db.selectFrom('documents').select(['inscription_id', 'chemin']).where('inscription_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
-        return rows.map((row) => ({ type: 'inscription' as const, originalId: Number(row.id), row, chemins: documents.filter((d) => Number(d.inscription_id) === Number(row.id)).map((d) => d.chemin) }));
+        const documents = rows.length === 0 ? [] : await deps.inscription.db.selectFrom('documents').select(['inscription_id as owner', 'chemin']).where('inscription_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
+        return withDocuments('inscription', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })));
       }),
       step('archiveDefensesStep', 'defense', async (ctx, after, limit) => {
         const { date } = archiveCutoff(ctx.runAt, deps.timeZone);
@@ -171,8 +182,8 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
           .orderBy('id')
           .limit(limit)
           .execute();
-        const documents = rows.length === 0 ? [] : await deps.defense.db.selectFrom('soutenance_documents').select(['soutenance_id', 'chemin']).where('soutenance_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
-        return rows.map((row) => ({ type: 'defense' as const, originalId: Number(row.id), row, chemins: documents.filter((d) => Number(d.soutenance_id) === Number(row.id)).map((d) => d.chemin) }));
+        const documents = rows.length === 0 ? [] : await deps.defense.db.selectFrom('soutenance_documents').select(['soutenance_id as owner', 'chemin']).where('soutenance_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
+        return withDocuments('defense', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })));
       }),
       cleanupLogs,
       optimizeDatabase,

@@ -30,7 +30,8 @@ export interface SagaDeps {
   readonly audit: AuditLog;
   readonly uploadsDir: string;
   readonly archivesDir: string;
-  keys(): MasterKeys;
+  /** Read once per step, not per record: with ARCHIVE_KEY_FILE each read is a stat and a file read. */
+  readonly keys: MasterKeys;
   /** Sets the sibling row's `archived` flag, guarded; true when it changed it. */
   markArchived(originalId: number): Promise<boolean>;
   /** Called between the saga's steps (fault-injection tests only). */
@@ -43,7 +44,7 @@ export async function archiveRecord(record: RecordToArchive, deps: SagaDeps, ctx
   const boundary = deps.boundary ?? (() => undefined);
   const table = TABLES[record.type];
   const db = deps.batch.db as Kysely<BatchDb>;
-  const keys = deps.keys();
+  const { keys } = deps;
   const recorded = () => db.selectFrom(table).selectAll().where('original_id', '=', record.originalId).executeTakeFirst();
   let row = await recorded();
   if (row) {

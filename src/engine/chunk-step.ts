@@ -38,10 +38,11 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
   let lastCheckpoint = runtime.now();
   const snapshot = (): StepExecution => ({ ...runtime.stepExecution, counts: { ...counts }, context: state });
 
+  // A lost lease, a timeout or a stop is about the run, not an item.
+  const skippable = (error: unknown) => !!step.skip && !(error instanceof LeaseLostError) && !context.signal.aborted && (step.skip.skippable ?? defaultSkippable(retry.retryable))(error);
   const skip = async (phase: 'READ' | 'PROCESS' | 'WRITE', item: I | O | null, error: unknown) => {
     const policy = step.skip;
-    // A lost lease, a timeout or a stop is about the run, not the item.
-    if (!policy || error instanceof LeaseLostError || context.signal.aborted || !(policy.skippable ?? defaultSkippable(retry.retryable))(error)) throw error;
+    if (!policy || !skippable(error)) throw error;
     if (phase === 'PROCESS') counts.processSkip++;
     else if (phase === 'WRITE') counts.writeSkip++;
     else counts.readSkip++;
@@ -119,7 +120,9 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
           written = await write(outputs);
         } catch (error) {
           counts.rollback++;
-          if (!step.skip || error instanceof LeaseLostError || context.signal.aborted) throw error;
+          // Only an error that could be an item's is worth a scan (as Spring Batch): a full
+          // disk or a database fault the retries did not absorb fails the chunk as it is.
+          if (!skippable(error)) throw error;
           // Scan the chunk item by item to find the bad ones; writers are atomic per call,
           // so the failed call changed nothing.
           for (const output of outputs) {

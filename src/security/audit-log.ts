@@ -77,31 +77,57 @@ export class AuditLog {
    * @example
    * await audit.append({ action: 'JOB_STOP', actor: 'alice', clientAddress: '10.0.0.7', target: 'tokenCleanupJob#12' });
    */
-  append(event: AuditEvent): Promise<AuditEntry> {
-    const appended = this.queue.then(() => this.appendNow(event));
+  async append(event: AuditEvent): Promise<AuditEntry> {
+    // One insert is atomic alone; no transaction, so no write lock held across an await.
+    const [entry] = await this.enqueue(async () => [event], false);
+    return entry!;
+  }
+
+  /**
+   * Runs `work` in a batchdb transaction and appends the events it returns in the same
+   * transaction: a change and its audit entries commit together or not at all, so no
+   * crash can leave one without the other. When another process appended first, both are
+   * rolled back and `work` runs again, so it must decide from what it reads in `trx`.
+   */
+  appendWith(work: (trx: Kysely<BatchDb>) => Promise<readonly AuditEvent[]>): Promise<AuditEntry[]> {
+    return this.enqueue(work, true);
+  }
+
+  private enqueue(work: (trx: Kysely<BatchDb>) => Promise<readonly AuditEvent[]>, atomic: boolean): Promise<AuditEntry[]> {
+    const appended = this.queue.then(() => this.appendNow(work, atomic));
     this.queue = appended.catch(() => undefined);
     return appended;
   }
 
-  private async appendNow(event: AuditEvent, attempts = 50): Promise<AuditEntry> {
-    const content = {
-      occurredAt: sqlTimestampMillis(this.clock()),
-      action: event.action,
-      actor: event.actor,
-      clientAddress: event.clientAddress ?? null,
-      target: event.target ?? null,
-      details: canonicalJson(event.details ?? {}),
-    };
+  private async appendNow(work: (trx: Kysely<BatchDb>) => Promise<readonly AuditEvent[]>, atomic: boolean, attempts = 50): Promise<AuditEntry[]> {
+    const within = <T>(fn: (trx: Kysely<BatchDb>) => Promise<T>): Promise<T> => (atomic ? this.db.transaction().execute(fn) : fn(this.db));
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const last = await this.db.selectFrom('audit_log').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const hash = entryHash(prevHash, content);
       try {
-        const result = await this.db
-          .insertInto('audit_log')
-          .values({ ...columns(content), prev_hash: prevHash, hash })
-          .executeTakeFirstOrThrow();
-        return toEntry({ id: Number(result.insertId), ...columns(content), prev_hash: prevHash, hash });
+        return await within(async (trx) => {
+          const events = await work(trx);
+          if (events.length === 0) return [];
+          const last = await trx.selectFrom('audit_log').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+          let prevHash = last?.hash ?? GENESIS_HASH;
+          const entries: AuditEntry[] = [];
+          for (const event of events) {
+            const content = {
+              occurredAt: sqlTimestampMillis(this.clock()),
+              action: event.action,
+              actor: event.actor,
+              clientAddress: event.clientAddress ?? null,
+              target: event.target ?? null,
+              details: canonicalJson(event.details ?? {}),
+            };
+            const hash = entryHash(prevHash, content);
+            const result = await trx
+              .insertInto('audit_log')
+              .values({ ...columns(content), prev_hash: prevHash, hash })
+              .executeTakeFirstOrThrow();
+            entries.push(toEntry({ id: Number(result.insertId), ...columns(content), prev_hash: prevHash, hash }));
+            prevHash = hash;
+          }
+          return entries;
+        });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (attempt === attempts) throw new AuditAppendError(attempts, { cause: error });

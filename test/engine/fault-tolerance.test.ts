@@ -54,6 +54,26 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(step1?.counts).toMatchObject({ write: 19, writeSkip: 1, rollback: 1 });
   });
 
+  it('a write error the policy does not call an item\'s fails the chunk without a scan', async () => {
+    env = await createTestEnvironment(dialect);
+    const db = await createItems(env.databases, 20);
+    const calls: number[][] = [];
+    const step = itemsStep(db, 's', 10, {
+      beforeWrite: (_call, ids) => {
+        calls.push([...ids]);
+        if (ids.includes(13)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+    }, { skip: { limit: 5, skippable: (error) => !(error as { code?: string }).code } });
+    const operator = operatorFor(env.databases, [itemsJob(db, [step])]);
+    const done = await (await operator.start('itemsJob', { trigger: 'CLI' })).done;
+    expect(done.status).toBe('FAILED');
+    expect(done.exitMessage).toMatch(/ENOSPC/);
+    // The first chunk, then the second once: no item-by-item retry of it.
+    expect(calls.map((c) => c.length)).toEqual([10, 10]);
+    expect(await processedIds(db)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(await operator.repository.skips(done.id)).toEqual([]);
+  });
+
   it('retries transient errors with growing, jittered waits, then succeeds', async () => {
     env = await createTestEnvironment(dialect);
     const db = await createItems(env.databases, 10);

@@ -29,6 +29,29 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     expect(page.items[1]?.details).toEqual({ a: 'é', b: 1 });
   });
 
+  it('appendWith commits a change and its entries together, or neither', async () => {
+    env = await createTestEnvironment(dialect);
+    const audit = new AuditLog(env.databases.batch.db);
+    const db = env.databases.batch.db;
+    const row = (id: number) => ({ original_id: id, original_row: '{}', archive_path: `a-${id}`, size_bytes: 1, sha256: 'x', documents_count: 0, documents_bytes: 0, key_id: 'k1', archived_at: '2026-01-01 00:00:00.000', job_execution_id: 1, completed_at: null, shredded_at: null });
+    const entries = await audit.appendWith(async (trx) => {
+      await trx.insertInto('inscription_archive').values(row(1)).execute();
+      return [{ action: 'ARCHIVE_CREATE', actor: null, target: 'inscription#1' }, { action: 'ARCHIVE_CREATE', actor: null, target: 'inscription#2' }];
+    });
+    expect(entries[1]?.prevHash).toBe(entries[0]?.hash);
+    // An entry that cannot be written (a BigInt has no JSON form) takes the change down with it.
+    await expect(
+      audit.appendWith(async (trx) => {
+        await trx.insertInto('inscription_archive').values(row(2)).execute();
+        return [{ action: 'ARCHIVE_CREATE', actor: null, target: 'inscription#2', details: { n: 1n } as never }];
+      }),
+    ).rejects.toThrow(/BigInt/);
+    expect((await db.selectFrom('inscription_archive').select('original_id').execute()).map((r) => Number(r.original_id))).toEqual([1]);
+    expect(await audit.verify()).toEqual({ intact: true, entries: 2 });
+    // Nothing to record: no entry.
+    expect(await audit.appendWith(async () => [])).toEqual([]);
+  });
+
   it('the database refuses UPDATE and DELETE of entries', async () => {
     env = await createTestEnvironment(dialect);
     const audit = new AuditLog(env.databases.batch.db);

@@ -6,7 +6,6 @@
  * skipped and recorded, up to ARCHIVE_SKIP_LIMIT.
  */
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { Databases } from '../../db/databases.js';
@@ -16,10 +15,10 @@ import { keysetReader } from '../../engine/keyset-reader.js';
 import type { ChunkStep, JobDefinition, Json, JsonObject, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { MasterKeys } from '../../security/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
-import { archiveRecord, type SagaDeps } from './archive-saga.js';
+import { archiveRecords, type SagaDeps } from './archive-saga.js';
 import { maintain } from './database-maintenance.js';
 import { deleteNotifications, deleteOldAppLogs, oldSentNotifications } from './log-cleanup.js';
-import { UnarchivableRecordError, type ArchiveType, type RecordToArchive } from './record-archive.js';
+import { documentFile, UnarchivableRecordError, type ArchiveType, type RecordToArchive } from './record-archive.js';
 
 export const ARCHIVE_JOB = 'archiveJob';
 /** 4.9: chunk and fetch size. */
@@ -47,10 +46,9 @@ export function archiveCutoff(runAt: Date, timeZone: string): { instant: Date; d
 }
 
 export function archiveJob(deps: ArchiveDeps): JobDefinition {
-  const changed = (result: { numUpdatedRows: bigint }) => Number(result.numUpdatedRows) > 0;
-  const markArchived: Readonly<Record<ArchiveType, (id: number) => Promise<boolean>>> = {
-    inscription: async (id) => changed(await deps.inscription.db.updateTable('inscriptions').set({ archived: 1 }).where('id', '=', id).where('archived', '=', 0).executeTakeFirst()),
-    defense: async (id) => changed(await deps.defense.db.updateTable('soutenances').set({ archived: 1 }).where('id', '=', id).where('archived', '=', 0).executeTakeFirst()),
+  const markArchived: Readonly<Record<ArchiveType, (ids: readonly number[]) => Promise<void>>> = {
+    inscription: async (ids) => void (await deps.inscription.db.updateTable('inscriptions').set({ archived: 1 }).where('id', 'in', ids).where('archived', '=', 0).execute()),
+    defense: async (ids) => void (await deps.defense.db.updateTable('soutenances').set({ archived: 1 }).where('id', 'in', ids).where('archived', '=', 0).execute()),
   };
   const saga = (type: ArchiveType): SagaDeps => ({
     batch: deps.batch,
@@ -63,10 +61,10 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
   });
 
   /** Each row with the `chemin` of its documents, in the documents' order. */
-  const withDocuments = (type: ArchiveType, rows: readonly ({ id: number } & Record<string, unknown>)[], documents: readonly { owner: number; chemin: string }[]): RecordToArchive[] => {
+  const withDocuments = (type: ArchiveType, rows: readonly ({ id: number } & Record<string, unknown>)[], documents: readonly { owner: number; chemin: string }[], resumed: readonly number[]): RecordToArchive[] => {
     const chemins = new Map<number, string[]>();
     for (const d of documents) chemins.set(d.owner, [...(chemins.get(d.owner) ?? []), d.chemin]);
-    return rows.map((row) => ({ type, originalId: Number(row.id), row, chemins: chemins.get(Number(row.id)) ?? [] }));
+    return rows.map((row) => ({ type, originalId: Number(row.id), row, chemins: chemins.get(Number(row.id)) ?? [], resumed: resumed.includes(Number(row.id)) }));
   };
 
   /** Records whose saga a crash left unfinished (row without completed_at): brought back whatever their flag. */
@@ -78,20 +76,25 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     name,
     chunkSize: PAGE,
     reader: (ctx) => keysetReader(ctx.restoredContext, { fetch: (after, limit) => page(ctx, after, limit), keyOf: (record: RecordToArchive) => record.originalId }),
-    // A dry run lists what it would archive and the bytes that would be freed (4.x, dry run).
+    // Every document of a new record checked before the chunk's write, so a bad record (missing, a
+    // symlink, outside UPLOADS_DIR) is skipped here instead of failing its chunk's saga;
+    // the saga checks again as it reads (a file can change in between). A dry run lists
+    // what it would archive and the bytes that would be freed.
     processor: async (record, ctx) => {
+      if (record.resumed) return record;
+      const files = await Promise.all(record.chemins.map((chemin) => documentFile(deps.uploadsDir, chemin)));
       if (!ctx.dryRun) return record;
-      const sizes = await Promise.all(record.chemins.map(async (chemin) => (await stat(path.join(deps.uploadsDir, chemin)).catch(() => undefined))?.size ?? 0));
+      const bytes = (await Promise.all(files.map(async (file) => (await stat(file)).size))).reduce((a, b) => a + b, 0);
       const planned = (ctx.jobContext.get('dryRun') as { records: number; documents: number; bytes: number } | undefined) ?? { records: 0, documents: 0, bytes: 0 };
-      ctx.jobContext.set('dryRun', { records: planned.records + 1, documents: planned.documents + record.chemins.length, bytes: planned.bytes + sizes.reduce((a, b) => a + b, 0) });
-      deps.logger?.info({ type: record.type, originalId: record.originalId, documents: record.chemins, bytes: sizes.reduce((a, b) => a + b, 0) }, 'dry run: would archive');
+      ctx.jobContext.set('dryRun', { records: planned.records + 1, documents: planned.documents + record.chemins.length, bytes: planned.bytes + bytes });
+      deps.logger?.info({ type: record.type, originalId: record.originalId, documents: record.chemins, bytes }, 'dry run: would archive');
       return record;
     },
     writer: (ctx) => {
       const sagaDeps = saga(type);
       return {
         async write(records) {
-          for (const record of records) await archiveRecord(record, sagaDeps, ctx);
+          await archiveRecords(type, records, sagaDeps, ctx);
           return records.length;
         },
       };
@@ -164,7 +167,7 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
           .limit(limit)
           .execute();
         const documents = rows.length === 0 ? [] : await deps.inscription.db.selectFrom('documents').select(['inscription_id as owner', 'chemin']).where('inscription_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
-        return withDocuments('inscription', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })));
+        return withDocuments('inscription', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })), resume);
       }),
       step('archiveDefensesStep', 'defense', async (ctx, after, limit) => {
         const { date } = archiveCutoff(ctx.runAt, deps.timeZone);
@@ -183,7 +186,7 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
           .limit(limit)
           .execute();
         const documents = rows.length === 0 ? [] : await deps.defense.db.selectFrom('soutenance_documents').select(['soutenance_id as owner', 'chemin']).where('soutenance_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
-        return withDocuments('defense', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })));
+        return withDocuments('defense', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })), resume);
       }),
       cleanupLogs,
       optimizeDatabase,

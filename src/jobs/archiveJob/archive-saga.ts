@@ -1,18 +1,21 @@
 /**
- * The per-record saga of archiveJob (4.3, 4.5, 4.11). Its order is what makes every
- * crash, kill, full disk or bad file harmless: nothing is deleted before its archive is
- * durable, verified and recorded.
- *   1. build the archive under a temporary name, flush, rename, flush the directory,
- *      decrypt it and compare every document with the original (record-archive.ts);
- *   2. insert the archive row (original id unique: once, whatever the retries);
- *   3. set `archived = true`, guarded by `archived = false`;
- *   4. the audit entry, when step 3 changed the row (a replay writes none);
- *   5. delete the original files (their document rows stay: they index the archive);
- *   6. mark the row complete (`completed_at`).
- * A re-run finishes what a crash left: the readers bring back every record whose row is
- * not complete, flagged or not; its file is verified, then 3–6; a file without a row is
- * rebuilt (step 1 overwrites it). The lease is checked before each step that changes
- * something.
+ * The saga of archiveJob (4.3, 4.5, 4.11), run on a chunk of records phase by phase. Its
+ * order is what makes every crash, kill, full disk or bad file harmless: nothing is
+ * deleted before its archive is durable, verified and recorded.
+ *   1. each record's archive is built under a temporary name, flushed, renamed, its
+ *      directory flushed, then decrypted and compared with the originals
+ *      (record-archive.ts); a record already recorded has its file verified instead;
+ *   2. the archive rows, one insert (original id unique: once, whatever the retries);
+ *   3. `archived = true` on the sibling rows, one update guarded by `archived = false`;
+ *   4. the original files deleted (their document rows stay: they index the archive);
+ *   5. the rows marked complete (`completed_at`) and one audit entry per row that this
+ *      marks, in one transaction: the audit entry cannot be lost nor written twice.
+ * Each phase is durable before the next begins, and each is one transaction per chunk,
+ * not per record: on MariaDB every commit is a log flush, which per record cost more
+ * than the encryption. A re-run finishes what a crash left: the readers bring back every
+ * record whose row is not complete, flagged or not; its file is verified, then 3–5; a
+ * file without a row is rebuilt (phase 1 overwrites it). The lease is checked before each
+ * phase that changes something.
  */
 import { unlink } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
@@ -32,71 +35,132 @@ export interface SagaDeps {
   readonly archivesDir: string;
   /** Read once per step, not per record: with ARCHIVE_KEY_FILE each read is a stat and a file read. */
   readonly keys: MasterKeys;
-  /** Sets the sibling row's `archived` flag, guarded; true when it changed it. */
-  markArchived(originalId: number): Promise<boolean>;
-  /** Called between the saga's steps (fault-injection tests only). */
+  /** Sets the sibling rows' `archived` flag, guarded by `archived = false`. */
+  markArchived(originalIds: readonly number[]): Promise<void>;
+  /** Called between the saga's phases (fault-injection tests only). */
   readonly boundary?: (at: SagaBoundary) => void;
 }
 
+/**
+ * Archives built at once. Deflate runs on libuv's threads, AES-GCM and hashing on the main
+ * one, and each archive waits on two fsyncs: two builds overlap those on two cores.
+ */
+const BUILDS_AT_ONCE = 2;
+
 const TABLES: Readonly<Record<ArchiveType, 'inscription_archive' | 'defense_archive'>> = { inscription: 'inscription_archive', defense: 'defense_archive' };
 
-export async function archiveRecord(record: RecordToArchive, deps: SagaDeps, ctx: StepRunContext): Promise<void> {
+/** Archives `records`, all of one type. An unarchivable record throws before anything of the chunk is recorded. */
+export async function archiveRecords(type: ArchiveType, records: readonly RecordToArchive[], deps: SagaDeps, ctx: StepRunContext): Promise<void> {
+  if (records.length === 0) return;
   const boundary = deps.boundary ?? (() => undefined);
-  const table = TABLES[record.type];
+  const table = TABLES[type];
   const db = deps.batch.db as Kysely<BatchDb>;
-  const { keys } = deps;
-  const recorded = () => db.selectFrom(table).selectAll().where('original_id', '=', record.originalId).executeTakeFirst();
-  let row = await recorded();
-  if (row) {
-    // Recorded by an earlier attempt: its file must still be there and whole before anything goes.
-    await verifyArchive(row.archive_path, keys, { sha256: row.sha256 });
-  } else {
+  const ids = records.map((r) => r.originalId);
+  const recorded = async () => new Map((await db.selectFrom(table).selectAll().where('original_id', 'in', ids).execute()).map((row) => [Number(row.original_id), row]));
+
+  // 1. Recorded by an earlier attempt: its file must still be there and whole before anything goes.
+  const earlier = await recorded();
+  const built = (
+    await inParallel(records, BUILDS_AT_ONCE, async (record) => {
+      const row = earlier.get(record.originalId);
+      if (row) {
+        await verifyArchive(row.archive_path, deps.keys, { sha256: row.sha256 });
+        return undefined;
+      }
+      ctx.checkLease();
+      const archivedAt = new Date();
+      return { record, archivedAt, archive: await buildArchive(record, deps, deps.keys, archivedAt, boundary) };
+    })
+  ).filter((b) => b !== undefined);
+
+  // 2.
+  if (built.length > 0) {
     ctx.checkLease();
-    const archivedAt = new Date();
-    const built = await buildArchive(record, deps, keys, archivedAt, boundary);
-    ctx.checkLease();
-    try {
-      await db
-        .insertInto(table)
-        .values({
-          original_id: record.originalId,
-          original_row: JSON.stringify(record.row),
-          archive_path: built.path,
-          size_bytes: built.sizeBytes,
-          sha256: built.sha256,
-          documents_count: built.documents.length,
-          documents_bytes: built.documents.reduce((sum, d) => sum + d.size, 0),
-          key_id: built.keyId,
-          archived_at: sqlTimestampMillis(archivedAt),
-          job_execution_id: ctx.jobExecutionId,
-          completed_at: null,
-          shredded_at: null,
-        })
-        .execute();
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-    row = await recorded();
-    if (!row) throw new Error(`${table}: the row of ${record.originalId} vanished after its insert`);
+    const values = built.map(({ record, archivedAt, archive }) => ({
+      original_id: record.originalId,
+      original_row: JSON.stringify(record.row),
+      archive_path: archive.path,
+      size_bytes: archive.sizeBytes,
+      sha256: archive.sha256,
+      documents_count: archive.documents.length,
+      documents_bytes: archive.documents.reduce((sum, d) => sum + d.size, 0),
+      key_id: archive.keyId,
+      archived_at: sqlTimestampMillis(archivedAt),
+      job_execution_id: ctx.jobExecutionId,
+      completed_at: null,
+      shredded_at: null,
+    }));
+    await db
+      .insertInto(table)
+      .values(values)
+      .execute()
+      .catch(async (error: unknown) => {
+        // Only a run that lost its lease could have inserted some of them meanwhile: keep theirs.
+        if (!isUniqueViolation(error)) throw error;
+        for (const value of values) await db.insertInto(table).values(value).execute().catch((e: unknown) => (isUniqueViolation(e) ? undefined : Promise.reject(e)));
+      });
     boundary('row-inserted');
   }
+  const rows = await recorded();
+  const missing = ids.filter((id) => !rows.has(id));
+  if (missing.length > 0) throw new Error(`${table}: the rows of ${missing.join(', ')} vanished after their insert`);
+
+  // 3.
   ctx.checkLease();
-  const flagged = await deps.markArchived(record.originalId);
+  await deps.markArchived(ids);
   boundary('flagged');
-  if (flagged) {
-    await deps.audit.append({
-      action: 'ARCHIVE_CREATE',
-      actor: null,
-      target: `${record.type}#${record.originalId}`,
-      details: { archive: row.archive_path, sizeBytes: Number(row.size_bytes), documents: Number(row.documents_count), keyId: row.key_id, jobExecutionId: ctx.jobExecutionId },
-    });
+
+  // 4.
+  let deleted = 0;
+  for (const record of records) {
+    for (const chemin of record.chemins) {
+      ctx.checkLease();
+      const file = await documentFile(deps.uploadsDir, chemin).catch(() => undefined);
+      if (file) await unlink(file).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+      if (deleted++ === 0) boundary('first-file-deleted');
+    }
   }
-  for (const [i, chemin] of record.chemins.entries()) {
-    ctx.checkLease();
-    const file = await documentFile(deps.uploadsDir, chemin).catch(() => undefined);
-    if (file) await unlink(file).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
-    if (i === 0) boundary('first-file-deleted');
-  }
+
+  // 5.
   ctx.checkLease();
-  await db.updateTable(table).set({ completed_at: sqlTimestampMillis(new Date()) }).where('original_id', '=', record.originalId).where('completed_at', 'is', null).execute();
+  await deps.audit.appendWith(async (trx) => {
+    const open = await trx.selectFrom(table).selectAll().where('original_id', 'in', ids).where('completed_at', 'is', null).execute();
+    if (open.length === 0) return [];
+    await trx
+      .updateTable(table)
+      .set({ completed_at: sqlTimestampMillis(new Date()) })
+      .where('original_id', 'in', open.map((row) => row.original_id))
+      .where('completed_at', 'is', null)
+      .execute();
+    return open.map((row) => ({
+      action: 'ARCHIVE_CREATE' as const,
+      actor: null,
+      target: `${type}#${Number(row.original_id)}`,
+      details: { archive: row.archive_path, sizeBytes: Number(row.size_bytes), documents: Number(row.documents_count), keyId: row.key_id, jobExecutionId: ctx.jobExecutionId },
+    }));
+  });
+}
+
+/**
+ * `work` over `items`, at most `width` at a time, results in the items' order. After a
+ * failure no new item starts, and the error is thrown only once every started one has
+ * settled: nothing of this chunk keeps writing after its write has failed.
+ */
+async function inParallel<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+  if (failure) throw failure.error;
+  return results;
 }

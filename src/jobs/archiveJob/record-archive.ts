@@ -71,6 +71,8 @@ export interface RecordToArchive {
   readonly originalId: number;
   readonly row: Readonly<Record<string, unknown>>;
   readonly chemins: readonly string[];
+  /** An earlier run recorded its archive and did not finish: its documents may be partly deleted already. */
+  readonly resumed: boolean;
 }
 
 /**

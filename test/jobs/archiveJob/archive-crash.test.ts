@@ -69,5 +69,12 @@ describe.each(dialects)('archiveJob killed at each saga boundary (%s)', (dialect
     const flags = await env.databases.inscription.db.selectFrom('inscriptions').select(['id', 'archived']).where('id', 'in', [1, 2, 6, 7, 8]).orderBy('id').execute();
     expect(flags.map((f) => Number(f.archived))).toEqual([1, 1, 0, 0, 0]);
     expect(readFileSync(path.join(env.config.uploadsDir, 'inscriptions/6/ok.pdf')).length).toBe(100);
+    // One audit entry per archive, whatever the kill interrupted, and the chain still holds.
+    const audit = new AuditLog(env.databases.batch.db);
+    const created = (await audit.list(0, 100)).items.filter((e) => e.action === 'ARCHIVE_CREATE').map((e) => e.target).sort();
+    const defenses = await env.databases.batch.db.selectFrom('defense_archive').select('original_id').execute();
+    expect(defenses.length).toBeGreaterThan(0);
+    expect(created).toEqual([...defenses.map((d) => `defense#${Number(d.original_id)}`), 'inscription#1', 'inscription#2'].sort());
+    expect((await audit.verify()).intact).toBe(true);
   }, 60_000);
 });

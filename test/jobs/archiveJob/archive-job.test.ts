@@ -126,8 +126,7 @@ describe('archiveJob on a full disk (sqlite)', () => {
     env = await createTestEnvironment('sqlite', { ARCHIVE_KEYS: `k1:${KEY.toString('base64')}` });
     const { files } = await plant(env);
     // The kernel's own "no space left on device": the archives' temporary files are /dev/full.
-    // The chunk fails on record 1; the engine's item-by-item scan retries it (the trap is
-    // gone with the temporary file) and meets record 2's: the step fails there.
+    // A full disk is no item's fault: the chunk fails as it is, without an item-by-item scan.
     mkdirSync(path.join(env.config.archivesDir, 'inscription'), { recursive: true });
     const traps = [1, 2].map((id) => path.join(env.config.archivesDir, 'inscription', `inscription-${id}.bsarc.tmp`));
     for (const trap of traps) symlinkSync('/dev/full', trap);
@@ -136,10 +135,10 @@ describe('archiveJob on a full disk (sqlite)', () => {
     expect(failed.status).toBe('FAILED');
     expect(failed.exitMessage).toMatch(/ENOSPC/);
     for (const trap of traps) expect(existsSync(trap), trap).toBe(false);
-    // Record 2 failed cleanly: no row, no flag, its document in place.
-    expect((await env.databases.batch.db.selectFrom('inscription_archive').select('original_id').execute()).map((r) => Number(r.original_id))).toEqual([1]);
-    expect(existsSync(path.join(env.config.uploadsDir, 'inscriptions/2/refus.pdf'))).toBe(true);
-    expect(readFileSync(path.join(env.config.uploadsDir, 'inscriptions/2/refus.pdf')).equals(files.get('inscriptions/2/refus.pdf')!)).toBe(true);
+    // Failed cleanly: no row, no flag, every document in place.
+    expect(await env.databases.batch.db.selectFrom('inscription_archive').select('original_id').execute()).toEqual([]);
+    expect((await env.databases.inscription.db.selectFrom('inscriptions').select('archived').where('id', 'in', [1, 2]).execute()).map((r) => Number(r.archived))).toEqual([0, 0]);
+    for (const [chemin, bytes] of files) expect(readFileSync(path.join(env.config.uploadsDir, chemin)).equals(bytes), chemin).toBe(true);
     const restarted = await (await app.operator.restart(failed.id, { trigger: 'CLI' })).done;
     expect(restarted.status).toBe('COMPLETED');
     expect(restarted.metrics).toMatchObject({ enrollmentsArchived: 2 });

@@ -16,6 +16,7 @@ import * as m0007 from './migrations/0007-health-probe.js';
 import * as m0008 from './migrations/0008-execution-lease.js';
 import * as m0009 from './migrations/0009-rate-limit.js';
 import * as m0010 from './migrations/0010-archives.js';
+import * as m0011 from './migrations/0011-consistency-anomaly.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -33,6 +34,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0008-execution-lease': m0008,
   '0009-rate-limit': m0009,
   '0010-archives': m0010,
+  '0011-consistency-anomaly': m0011,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

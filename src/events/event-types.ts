@@ -54,4 +54,19 @@ export interface MonthlyReportEvent {
   readonly occurredAt: string;
 }
 
-export type PublishedEvent = AlertEvent | JobFailureEvent | MonthlyReportEvent;
+/** 5.3, 5.5: dataConsistencyJob found a new anomaly (once per anomaly, when it appears). */
+export interface AnomalyEvent {
+  readonly eventId: string;
+  readonly type: 'CONSISTENCY_ANOMALY';
+  readonly anomalyType: string;
+  readonly entity: string;
+  readonly entityId: number;
+  readonly action: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly recipients: readonly string[];
+  readonly subject: string;
+  readonly message: string;
+  readonly occurredAt: string;
+}
+
+export type PublishedEvent = AlertEvent | JobFailureEvent | MonthlyReportEvent | AnomalyEvent;

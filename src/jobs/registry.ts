@@ -11,6 +11,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { loadArchiveKeys } from '../security/archive-keys.js';
 import type { AuditLog } from '../security/audit-log.js';
 import { ARCHIVE_JOB, archiveJob } from './archiveJob/archive-job.js';
+import { DATA_CONSISTENCY_JOB, dataConsistencyJob } from './dataConsistencyJob/data-consistency-job.js';
 import { MONTHLY_REPORT_JOB, monthlyReportJob } from './monthlyReportJob/monthly-report-job.js';
 import { allSchedules, type ScheduledJob } from './schedules.js';
 import { TOKEN_CLEANUP_JOB, tokenCleanupJob } from './tokenCleanupJob/token-cleanup-job.js';
@@ -69,6 +70,20 @@ const JOBS: readonly JobEntry[] = [
         skipLimit: config.jobs.archive.skipLimit,
         keys: () => loadArchiveKeys(config),
         logger: services.logger,
+      }),
+  },
+  {
+    name: DATA_CONSISTENCY_JOB,
+    create: (config, dbs, services) =>
+      dataConsistencyJob({
+        ...dbs,
+        ...services,
+        uploadsDir: config.uploadsDir,
+        reportsDir: config.reportsDir,
+        techAdmins: config.mail.techAdmins,
+        topic: config.kafka.topic,
+        timeZone: config.timeZone,
+        logoFile: config.reportLogo,
       }),
   },
 ];

@@ -23,7 +23,9 @@ export type AuditAction =
   | 'REPORT_DOWNLOAD'
   | 'ARCHIVE_ACCESS'
   | 'ARCHIVE_CREATE'
-  | 'ARCHIVE_SHRED';
+  | 'ARCHIVE_SHRED'
+  | 'ROLE_ADD'
+  | 'ROLE_REMOVE';
 
 export interface AuditEvent {
   readonly action: AuditAction;

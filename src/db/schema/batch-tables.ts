@@ -45,6 +45,22 @@ export interface BatchDb extends OutboxTables {
   inscription_archive: ArchiveTable;
   /** One row per archived defense (migration 0010). */
   defense_archive: ArchiveTable;
+  /** What dataConsistencyJob found, one open row per (type, entity, entity id) (migration 0011). */
+  consistency_anomaly: {
+    id: Generated<number>;
+    type: string;
+    entity: string;
+    entity_id: number;
+    /** JSON object. */
+    details: string;
+    action: string;
+    first_seen: string;
+    last_seen: string;
+    resolved_at: string | null;
+    /** `type:entity:entity_id` while open, NULL once resolved (unique). */
+    open_key: string | null;
+    job_execution_id: number | null;
+  };
   /** Launch rate-limit counters, one fixed window per route and user (migration 0009). */
   rate_limit_window: {
     window_key: string;

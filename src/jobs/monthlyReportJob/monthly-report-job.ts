@@ -5,20 +5,18 @@
  * at the PDF or the mailing does not query again; one lays the PDF out and saves it
  * atomically; one mails it to each admin once and publishes the report event.
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Databases } from '../../db/databases.js';
 import { addMonths } from '../../doctorate/calendar.js';
 import type { ExecutionContext } from '../../engine/execution-context.js';
 import type { JobDefinition, Json, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
-import { projectFile } from '../../project-root.js';
 import { defenseStats } from './defense-stats.js';
 import { enrollmentStats } from './enrollment-stats.js';
 import { notificationStats } from './notification-stats.js';
 import { reportAlerts, type ReportAlerts } from './report-alerts.js';
 import { reportDocument, type MonthFigures } from './report-document.js';
-import { writeReportAtomically } from './report-file.js';
+import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import { mailReport, type MailingState } from './report-mailing.js';
 import { defaultMonth, parseMonth, reportPeriod, type ReportPeriod } from './report-period.js';
 import { userStats } from './user-stats.js';
@@ -44,8 +42,6 @@ interface GeneratedReport {
   readonly pages: number;
   readonly generationMs: number;
 }
-
-const DEFAULT_LOGO = projectFile('assets/logo.svg');
 
 /** The month the run reports: `month`, or the month before `runAt` in the zone. */
 function periodOf(ctx: StepRunContext, timeZone: string): { current: ReportPeriod; previous: ReportPeriod } {
@@ -148,9 +144,4 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
       };
     },
   };
-}
-
-function logoOf(file: string | undefined): { svg: string } | { png: string } {
-  if (file === undefined) return { svg: readFileSync(DEFAULT_LOGO, 'utf8') };
-  return file.toLowerCase().endsWith('.svg') ? { svg: readFileSync(file, 'utf8') } : { png: file };
 }

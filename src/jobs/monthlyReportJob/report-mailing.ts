@@ -15,14 +15,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { DatabaseHandle } from '../../db/connect.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { Databases } from '../../db/databases.js';
-import type { UserDb } from '../../db/schema/sibling-tables.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { MonthlyReportEvent } from '../../events/event-types.js';
 import { enqueue } from '../../events/outbox.js';
 import type { Mailer } from '../../mail/mailer.js';
+import { adminAddresses } from '../../notifications/recipients.js';
 import { formatFrenchDate } from '../../pdf/report-kit.js';
 import type { ReportPeriod } from './report-period.js';
 
@@ -38,20 +37,6 @@ export interface MailingState extends JsonObject {
   readonly sent: readonly string[];
   readonly failed: readonly { readonly to: string; readonly error: string }[];
   readonly eventPublished: boolean;
-}
-
-/** Every enabled user holding ROLE_ADMIN, each address once. */
-export async function adminAddresses(user: DatabaseHandle<UserDb>): Promise<string[]> {
-  const rows = await user.db
-    .selectFrom('users as u')
-    .innerJoin('user_roles as r', 'r.user_id', 'u.id')
-    .select('u.email')
-    .distinct()
-    .where('r.role', '=', 'ROLE_ADMIN')
-    .where('u.enabled', '=', 1)
-    .orderBy('u.email')
-    .execute();
-  return rows.map((r) => r.email);
 }
 
 export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report: { period: ReportPeriod; path: string; sizeBytes: number; fileName: string }): Promise<MailingState> {

@@ -1,0 +1,173 @@
+/**
+ * 5.8, 5.9 and the other direction: documents that rows reference but the disk does not
+ * hold (`FICHIER_MANQUANT`, a person must restore or correct them), then files the disk
+ * holds but no row references (orphans, moved to `orphelins/`, never deleted).
+ *
+ * A document of an archived record is not missing: archiveJob removed it on purpose and
+ * its row indexes the archive. Names are compared after Unicode normalisation (a file
+ * written as NFD matches an NFC `chemin`, and the reverse).
+ */
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { DatabaseHandle } from '../../db/connect.js';
+import type { BatchDb } from '../../db/schema/batch-tables.js';
+import type { DefenseDb, InscriptionDb, UserDb } from '../../db/schema/sibling-tables.js';
+import type { JsonObject, TaskletContext } from '../../engine/types.js';
+import { adminAddresses } from '../../notifications/recipients.js';
+import { resolveUnseen, type Anomaly } from './anomaly-store.js';
+import { anomalyEvent, listed, record } from './cross-database-checks.js';
+import { moveOrphan, scanOrphans } from './orphan-files.js';
+import { eachPage, savePhase, stepState } from './paging.js';
+
+export interface DocumentDeps {
+  readonly batch: DatabaseHandle<BatchDb>;
+  readonly user: DatabaseHandle<UserDb>;
+  readonly inscription: DatabaseHandle<InscriptionDb>;
+  readonly defense: DatabaseHandle<DefenseDb>;
+  readonly uploadsDir: string;
+  readonly topic: string;
+  readonly pageSize: number;
+  readonly logger: Logger;
+}
+
+export interface DocumentTotals extends JsonObject {
+  documentsChecked: number;
+  missing: number;
+  newAnomalies: number;
+  filesSeen: number;
+  orphansMoved: number;
+  /** Moved (or, in a dry run, to move) orphans, `from → to`, capped. */
+  orphans: string[];
+  symlinksSkipped: string[];
+}
+
+interface DocumentRow {
+  readonly id: number;
+  readonly owner: number;
+  readonly chemin: string;
+}
+
+/** Whether the `chemin` names a regular file inside UPLOADS_DIR, under either normal form. */
+async function present(uploadsDir: string, chemin: string): Promise<boolean> {
+  const root = path.resolve(uploadsDir);
+  for (const form of new Set([chemin, chemin.normalize('NFC'), chemin.normalize('NFD')])) {
+    const file = path.resolve(root, form);
+    if (!file.startsWith(root + path.sep)) return false;
+    const stats = await lstat(file).catch(() => undefined);
+    if (stats?.isFile()) return true;
+  }
+  return false;
+}
+
+export async function checkDocuments(ctx: TaskletContext, deps: DocumentDeps): Promise<DocumentTotals> {
+  const admins = await adminAddresses(deps.user);
+  const sources = [
+    {
+      phase: 'documents',
+      entity: 'document',
+      owner: 'inscriptionId',
+      fetch: async (after: number): Promise<DocumentRow[]> =>
+        (
+          await deps.inscription.db
+            .selectFrom('documents as d')
+            .innerJoin('inscriptions as i', 'i.id', 'd.inscription_id')
+            .select(['d.id', 'd.inscription_id as owner', 'd.chemin'])
+            .where('d.id', '>', after)
+            .where('i.archived', '=', 0)
+            .orderBy('d.id')
+            .limit(deps.pageSize)
+            .execute()
+        ).map((r) => ({ id: Number(r.id), owner: Number(r.owner), chemin: r.chemin })),
+    },
+    {
+      phase: 'soutenanceDocuments',
+      entity: 'soutenance_document',
+      owner: 'soutenanceId',
+      fetch: async (after: number): Promise<DocumentRow[]> =>
+        (
+          await deps.defense.db
+            .selectFrom('soutenance_documents as d')
+            .innerJoin('soutenances as s', 's.id', 'd.soutenance_id')
+            .select(['d.id', 'd.soutenance_id as owner', 'd.chemin'])
+            .where('d.id', '>', after)
+            .where('s.archived', '=', 0)
+            .orderBy('d.id')
+            .limit(deps.pageSize)
+            .execute()
+        ).map((r) => ({ id: Number(r.id), owner: Number(r.owner), chemin: r.chemin })),
+    },
+  ];
+  let checked = 0;
+  let missing = 0;
+  let fresh = 0;
+  for (const source of sources) {
+    const { totals } = await eachPage(
+      ctx,
+      source.phase,
+      { checked: 0, missing: 0, fresh: 0 },
+      source.fetch,
+      (row) => row.id,
+      async (page, totals) => {
+        const flags = await Promise.all(page.map((row) => present(deps.uploadsDir, row.chemin)));
+        const anomalies: Anomaly[] = page
+          .filter((_, i) => !flags[i])
+          .map((row) => ({ type: 'FICHIER_MANQUANT', entity: source.entity, entityId: row.id, details: { chemin: row.chemin, [source.owner]: row.owner }, action: 'INTERVENTION_REQUISE' }));
+        const news = await record(ctx, deps, anomalies, (a) => anomalyEvent(a, admins, ctx.runAt));
+        ctx.count({ read: page.length, filter: page.length });
+        return { checked: totals.checked + page.length, missing: totals.missing + anomalies.length, fresh: totals.fresh + news };
+      },
+    );
+    checked += totals.checked;
+    missing += totals.missing;
+    fresh += totals.fresh;
+  }
+  if (!ctx.dryRun) await resolveUnseen(deps.batch.db, ['FICHIER_MANQUANT'], ctx.runAt);
+  const orphans = await moveOrphans(ctx, deps);
+  return { documentsChecked: checked, missing, newAnomalies: fresh, ...orphans };
+}
+
+/** Which of these NFC paths a document row references, by both normal forms, one query per table. */
+async function referencedAmong(deps: DocumentDeps, chemins: readonly string[]): Promise<ReadonlySet<string>> {
+  const forms = [...new Set(chemins.flatMap((c) => [c, c.normalize('NFD')]))];
+  const [a, b] = await Promise.all([
+    deps.inscription.db.selectFrom('documents').select('chemin').where('chemin', 'in', forms).execute(),
+    deps.defense.db.selectFrom('soutenance_documents').select('chemin').where('chemin', 'in', forms).execute(),
+  ]);
+  return new Set([...a, ...b].map((r) => r.chemin.normalize('NFC')));
+}
+
+/**
+ * The walk is not resumable by key; it need not be: a restart walks again, and what the
+ * first attempt moved is no longer there to find. The totals saved after each batch carry
+ * the moves over.
+ */
+async function moveOrphans(ctx: TaskletContext, deps: DocumentDeps): Promise<Pick<DocumentTotals, 'filesSeen' | 'orphansMoved' | 'orphans' | 'symlinksSkipped'>> {
+  const saved = (stepState(ctx).orphans ?? {}) as Partial<DocumentTotals>;
+  let totals = { filesSeen: 0, orphansMoved: saved.orphansMoved ?? 0, orphans: saved.orphans ?? [], symlinksSkipped: [] as string[] };
+  const log = deps.logger.child({ job: ctx.jobName, execution: ctx.jobExecutionId, step: ctx.stepName });
+  for await (const batch of scanOrphans({ uploadsDir: deps.uploadsDir, runAt: ctx.runAt, referenced: (chemins) => referencedAmong(deps, chemins), signal: ctx.signal })) {
+    const moved: string[] = [];
+    for (const orphan of batch.orphans) {
+      if (ctx.dryRun) {
+        moved.push(`${orphan.path} → orphelins/${orphan.path}`);
+        continue;
+      }
+      ctx.checkLease();
+      const to = await moveOrphan(deps.uploadsDir, orphan.path);
+      if (to !== undefined) moved.push(`${orphan.path} → ${to}`);
+    }
+    if (moved.length > 0) log.info({ orphans: moved }, ctx.dryRun ? 'orphan documents that would be moved' : 'orphan documents moved to orphelins/');
+    if (batch.symlinksSkipped.length > 0) log.warn({ symlinks: batch.symlinksSkipped }, 'symbolic links in UPLOADS_DIR left alone (never followed nor moved)');
+    totals = {
+      filesSeen: totals.filesSeen + batch.filesSeen,
+      orphansMoved: totals.orphansMoved + (ctx.dryRun ? 0 : moved.length),
+      orphans: listed(totals.orphans, moved),
+      symlinksSkipped: listed(totals.symlinksSkipped, batch.symlinksSkipped),
+    };
+    const movedNow = ctx.dryRun ? 0 : moved.length;
+    ctx.count({ read: batch.filesSeen, write: movedNow, filter: batch.filesSeen - movedNow });
+    await savePhase(ctx, 'orphans', { orphansMoved: totals.orphansMoved, orphans: totals.orphans });
+  }
+  return totals;
+}

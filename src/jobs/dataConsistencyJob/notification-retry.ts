@@ -1,0 +1,170 @@
+/**
+ * 5.10–5.12: `PENDING` notifications created more than 24 hours before `runAt` are sent
+ * again through the project's mailer.
+ *
+ * Claim before send. The contract has no "sending" status, so a claim is a guarded update
+ * that increments `tentatives` and writes a marker into `derniere_erreur`, on the condition
+ * that both still hold the values just read: of two processes that read the same row,
+ * one claim changes it and the other changes nothing and skips it; a process that reads
+ * the row after it was claimed sees a fresh marker and leaves it. A marker older than the
+ * claim's lifetime is a sender that died: the row can be claimed again. A restart of the
+ * same run (same `runAt`) takes its own markers back at once.
+ *
+ * At least once. A crash after the mail left and before the row says SENT sends it again
+ * at the next attempt; the Message-ID is derived from the notification's id, so the two
+ * copies are recognisably the same message and receiving systems can drop one.
+ *
+ * One summary of the failures goes to TECH_ADMIN_EMAILS per run, after the last page,
+ * recorded in the step context so a restart does not send it twice.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DatabaseHandle } from '../../db/connect.js';
+import type { NotificationDb } from '../../db/schema/sibling-tables.js';
+import { sqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
+import type { JsonObject, TaskletContext } from '../../engine/types.js';
+import type { Mailer } from '../../mail/mailer.js';
+import { listed } from './cross-database-checks.js';
+import { eachPage, savePhase, stepState } from './paging.js';
+
+export interface RetryDeps {
+  readonly notification: DatabaseHandle<NotificationDb>;
+  readonly mailer: Mailer;
+  readonly techAdmins: readonly string[];
+  readonly pageSize: number;
+  readonly logger: Logger;
+  /** How long a claim keeps other senders away (default 1 hour). */
+  readonly claimTtlMs?: number;
+}
+
+export interface RetryTotals extends JsonObject {
+  retried: number;
+  sent: number;
+  failed: number;
+  /** The failures of this run, for the summary (capped). */
+  failures: { id: number; to: string; error: string }[];
+  wouldChange: string[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MARKER = 'batch-service: envoi en cours';
+const FAILURES_LISTED = 500;
+
+export function claimMarker(runAt: Date, now: Date): string {
+  return `${MARKER} (run ${runAt.toISOString()}, depuis ${now.toISOString()})`;
+}
+
+/** Whether a row may be claimed: no marker, a stale one, or one of this same run. */
+export function claimable(derniereErreur: string | null, runAt: Date, now: Date, ttlMs: number): boolean {
+  if (derniereErreur === null || !derniereErreur.startsWith(MARKER)) return true;
+  const match = /\(run (\S+), depuis (\S+)\)$/.exec(derniereErreur);
+  if (!match) return true;
+  if (match[1] === runAt.toISOString()) return true;
+  const since = Date.parse(match[2]!);
+  return Number.isNaN(since) || now.getTime() - since > ttlMs;
+}
+
+export async function retryPendingNotifications(ctx: TaskletContext, deps: RetryDeps): Promise<RetryTotals> {
+  const ttl = deps.claimTtlMs ?? 60 * 60 * 1000;
+  const cutoff = sqlTimestamp(new Date(ctx.runAt.getTime() - DAY_MS));
+  const db = deps.notification.db;
+  const log = deps.logger.child({ job: ctx.jobName, execution: ctx.jobExecutionId, step: ctx.stepName });
+  const state = await eachPage(
+    ctx,
+    'notifications',
+    { retried: 0, sent: 0, failed: 0, failures: [], wouldChange: [] } as RetryTotals,
+    (after) =>
+      db
+        .selectFrom('notifications')
+        .select(['id', 'destinataire_email', 'sujet', 'contenu', 'tentatives', 'derniere_erreur'])
+        .where('statut', '=', 'PENDING')
+        .where('created_at', '<', cutoff)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(deps.pageSize)
+        .execute(),
+    (row) => Number(row.id),
+    async (page, totals) => {
+      const now = new Date();
+      const candidates = page.filter((n) => claimable(n.derniere_erreur, ctx.runAt, now, ttl));
+      if (ctx.dryRun) {
+        ctx.count({ read: page.length, filter: page.length });
+        return { ...totals, wouldChange: listed(totals.wouldChange, candidates.map((n) => `notification ${n.id} → ${n.destinataire_email} : « ${n.sujet} »`)) };
+      }
+      let { retried, sent, failed, failures } = totals;
+      for (const n of candidates) {
+        if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+        ctx.checkLease();
+        const id = Number(n.id);
+        const marker = claimMarker(ctx.runAt, new Date());
+        const claim = await db
+          .updateTable('notifications')
+          .set({ tentatives: Number(n.tentatives) + 1, derniere_erreur: marker })
+          .where('id', '=', id)
+          .where('statut', '=', 'PENDING')
+          .where('tentatives', '=', Number(n.tentatives))
+          .where((eb) => (n.derniere_erreur === null ? eb('derniere_erreur', 'is', null) : eb('derniere_erreur', '=', n.derniere_erreur)))
+          .executeTakeFirst();
+        if (Number(claim.numUpdatedRows) === 0) continue; // another sender has it
+        retried++;
+        ctx.checkLease();
+        const outcome = await deps.mailer
+          .send({ to: [n.destinataire_email], subject: n.sujet, text: n.contenu, messageId: `<notification.${id}@batch-service>` })
+          .then(
+            () => ({ ok: true as const }),
+            (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }),
+          );
+        const mine = (q: ReturnType<typeof db.updateTable<'notifications'>>) => q.where('id', '=', id).where('derniere_erreur', '=', marker);
+        if (outcome.ok) {
+          await mine(db.updateTable('notifications').set({ statut: 'SENT', sent_at: sqlTimestampMillis(new Date()), derniere_erreur: null })).execute();
+          sent++;
+        } else {
+          await mine(db.updateTable('notifications').set({ statut: 'FAILED', derniere_erreur: outcome.error.slice(0, 2000) })).execute();
+          failed++;
+          failures = [...failures, { id, to: n.destinataire_email, error: outcome.error }].slice(0, FAILURES_LISTED);
+          log.warn({ notification: id, to: n.destinataire_email, error: outcome.error }, 'notification re-send failed; marked FAILED');
+        }
+      }
+      ctx.count({ read: page.length, write: sent, writeSkip: failed, filter: page.length - sent - failed });
+      return { retried, sent, failed, failures, wouldChange: totals.wouldChange };
+    },
+  );
+  const summarised = stepState(ctx).summary === true;
+  if (!ctx.dryRun && state.totals.failed > 0 && !summarised) {
+    await mailFailureSummary(ctx, deps, state.totals, log);
+    await savePhase(ctx, 'summary', true);
+  }
+  return state.totals;
+}
+
+async function mailFailureSummary(ctx: TaskletContext, deps: RetryDeps, totals: RetryTotals, log: Logger): Promise<void> {
+  if (deps.techAdmins.length === 0) {
+    ctx.warn(`${totals.failed} notification(s) could not be re-sent and TECH_ADMIN_EMAILS is empty: nobody was told`);
+    return;
+  }
+  ctx.checkLease();
+  const lines = totals.failures.map((f) => `- notification ${f.id} → ${f.to} : ${f.error}`);
+  const more = totals.failed - totals.failures.length;
+  try {
+    await deps.mailer.send({
+      to: deps.techAdmins,
+      subject: `[batch-service] ${totals.failed} notification(s) en échec après nouvel envoi`,
+      text: [
+        'Bonjour,',
+        '',
+        `La vérification de cohérence du ${ctx.runAt.toISOString().slice(0, 10)} a tenté de renvoyer ${totals.retried} notification(s) restée(s) en attente plus de 24 heures.`,
+        `${totals.sent} ont été envoyées ; ${totals.failed} ont échoué et sont désormais au statut FAILED :`,
+        '',
+        ...lines,
+        ...(more > 0 ? [`… et ${more} de plus.`] : []),
+        '',
+        'Ce message est envoyé automatiquement par le service de traitements de la plateforme.',
+      ].join('\n'),
+      messageId: `<notification-failures.${createHash('sha256').update(`${ctx.jobName}\n${ctx.runAt.toISOString()}`).digest('hex').slice(0, 24)}@batch-service>`,
+    });
+  } catch (error) {
+    // The failures are recorded on the rows themselves; the summary is a courtesy.
+    log.error({ err: error }, 'the summary of failed notifications could not be mailed');
+    ctx.warn(`the summary of ${totals.failed} failed notification(s) could not be mailed: ${(error as Error).message}`);
+  }
+}

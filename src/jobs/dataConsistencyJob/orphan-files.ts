@@ -1,0 +1,177 @@
+/**
+ * 5.8, 5.9 (Property 36): files in UPLOADS_DIR that no document row references and that
+ * nobody touched for 24 hours, and their move to `orphelins/`.
+ *
+ * Names are compared in NFC. macOS clients and some upload paths write names decomposed
+ * (NFD: `the` + `e` + U+0300 + `se.pdf`), while `chemin` holds what the platform typed,
+ * usually composed: the same `thèse.pdf` differs byte for byte, and a byte comparison would
+ * call a referenced file an orphan. The lookup therefore gets NFC paths; each orphan also
+ * keeps its on-disk path, the only one that opens it.
+ *
+ * Symbolic links are never followed nor moved: a link to a file elsewhere is not ours to
+ * move, and a link to a directory could walk outside the tree or loop. They are reported so
+ * the job can log them. Only regular files can be orphans.
+ *
+ * The walk streams: one directory handle open at a time, a stack of directory paths still
+ * to open, and at most `batchSize` candidates (plus skipped symlinks) held before the
+ * lookup. Files younger than the cutoff are counted but never looked up.
+ *
+ * Move order (the crash paragraph): `link(src, dst)` then `unlink(src)`. `link` fails with
+ * EEXIST instead of replacing, so an earlier orphan of the same name is never lost (rename
+ * would silently overwrite it); the name then gets a ` (n)` suffix. A crash between the two
+ * calls leaves the file under both names; the next run finds the same dev+ino at `dst` and
+ * only unlinks `src`. The reverse order, or copy then delete, could lose the file.
+ */
+import type { BigIntStats } from 'node:fs';
+import { link, lstat, mkdir, opendir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+export const ORPHANS_DIR = 'orphelins';
+const YOUTH_MS = 24 * 3_600_000;
+const DEFAULT_BATCH_SIZE = 500;
+
+export interface OrphanScanOptions {
+  readonly uploadsDir: string;
+  readonly runAt: Date;
+  /** Of the given NFC relative paths ('/'-separated), those a document row references (compared after NFC normalisation). */
+  readonly referenced: (chemins: readonly string[]) => Promise<ReadonlySet<string>>;
+  readonly batchSize?: number;
+  /** Checked between batches: an aborted signal throws its reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface OrphanFile {
+  /** Relative path as on disk, with '/' separators. */
+  readonly path: string;
+  /** The same, NFC-normalised. */
+  readonly chemin: string;
+  readonly size: number;
+  readonly mtime: Date;
+}
+
+/** `filesSeen`: regular files (young or old, outside `orphelins/`) met since the previous batch. */
+export interface ScanBatch {
+  readonly orphans: readonly OrphanFile[];
+  readonly symlinksSkipped: readonly string[];
+  readonly filesSeen: number;
+}
+
+const hasCode = (error: unknown, codes: readonly string[]) => codes.includes((error as NodeJS.ErrnoException | undefined)?.code ?? '');
+
+/** Entries vanish while we walk (an upload replaced, a document deleted): not an error, they are simply gone. */
+async function unlessGone<T>(operation: Promise<T>, codes: readonly string[] = ['ENOENT']): Promise<T | undefined> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (hasCode(error, codes)) return undefined;
+    throw error;
+  }
+}
+
+const onDisk = (root: string, relative: string) => (relative === '' ? root : path.join(root, ...relative.split('/')));
+
+/**
+ * Walks UPLOADS_DIR (not orphelins/), yields one batch per lookup call. A batch holding
+ * only symlinks or young files is yielded without a lookup; the last batch carries the
+ * remainder. Orphans can be moved between batches: the walk never enters `orphelins/`.
+ *
+ * @example
+ * for await (const batch of scanOrphans({ uploadsDir, runAt, referenced: (chemins) => referencedChemins(db, chemins) })) {
+ *   for (const orphan of batch.orphans) await moveOrphan(uploadsDir, orphan.path);
+ * }
+ */
+export async function* scanOrphans(options: OrphanScanOptions): AsyncGenerator<ScanBatch> {
+  const { uploadsDir, signal } = options;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`scanOrphans: batchSize must be a positive integer, got ${batchSize}`);
+  }
+  // 5.8: "unmodified for 24 hours"; an mtime after runAt (clock skew, a future runAt) is young too.
+  const cutoff = options.runAt.getTime() - YOUTH_MS;
+  let candidates: OrphanFile[] = [];
+  let symlinks: string[] = [];
+  let filesSeen = 0;
+  const directories = [''];
+  for (let directory = directories.pop(); directory !== undefined; directory = directories.pop()) {
+    // A tree of young files never fills a batch; checking per directory keeps a stop prompt.
+    signal?.throwIfAborted();
+    // ENOTDIR: the directory was replaced by a file after we listed it.
+    const handle = await unlessGone(opendir(onDisk(uploadsDir, directory)), ['ENOENT', 'ENOTDIR']);
+    if (handle === undefined) continue;
+    for await (const entry of handle) {
+      if (directory === '' && entry.name === ORPHANS_DIR) continue;
+      const relative = directory === '' ? entry.name : `${directory}/${entry.name}`;
+      // lstat, not the dirent type: it never follows a link, and it gives size and mtime.
+      const stats = await unlessGone(lstat(onDisk(uploadsDir, relative)));
+      if (stats === undefined) continue;
+      if (stats.isSymbolicLink()) symlinks.push(relative);
+      else if (stats.isDirectory()) directories.push(relative);
+      else if (stats.isFile()) {
+        filesSeen += 1;
+        if (stats.mtimeMs <= cutoff) candidates.push({ path: relative, chemin: relative.normalize('NFC'), size: stats.size, mtime: stats.mtime });
+      }
+      if (candidates.length + symlinks.length >= batchSize) {
+        yield await settle(candidates, symlinks, filesSeen, options);
+        candidates = [];
+        symlinks = [];
+        filesSeen = 0;
+      }
+    }
+  }
+  if (candidates.length + symlinks.length + filesSeen > 0) yield await settle(candidates, symlinks, filesSeen, options);
+}
+
+async function settle(candidates: readonly OrphanFile[], symlinksSkipped: readonly string[], filesSeen: number, options: OrphanScanOptions): Promise<ScanBatch> {
+  options.signal?.throwIfAborted();
+  const known = candidates.length === 0 ? new Set<string>() : await options.referenced(candidates.map((c) => c.chemin));
+  return { orphans: candidates.filter((c) => !known.has(c.chemin)), symlinksSkipped, filesSeen };
+}
+
+/**
+ * Moves one orphan under orphelins/ without ever overwriting; returns the destination relative path ('/'-separated), or undefined when the file vanished.
+ * A path that is no longer a regular file (replaced by a link or a directory since the
+ * scan) counts as vanished: it is not the file that was found orphaned.
+ *
+ * @example
+ * await moveOrphan(uploadsDir, 'x/a.pdf'); // 'orphelins/x/a.pdf', or 'orphelins/x/a (1).pdf' when taken
+ */
+export async function moveOrphan(uploadsDir: string, relativePath: string): Promise<string | undefined> {
+  const parts = relativePath.split('/');
+  const name = parts.pop();
+  if (name === undefined || parts[0] === ORPHANS_DIR || [name, ...parts].some((p) => p === '' || p === '.' || p === '..')) {
+    throw new Error(`moveOrphan: "${relativePath}" is not a file path under ${uploadsDir} outside ${ORPHANS_DIR}/; pass the path of an OrphanFile from scanOrphans`);
+  }
+  const source = path.join(uploadsDir, ...parts, name);
+  // bigint: inode numbers can exceed 2^53 on some filesystems, and dev+ino identify the file.
+  const file = await unlessGone(lstat(source, { bigint: true }));
+  if (!file?.isFile()) return undefined;
+  const target = [ORPHANS_DIR, ...parts];
+  await mkdir(path.join(uploadsDir, ...target), { recursive: true });
+  const extension = path.extname(name);
+  const stem = name.slice(0, name.length - extension.length);
+  for (let n = 0; ; n += 1) {
+    const candidate = n === 0 ? name : `${stem} (${n})${extension}`;
+    const placed = await linkOnce(source, path.join(uploadsDir, ...target, candidate), file);
+    if (placed === 'vanished') return undefined;
+    if (placed === 'linked') {
+      await unlessGone(unlink(source));
+      return [...target, candidate].join('/');
+    }
+  }
+}
+
+async function linkOnce(source: string, destination: string, file: BigIntStats): Promise<'linked' | 'taken' | 'vanished'> {
+  try {
+    await link(source, destination);
+    return 'linked';
+  } catch (error) {
+    if (hasCode(error, ['EEXIST'])) {
+      const there = await unlessGone(lstat(destination, { bigint: true }));
+      // A run that crashed between link and unlink left this very file here.
+      return there !== undefined && there.dev === file.dev && there.ino === file.ino ? 'linked' : 'taken';
+    }
+    // ENOENT names either side; only a vanished source is the benign case.
+    if (hasCode(error, ['ENOENT']) && (await unlessGone(lstat(source))) === undefined) return 'vanished';
+    throw error;
+  }
+}

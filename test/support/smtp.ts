@@ -13,6 +13,8 @@ export interface TestSmtp {
 export interface SmtpOptions {
   /** Called with each message once received, before the server answers 250 (a test may kill the sender there). */
   readonly onMessage?: (mail: ParsedMail) => void;
+  /** Recipients the server refuses at RCPT TO with a 550 (a mailbox that does not exist). */
+  readonly refuse?: (address: string) => boolean;
 }
 
 export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
@@ -22,6 +24,10 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (options.refuse?.(address.address)) return callback(Object.assign(new Error(`<${address.address}>: mailbox unavailable`), { responseCode: 550 }));
+      callback();
+    },
     onData(stream, _session, callback) {
       const code = rejectNext.shift();
       if (code !== undefined) {

@@ -1,0 +1,147 @@
+/**
+ * dataConsistencyJob end to end on planted inconsistencies, real databases, real files and
+ * a real SMTP conversation: what it corrects and what it leaves, the anomalies it keeps,
+ * who is told (once), the report read back with PDF.js; then a second night that changes
+ * nothing and notifies nobody, and a third after a fix that resolves the anomaly.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../../src/app.js';
+import type { AnomalyEvent } from '../../../src/events/event-types.js';
+import { listEvents } from '../../../src/events/outbox.js';
+import { listReports } from '../../../src/http/report-files.js';
+import { listAnomalies } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { AuditLog } from '../../../src/security/audit-log.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { readPdf } from '../../support/pdf.js';
+import { startSmtp, type TestSmtp } from '../../support/smtp.js';
+import { ADMIN, DIRECTEUR, NEXT_NIGHT, plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
+
+describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
+  let env: TestEnvironment;
+  let app: App | undefined;
+  let smtp: TestSmtp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    await smtp?.close();
+    await env?.cleanup();
+  });
+
+  const run = async (runAt: string, dryRun = false) => (await app!.operator.start('dataConsistencyJob', { parameters: { runAt }, dryRun, trigger: 'CLI' })).done;
+  const statuts = async () => ({
+    inscriptions: (await env.databases.inscription.db.selectFrom('inscriptions').select(['id', 'statut', 'motif_suspension']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.motif_suspension ?? ''}`),
+    soutenances: (await env.databases.defense.db.selectFrom('soutenances').select(['id', 'statut', 'motif_blocage']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.motif_blocage ?? ''}`),
+    roles: (await env.databases.user.db.selectFrom('user_roles').select(['user_id', 'role']).orderBy('user_id').orderBy('role').execute()).map((r) => `${r.user_id}:${r.role}`),
+    notifications: (await env.databases.notification.db.selectFrom('notifications').select(['id', 'statut', 'tentatives']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.tentatives}`),
+  });
+
+  async function start() {
+    smtp = await startSmtp({ refuse: (address) => address === REFUSED });
+    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: TECH, BATCH_TIMEZONE: 'Europe/Paris' });
+    await plant(env);
+    app = await createApp(env.config, silentLogger);
+  }
+
+  it('finds, corrects and reports each planted inconsistency; the next night changes nothing and tells nobody; a fix resolves its anomaly', async () => {
+    await start();
+    const before = await statuts();
+
+    // A dry run first: the audit mode lists what would change and changes nothing.
+    const dry = await run(RUN_AT, true);
+    expect(dry.status).toBe('COMPLETED');
+    expect(await statuts()).toEqual(before);
+    expect(existsSync(path.join(env.config.uploadsDir, 'inscriptions/1/oublie.pdf'))).toBe(true);
+    expect((await listAnomalies(env.databases.batch.db, { page: 0, size: 50 })).total).toBe(0);
+    expect(smtp!.received).toHaveLength(0);
+    expect(dry.metrics).toMatchObject({ totalAnomalies: 6, wouldChange: { inscriptions: [expect.stringMatching(/^inscription 4 .*EN_ATTENTE → SUSPENDU/)], soutenances: [expect.stringMatching(/^soutenance 2 /), expect.stringMatching(/^soutenance 3 /)] } });
+    expect((dry.metrics.wouldChange as { roles: string[] }).roles.sort()).toEqual(['utilisateur 10 : + ROLE_DOCTORANT_ACTIF', 'utilisateur 11 : + ROLE_DOCTEUR', 'utilisateur 11 : − ROLE_DOCTORANT_ACTIF']);
+    expect((dry.metrics.wouldChange as { orphans: string[] }).orphans).toEqual(['inscriptions/1/oublie.pdf → orphelins/inscriptions/1/oublie.pdf']);
+    expect((dry.metrics.wouldChange as { notifications: string[] }).notifications).toHaveLength(2);
+
+    const first = await run(RUN_AT);
+    expect(first.status, first.exitMessage ?? '').toBe('COMPLETED');
+    expect(first.metrics).toMatchObject({
+      totalAnomalies: 6, newAnomalies: 6, autoCorrected: 5, manualRequired: 1, rolesAdded: 2, rolesRemoved: 1, orphansMoved: 1,
+      notificationsRetried: 2, notificationsSent: 1, notificationsFailed: 1,
+    });
+    const after = await statuts();
+    expect(after.inscriptions).toEqual(['1:VALIDÉ:', '2:VALIDÉ:', '3:VALIDÉ:', '4:SUSPENDU:UTILISATEUR_INEXISTANT', '5:REJETÉ:', '6:VALIDÉ:', '7:SUSPENDU:']);
+    expect(after.soutenances).toEqual(['1:SOUTENUE:', '2:BLOQUEE:INSCRIPTION_INVALIDE', '3:BLOQUEE:INSCRIPTION_INVALIDE', '4:AUTORISEE:']);
+    expect(after.roles).toEqual(['1:ROLE_ADMIN', '2:ROLE_DIRECTEUR', '10:ROLE_DOCTORANT_ACTIF', '11:ROLE_DOCTEUR', '12:ROLE_DOCTORANT_ACTIF']);
+    expect(after.notifications).toEqual(['1:SENT:1', '2:FAILED:1', '3:PENDING:0', '4:FAILED:0']);
+    const failed = await env.databases.notification.db.selectFrom('notifications').select(['derniere_erreur', 'sent_at']).where('id', 'in', [1, 2]).orderBy('id').execute();
+    expect(failed[0]?.sent_at).not.toBeNull();
+    expect(failed[1]?.derniere_erreur).toMatch(/mailbox unavailable/);
+
+    // Files: the orphan moved (never deleted), the young file and the NFD-named referenced one kept.
+    const uploads = env.config.uploadsDir;
+    expect(existsSync(path.join(uploads, 'inscriptions/1/oublie.pdf'))).toBe(false);
+    expect(readFileSync(path.join(uploads, 'orphelins/inscriptions/1/oublie.pdf'), 'utf8')).toBe('orphelin');
+    expect(existsSync(path.join(uploads, 'inscriptions/1/recent.pdf'))).toBe(true);
+    expect(existsSync(path.join(uploads, 'inscriptions/3/th\u0065\u0300se.pdf'))).toBe(true);
+
+    // Anomalies kept, with their action.
+    const open = await listAnomalies(env.databases.batch.db, { status: 'open', page: 0, size: 50 });
+    expect(open.items.map((a) => `${a.type}:${a.entity}:${a.entityId}:${a.action}`).sort()).toEqual([
+      'FICHIER_MANQUANT:document:2:INTERVENTION_REQUISE',
+      'INSCRIPTION_INVALIDE:soutenance:2:AUTO_CORRIGÉE',
+      'INSCRIPTION_INVALIDE:soutenance:3:AUTO_CORRIGÉE',
+      'UTILISATEUR_INEXISTANT:inscription:4:AUTO_CORRIGÉE',
+      'UTILISATEUR_INEXISTANT:inscription:5:AUTO_CORRIGÉE',
+      'UTILISATEUR_INEXISTANT:inscription:6:AUTO_CORRIGÉE',
+    ]);
+
+    // Told once: one event per new anomaly, in French, the directeur too for a blocked defense.
+    const events = (await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY').map((e) => JSON.parse(e.payload) as AnomalyEvent);
+    expect(events).toHaveLength(6);
+    const blocked = events.find((e) => e.entity === 'soutenance' && e.entityId === 2)!;
+    expect(blocked.recipients.sort()).toEqual([ADMIN, DIRECTEUR].sort());
+    expect(blocked.message).toContain('La soutenance n° 2 référence l’inscription n° 7, dont le statut est SUSPENDU');
+    expect(events.find((e) => e.entity === 'inscription' && e.entityId === 4)!.recipients).toEqual([ADMIN]);
+
+    // Mail: the re-sent notification (its Message-ID derived from its id), the failure
+    // summary and the report, each once.
+    const subjects = smtp!.received.map((m) => m.subject).sort();
+    expect(subjects).toEqual(['Sujet 1 — é', '[batch-service] 1 notification(s) en échec après nouvel envoi', '[batch-service] Rapport d’anomalies du 01/12/2026'].sort());
+    expect(smtp!.received.find((m) => m.subject === 'Sujet 1 — é')!.messageId).toBe('<notification.1@batch-service>');
+    expect(smtp!.received.find((m) => m.subject?.includes('en échec'))!.text).toContain(`notification 2 → ${REFUSED}`);
+    const reportMail = smtp!.received.find((m) => m.subject?.includes('Rapport'))!;
+    expect(reportMail.to).toMatchObject({ text: TECH });
+    const reportFile = path.join(env.config.reportsDir, 'rapport_anomalies_2026_12_01.pdf');
+    expect(reportMail.attachments[0]?.content.equals(readFileSync(reportFile))).toBe(true);
+    expect((await listReports(env.config.reportsDir)).map((r) => [r.name, r.kind])).toEqual([['rapport_anomalies_2026_12_01.pdf', 'anomalies']]);
+    const text = (await readPdf(readFileSync(reportFile))).map((p) => p.text).join('\n');
+    for (const id of ['inscription 4', 'inscription 5', 'inscription 6', 'soutenance 2', 'soutenance 3']) expect(text).toContain(id);
+    // A long path may wrap inside its table cell.
+    expect(text.replace(/\s+/g, '')).toContain('inscriptions/1/manquant.pdf');
+
+    // Audited: one entry per role change.
+    const audit = (await new AuditLog(env.databases.batch.db).list(0, 100)).items.filter((e) => e.action.startsWith('ROLE_'));
+    expect(audit.map((e) => `${e.action}:${e.target}:${(e.details as { role: string }).role}`).sort()).toEqual(['ROLE_ADD:user#10:ROLE_DOCTORANT_ACTIF', 'ROLE_ADD:user#11:ROLE_DOCTEUR', 'ROLE_REMOVE:user#11:ROLE_DOCTORANT_ACTIF']);
+
+    // The next night: the same anomalies seen again, nothing changed, nobody told.
+    const mails = smtp!.received.length;
+    const roleEntries = async () => (await new AuditLog(env.databases.batch.db).list(0, 1000)).items.filter((e) => e.action.startsWith('ROLE_')).length;
+    const second = await run(NEXT_NIGHT);
+    expect(second.status).toBe('COMPLETED');
+    expect(second.metrics).toMatchObject({ totalAnomalies: 6, newAnomalies: 0, rolesAdded: 0, rolesRemoved: 0, orphansMoved: 0, notificationsRetried: 0 });
+    expect(smtp!.received.length).toBe(mails);
+    expect((await statuts()).notifications).toEqual(after.notifications);
+    expect((await statuts()).inscriptions).toEqual(after.inscriptions);
+    expect((await statuts()).roles).toEqual(after.roles);
+    expect((await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY')).toHaveLength(6);
+    expect(await roleEntries()).toBe(3);
+    const steps = await app!.operator.repository.stepExecutions(second.id);
+    expect(steps.find((s) => s.stepName === 'generateAnomalyReportStep')?.exitCode).toBe('NOOP');
+
+    // A fix: user 900 exists now; the third night resolves that anomaly (the inscription stays suspended: a person lifts it).
+    await env.databases.user.db.insertInto('users').values({ id: 900, email: 'd900@univ-exemple.fr', nom: null, prenom: null, enabled: 1, created_at: '2026-12-02 10:00:00' }).execute();
+    const third = await run('2026-12-03T22:00:00Z');
+    expect(third.metrics).toMatchObject({ totalAnomalies: 5, newAnomalies: 0 });
+    const resolved = await listAnomalies(env.databases.batch.db, { status: 'resolved', page: 0, size: 50 });
+    expect(resolved.items.map((a) => `${a.type}:${a.entityId}`)).toEqual(['UTILISATEUR_INEXISTANT:4']);
+    expect(resolved.items[0]?.resolvedAt?.toISOString()).toBe('2026-12-03T22:00:00.000Z');
+  }, 60_000);
+});

@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
+import { registerAnomaliesCommand } from './cli/anomalies-command.js';
 import { registerArchiveCommand } from './cli/archive-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerEventsCommand } from './cli/events-command.js';
@@ -170,6 +171,7 @@ registerEventsCommand(program, withApp);
 registerTokenCommand(program, config);
 registerAuditCommand(program, config);
 registerArchiveCommand(program, config);
+registerAnomaliesCommand(program, config);
 
 async function report(app: App, ended: JobExecution, json: boolean): Promise<void> {
   // Ended without the repository's word (lease lost, batchdb gone): say so, read nothing.

@@ -42,6 +42,7 @@ export async function registerOpenApi(server: FastifyInstance, version: string):
         { name: 'reports', description: 'generated PDF reports' },
         { name: 'audit', description: 'the append-only audit log' },
         { name: 'archives', description: 'encrypted archives of inscriptions and defenses: list, describe, download decrypted' },
+        { name: 'anomalies', description: 'what dataConsistencyJob found: open and resolved anomalies' },
         { name: 'actuator', description: 'health, metrics and build information; no token needed' },
       ],
     },

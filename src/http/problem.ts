@@ -63,12 +63,20 @@ export function problemOf(error: unknown): Problem {
   if (database) return { status: 500, detail: `internal error in ${database.database} (${database.cause.split(':')[0]}); the service log has the details` };
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
-  if (fastifyError.validation) return { status: 400, detail: `invalid request: ${fastifyError.message ?? 'schema validation failed'}` };
+  if (fastifyError.validation) return { status: 400, detail: `invalid request: ${validationDetail(fastifyError)}` };
   const framework = fastifyError.code === undefined ? undefined : FRAMEWORK_DETAILS[fastifyError.code];
   if (framework) return { status: framework.status, detail: framework.detail };
   if (typeof status === 'number' && status >= 400 && status < 500) return { status, detail: fastifyError.message ?? STATUS_CODES[status] ?? 'client error' };
   // Never a stack trace or a driver message to the client: they go to the log.
   return { status: 500, detail: 'internal error; the service log has the details' };
+}
+
+/** Ajv says an enum value is not "one of the allowed values" without naming them: the client needs them to correct the request. */
+function validationDetail(error: Partial<FastifyError>): string {
+  const first = error.validation?.[0];
+  const allowed = first?.keyword === 'enum' ? (first.params as { allowedValues?: readonly unknown[] }).allowedValues : undefined;
+  if (first && allowed) return `${error.validationContext ?? 'request'}${first.instancePath} must be one of ${allowed.join(', ')}`;
+  return error.message ?? 'schema validation failed';
 }
 
 /** Fastify's own refusals, in words that say what to change. */

@@ -14,10 +14,10 @@ import { HttpProblem } from './problem.js';
 
 const PATTERNS = [
   { kind: 'monthly', pattern: /^rapport_(\d{4})_(0[1-9]|1[0-2])\.pdf$/, period: (m: RegExpExecArray) => `${m[1]}-${m[2]}` },
-  { kind: 'anomalies', pattern: /^anomalies_(\d{4})_(0[1-9]|1[0-2])_(0[1-9]|[12]\d|3[01])\.pdf$/, period: (m: RegExpExecArray) => `${m[1]}-${m[2]}-${m[3]}` },
+  { kind: 'anomalies', pattern: /^rapport_anomalies_(\d{4})_(0[1-9]|1[0-2])_(0[1-9]|[12]\d|3[01])\.pdf$/, period: (m: RegExpExecArray) => `${m[1]}-${m[2]}-${m[3]}` },
 ] as const;
 
-export const REPORT_NAME_HINT = 'rapport_YYYY_MM.pdf or anomalies_YYYY_MM_DD.pdf';
+export const REPORT_NAME_HINT = 'rapport_YYYY_MM.pdf or rapport_anomalies_YYYY_MM_DD.pdf';
 
 export interface ReportFile {
   readonly name: string;

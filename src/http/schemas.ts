@@ -7,6 +7,8 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { executionJson, executionSummaryJson } from '../engine/execution-json.js';
 import { MAX_PARAMETER_VALUE_LENGTH, MAX_PARAMETERS, PARAMETER_KEY_PATTERN } from '../engine/job-parameters.js';
 import type { JobExecution, JobExecutionSummary, StepExecution } from '../engine/types.js';
+import { ANOMALY_ACTIONS, ANOMALY_TYPES } from '../jobs/dataConsistencyJob/anomaly-store.js';
+import { ANOMALY_STATUSES } from '../jobs/dataConsistencyJob/anomaly-json.js';
 import { ProblemSchema } from './problem.js';
 
 /**
@@ -173,6 +175,36 @@ export const AuditPage = Type.Object({
   size: Type.Integer(),
   total: Type.Integer(),
   items: Type.Array(AuditEntryView),
+});
+
+export const AnomalyQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Enum(ANOMALY_STATUSES, { description: 'open or resolved; both when absent' })),
+    type: Type.Optional(Type.Enum(ANOMALY_TYPES, { description: 'one kind of anomaly; all when absent' })),
+    ...PageQuery.properties,
+  },
+  { additionalProperties: false },
+);
+
+export const AnomalyView = Type.Object({
+  id: Type.Integer(),
+  type: Type.Enum(ANOMALY_TYPES),
+  entity: Type.String({ description: 'the table entityId is from', examples: ['inscription'] }),
+  entityId: Type.Integer(),
+  details: Type.Record(Type.String(), Type.Unknown(), { examples: [{ doctorantId: 42 }] }),
+  action: Type.Enum(ANOMALY_ACTIONS),
+  firstSeen: Instant,
+  lastSeen: Instant,
+  resolvedAt: Nullable(Instant),
+  status: Type.Enum(ANOMALY_STATUSES),
+  jobExecutionId: Nullable(Type.Integer({ description: 'the run that first saw it' })),
+});
+
+export const AnomalyPage = Type.Object({
+  page: Type.Integer(),
+  size: Type.Integer(),
+  total: Type.Integer(),
+  items: Type.Array(AnomalyView),
 });
 
 /**

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { createTokenVerifier } from '../security/token-verifier.js';
 import { actuatorRoutes } from './actuator-routes.js';
+import { anomalyRoutes } from './anomaly-routes.js';
 import { archiveRoutes } from './archive-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { API_PREFIX, authenticator, requireAdminByDefault } from './authentication.js';
@@ -52,7 +53,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await registerRateLimit(server, app.databases.batch);
   await registerOpenApi(server, readBuildInfo(app.config.operations.gitCommit).version);
   await server.register(actuatorRoutes(app, auth));
-  for (const routes of [jobRoutes, executionRoutes, reportRoutes, auditRoutes, archiveRoutes]) {
+  for (const routes of [jobRoutes, executionRoutes, reportRoutes, auditRoutes, archiveRoutes, anomalyRoutes]) {
     await server.register(routes(app), { prefix: API_PREFIX });
   }
   return server;

@@ -90,7 +90,7 @@ describe.each(dialects)('actuator metrics and info (%s)', (dialect) => {
       expect(info.jobs).toContainEqual(expect.objectContaining({ name: 'tokenCleanupJob', cron: '0 30 1 * * ?' }));
       expect(info.scheduler).toMatchObject({ enabled: false, timeZone: 'Europe/Paris' });
       const [schedule] = info.schedules;
-      expect(info.schedules.map((s) => s.jobName)).toEqual(['tokenCleanupJob', 'dureeDoctoratAlertJob', 'monthlyReportJob', 'archiveJob']);
+      expect(info.schedules.map((s) => s.jobName)).toEqual(['tokenCleanupJob', 'dureeDoctoratAlertJob', 'monthlyReportJob', 'archiveJob', 'dataConsistencyJob']);
       expect(schedule?.cron).toBe('0 30 1 * * ?');
       expect(schedule?.nextFireTimes).toHaveLength(3);
       const [first, second] = schedule!.nextFireTimes.map((t) => new Date(t));

@@ -41,6 +41,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       expect.objectContaining({ name: 'dureeDoctoratAlertJob', cron: '0 0 8 ? * MON', running: false, lastExecution: null }),
       expect.objectContaining({ name: 'monthlyReportJob', cron: '0 0 9 1 * ?', running: false, lastExecution: null }),
       expect.objectContaining({ name: 'archiveJob', cron: '0 0 3 1 1,4,7,10 ?', running: false, lastExecution: null }),
+      expect.objectContaining({ name: 'dataConsistencyJob', cron: '0 0 23 * * ?', running: false, lastExecution: null }),
     ]);
     const next = new Date(jobs[0]!.nextFireTime as string);
     expect(next.getTime()).toBeGreaterThan(Date.now());
@@ -52,6 +53,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       { jobName: 'dureeDoctoratAlertJob', cron: '0 0 8 ? * MON', timeZone: 'Europe/Paris', nextFireTime: jobs[1]!.nextFireTime },
       { jobName: 'monthlyReportJob', cron: '0 0 9 1 * ?', timeZone: 'Europe/Paris', nextFireTime: jobs[2]!.nextFireTime },
       { jobName: 'archiveJob', cron: '0 0 3 1 1,4,7,10 ?', timeZone: 'Europe/Paris', nextFireTime: jobs[3]!.nextFireTime },
+      { jobName: 'dataConsistencyJob', cron: '0 0 23 * * ?', timeZone: 'Europe/Paris', nextFireTime: jobs[4]!.nextFireTime },
     ]);
 
     const launched = (await (await api.call('/api/batch/jobs/tokenCleanupJob/run', { method: 'POST' })).json()) as Launched;
@@ -210,6 +212,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
         { jobName: 'dureeDoctoratAlertJob', executions: 0, byStatus: {}, successRate: null, meanDurationMs: null },
         { jobName: 'monthlyReportJob', executions: 0, byStatus: {}, successRate: null, meanDurationMs: null },
         { jobName: 'archiveJob', executions: 0, byStatus: {}, successRate: null, meanDurationMs: null },
+        { jobName: 'dataConsistencyJob', executions: 0, byStatus: {}, successRate: null, meanDurationMs: null },
       ],
     });
   });

@@ -37,7 +37,7 @@ describe.each(dialects)('reports API (%s)', (dialect) => {
     monthly = Buffer.concat([onePagePdf(['Rapport mensuel', 'octobre 2026']), randomBytes(70_000)]);
     writeFileSync(path.join(reportsDir, 'rapport_2026_10.pdf'), monthly);
     writeFileSync(path.join(reportsDir, 'rapport_2026_09.pdf'), onePagePdf(['septembre']));
-    writeFileSync(path.join(reportsDir, 'anomalies_2026_10_15.pdf'), onePagePdf(['anomalies']));
+    writeFileSync(path.join(reportsDir, 'rapport_anomalies_2026_10_15.pdf'), onePagePdf(['anomalies']));
     writeFileSync(path.join(reportsDir, 'notes.txt'), 'not a report');
     writeFileSync(path.join(reportsDir, 'rapport_2026_13.pdf'), 'month 13');
     mkdirSync(path.join(reportsDir, 'rapport_2026_04.pdf'));
@@ -53,7 +53,7 @@ describe.each(dialects)('reports API (%s)', (dialect) => {
   it('lists the report files of the directory with period, size and creation time, newest period first', async () => {
     const reports = (await (await api.call('/api/batch/reports')).json()) as { name: string; kind: string; period: string; size: number; createdAt: string; downloadPath: string }[];
     expect(reports.map((r) => [r.name, r.kind, r.period])).toEqual([
-      ['anomalies_2026_10_15.pdf', 'anomalies', '2026-10-15'],
+      ['rapport_anomalies_2026_10_15.pdf', 'anomalies', '2026-10-15'],
       ['rapport_2026_10.pdf', 'monthly', '2026-10'],
       ['rapport_2026_09.pdf', 'monthly', '2026-09'],
       ['rapport_2026_08.pdf', 'monthly', '2026-08'],
@@ -68,6 +68,7 @@ describe.each(dialects)('reports API (%s)', (dialect) => {
     expect(response.headers.get('content-type')).toBe('application/pdf');
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="rapport_2026_10.pdf"');
     expect(Buffer.from(await response.arrayBuffer()).equals(monthly)).toBe(true);
+    expect((await api.call('/api/batch/reports/rapport_anomalies_2026_10_15.pdf/download')).status).toBe(200);
     // A symlink that stays inside the directory, onto a report, is a report.
     expect((await api.call('/api/batch/reports/rapport_2026_08.pdf/download')).status).toBe(200);
 
@@ -95,6 +96,7 @@ describe.each(dialects)('reports API (%s)', (dialect) => {
     ['not a report name', '/api/batch/reports/notes.txt/download'],
     ['impossible month', '/api/batch/reports/rapport_2026_13.pdf/download'],
     ['other case', '/api/batch/reports/RAPPORT_2026_10.PDF/download'],
+    ['anomaly report without its rapport_ prefix', '/api/batch/reports/anomalies_2026_10_15.pdf/download'],
     ['a directory', '/api/batch/reports/rapport_2026_04.pdf/download'],
     ['missing report', '/api/batch/reports/rapport_2026_03.pdf/download'],
     ['dot', '/api/batch/reports/./download'],

@@ -146,7 +146,7 @@ export function anomalyReportDocument(input: AnomalyReportInput): ReportDocument
   return doc;
 }
 
-/** The types present, in the order of ANOMALY_TYPES; a type the store knows and this file not yet, last. */
+/** The types present, in the order of ANOMALY_TYPES; a type unknown to this version (see sectionOf) last. */
 function groupByType(anomalies: readonly AnomalyRecord[]): { type: AnomalyType; items: AnomalyRecord[] }[] {
   const byType = new Map<AnomalyType, AnomalyRecord[]>();
   for (const a of anomalies) {

@@ -97,7 +97,7 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     const events = (await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY').map((e) => JSON.parse(e.payload) as AnomalyEvent);
     expect(events).toHaveLength(6);
     const blocked = events.find((e) => e.entity === 'soutenance' && e.entityId === 2)!;
-    expect(blocked.recipients.sort()).toEqual([ADMIN, DIRECTEUR].sort());
+    expect([...blocked.recipients].sort()).toEqual([ADMIN, DIRECTEUR].sort());
     expect(blocked.message).toContain('La soutenance n° 2 référence l’inscription n° 7, dont le statut est SUSPENDU');
     expect(events.find((e) => e.entity === 'inscription' && e.entityId === 4)!.recipients).toEqual([ADMIN]);
 

@@ -1,0 +1,147 @@
+/**
+ * The anomaly report (5.13), read back with PDF.js: every anomaly under its type's French
+ * heading with its details, whether it is new and the action taken or required; the
+ * run's counts; no section for a type with nothing to report; long lists paginate and
+ * stop at 500 rows per type, saying how many more there are.
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { anomalyReportDocument, anomalyReportFileName, type AnomalyReportInput } from '../../../src/jobs/dataConsistencyJob/anomaly-report.js';
+import { ANOMALY_TYPES, type AnomalyAction, type AnomalyRecord, type AnomalyType } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import type { JsonObject } from '../../../src/engine/types.js';
+import { readPdf } from '../../support/pdf.js';
+
+const RUN_AT = new Date('2026-12-01T23:30:00Z');
+const KNOWN_SINCE = new Date('2026-11-03T02:00:00Z');
+const HEADINGS: Readonly<Record<AnomalyType, string>> = {
+  UTILISATEUR_INEXISTANT: 'Inscriptions dont le doctorant n’existe pas',
+  INSCRIPTION_INVALIDE: 'Soutenances sans inscription validée',
+  FICHIER_MANQUANT: 'Documents référencés mais absents du disque',
+};
+const ACTIONS: Readonly<Record<AnomalyAction, string>> = { AUTO_CORRIGÉE: 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
+const noFigures = { rolesAdded: 0, rolesRemoved: 0, orphansMoved: 0, notificationsSent: 0, notificationsFailed: 0 };
+
+function anomaly(id: number, type: AnomalyType, entity: string, entityId: number, details: JsonObject, action: AnomalyAction): AnomalyRecord {
+  return { id, type, entity, entityId, details, action, firstSeen: KNOWN_SINCE, lastSeen: RUN_AT, resolvedAt: null, jobExecutionId: 7 };
+}
+
+function input(anomalies: readonly AnomalyRecord[], newIds: readonly number[], figures = noFigures): AnomalyReportInput {
+  return {
+    runAt: RUN_AT,
+    timeZone: 'Europe/Paris',
+    generatedAt: new Date('2026-12-02T01:05:00Z'),
+    logo: { svg: readFileSync(new URL('../../../assets/logo.svg', import.meta.url), 'utf8') },
+    anomalies,
+    newIds: new Set(newIds),
+    figures,
+  };
+}
+
+/** The pages' text with every run of white space (line ends of wrapped cells included) as one space. */
+async function render(report: AnomalyReportInput): Promise<{ pages: readonly string[]; text: string }> {
+  const doc = anomalyReportDocument(report);
+  const chunks: Buffer[] = [];
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise((resolve) => doc.on('end', resolve));
+  doc.end();
+  await ended;
+  const pages = (await readPdf(Buffer.concat(chunks))).map((p) => p.text.replace(/\s+/g, ' '));
+  return { pages, text: pages.join(' ') };
+}
+
+describe('the anomaly report', () => {
+  it('lists every anomaly under its French heading with its details, situation and action, after the counts', async () => {
+    const anomalies = [
+      anomaly(1, 'UTILISATEUR_INEXISTANT', 'inscription', 41, { doctorantId: 901, statut: 'VALIDÉ' }, 'AUTO_CORRIGÉE'),
+      anomaly(2, 'UTILISATEUR_INEXISTANT', 'inscription', 42, { doctorantId: 902, statut: 'EN_ATTENTE' }, 'AUTO_CORRIGÉE'),
+      anomaly(3, 'UTILISATEUR_INEXISTANT', 'inscription', 43, { doctorantId: 903 }, 'AUTO_CORRIGÉE'),
+      anomaly(4, 'FICHIER_MANQUANT', 'document', 7, { chemin: 'theses/7.pdf', inscriptionId: 41 }, 'INTERVENTION_REQUISE'),
+      anomaly(5, 'FICHIER_MANQUANT', 'soutenance_document', 8, { chemin: 'pv/8.pdf', taille: 1234 }, 'INTERVENTION_REQUISE'),
+    ];
+    const figures = { rolesAdded: 4, rolesRemoved: 2, orphansMoved: 6, notificationsSent: 9, notificationsFailed: 1 };
+    const { pages, text } = await render(input(anomalies, [1, 3, 5], figures));
+
+    expect(text).toContain('Rapport d’anomalies — 2 décembre 2026');
+    expect(text).toContain('Anomalies 5 Nouvelles 3 Corrigées automatiquement 3 Intervention requise 2');
+    expect(text).toContain('Rôles ajoutés : 4 · rôles retirés : 2 · fichiers orphelins déplacés : 6 · notifications renvoyées : 9, en échec : 1.');
+    // The summary row of each type present: anomalies, new ones, needing a person.
+    expect(text).toContain(`${HEADINGS.UTILISATEUR_INEXISTANT} 3 2 0`);
+    expect(text).toContain(`${HEADINGS.FICHIER_MANQUANT} 2 1 2`);
+
+    // New ones first within a type, then by entity and id.
+    const rows = [
+      'inscription 41 doctorant 901 ; statut : Validé Nouvelle Corrigée automatiquement',
+      'inscription 43 doctorant 903 Nouvelle Corrigée automatiquement',
+      'inscription 42 doctorant 902 ; statut : En attente Connue depuis le 3 novembre 2026 Corrigée automatiquement',
+      'document de soutenance 8 fichier : pv/8.pdf ; taille : 1234 Nouvelle Intervention requise',
+      'document 7 fichier : theses/7.pdf ; inscription 41 Connue depuis le 3 novembre 2026 Intervention requise',
+    ];
+    const positions = rows.map((row) => text.indexOf(row));
+    expect(positions.every((p) => p >= 0), `rows missing from:\n${text}`).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+
+    const sectionAt = (type: AnomalyType) => text.lastIndexOf(HEADINGS[type]);
+    expect(sectionAt('UTILISATEUR_INEXISTANT')).toBeLessThan(positions[0]!);
+    expect(sectionAt('FICHIER_MANQUANT')).toBeGreaterThan(positions[2]!);
+    expect(sectionAt('FICHIER_MANQUANT')).toBeLessThan(positions[3]!);
+    expect(text).toContain('l’inscription est suspendue');
+    expect(text).toContain('intervention requise : restaurer le fichier depuis une sauvegarde ou corriger la référence');
+    expect(text).not.toContain(HEADINGS.INSCRIPTION_INVALIDE);
+    expect(text).not.toContain('directeur de thèse en est informé');
+    pages.forEach((page, i) => expect(page).toContain(`Généré le 2 décembre 2026 à 02:05 — page ${i + 1} / ${pages.length}`));
+  });
+
+  it('has a section exactly for the types present, every row in it, and the counts of what it lists', async () => {
+    const planted = fc
+      .uniqueArray(fc.record({ entityId: fc.integer({ min: 1, max: 99_999 }), type: fc.constantFrom(...ANOMALY_TYPES), action: fc.constantFrom<AnomalyAction>('AUTO_CORRIGÉE', 'INTERVENTION_REQUISE'), fresh: fc.boolean() }), {
+        maxLength: 25,
+        selector: (a) => a.entityId,
+      })
+      .map((list) => list.map((a, i) => ({ ...anomaly(i + 1, a.type, 'soutenance', a.entityId, { inscriptionId: a.entityId + 1 }, a.action), fresh: a.fresh })));
+    await fc.assert(
+      fc.asyncProperty(planted, async (list) => {
+        const { text } = await render(input(list, list.filter((a) => a.fresh).map((a) => a.id)));
+        const auto = list.filter((a) => a.action === 'AUTO_CORRIGÉE').length;
+        expect(text).toContain(`Anomalies ${list.length} Nouvelles ${list.filter((a) => a.fresh).length} Corrigées automatiquement ${auto} Intervention requise ${list.length - auto}`);
+        for (const type of ANOMALY_TYPES) expect(text.includes(HEADINGS[type])).toBe(list.some((a) => a.type === type));
+        for (const a of list) {
+          expect(text).toContain(`soutenance ${a.entityId} inscription ${a.entityId + 1} ${a.fresh ? 'Nouvelle' : 'Connue depuis le 3 novembre 2026'} ${ACTIONS[a.action]}`);
+        }
+        expect(text.includes('Aucune anomalie ouverte')).toBe(list.length === 0);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('spreads 1,200 anomalies of one type over pages with the table header on each, lists 500 and says how many more', async () => {
+    const anomalies = Array.from({ length: 1_200 }, (_, i) => anomaly(i + 1, 'FICHIER_MANQUANT', 'document', i + 1, { chemin: `theses/${i + 1}.pdf` }, 'INTERVENTION_REQUISE'));
+    // Ten new ones beyond the first 500 ids: new anomalies come first, so they are not cut.
+    const fresh = Array.from({ length: 10 }, (_, i) => 1_101 + i);
+    const { pages, text } = await render(input(anomalies, fresh));
+
+    const listed = (id: number) => new RegExp(`document ${id} fichier : theses/${id}\\.pdf `).test(text);
+    for (const id of [...fresh, 1, 250, 490]) expect(listed(id), `document ${id}`).toBe(true);
+    for (const id of [491, 800, 1_100, 1_200]) expect(listed(id), `document ${id}`).toBe(false);
+    expect(text.match(/ Intervention requise /g)?.length).toBeGreaterThanOrEqual(500);
+    expect(text).toContain('… et 700 de plus, non listées ici');
+    // Every page holding rows shows the table's header, and the note about the rest is in one piece.
+    const withRows = pages.filter((page) => /document \d+ fichier/.test(page));
+    expect(withRows.length).toBeGreaterThan(5);
+    withRows.forEach((page) => expect(page).toContain('Entité Détails Situation Action'));
+    expect(pages.filter((page) => page.includes('… et 700 de plus, non listées ici') && page.includes('type=FICHIER_MANQUANT.')).length).toBe(1);
+    pages.forEach((page, i) => expect(page).toContain(`page ${i + 1} / ${pages.length}`));
+  });
+
+  it('lists exactly 500 anomalies of a type in full, with no « de plus »', async () => {
+    const anomalies = Array.from({ length: 500 }, (_, i) => anomaly(i + 1, 'UTILISATEUR_INEXISTANT', 'inscription', i + 1, { doctorantId: 10_000 + i }, 'AUTO_CORRIGÉE'));
+    const { text } = await render(input(anomalies, []));
+    expect(text).toContain('inscription 500 doctorant 10499 Connue depuis le 3 novembre 2026 Corrigée automatiquement');
+    expect(text).not.toContain('de plus');
+  });
+
+  it('names the file after the date of the run in the batch time zone', () => {
+    expect(anomalyReportFileName(new Date('2026-12-01T23:30:00Z'), 'Europe/Paris')).toBe('rapport_anomalies_2026_12_02.pdf');
+    expect(anomalyReportFileName(new Date('2026-12-01T23:30:00Z'), 'UTC')).toBe('rapport_anomalies_2026_12_01.pdf');
+  });
+});

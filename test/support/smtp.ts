@@ -15,6 +15,8 @@ export interface SmtpOptions {
   readonly onMessage?: (mail: ParsedMail) => void;
   /** Recipients the server refuses at RCPT TO with a 550 (a mailbox that does not exist). */
   readonly refuse?: (address: string) => boolean;
+  /** Wait this long before accepting each message (a slow server, so senders overlap). */
+  readonly delayMs?: number;
 }
 
 export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
@@ -36,7 +38,8 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
         return;
       }
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
           received.push(mail);
           options.onMessage?.(mail);
           callback();

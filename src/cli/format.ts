@@ -1,5 +1,7 @@
 /** How the command line shows executions: a readable table, or JSON for scripts. */
 import { executionJson } from '../engine/execution-json.js';
+
+const WOULD_CHANGE_SHOWN = 10;
 import type { BatchListener, JobExecution, StepExecution } from '../engine/types.js';
 
 export function formatSeconds(ms: number | null): string {
@@ -29,8 +31,19 @@ export function executionSummary(execution: JobExecution, steps: readonly StepEx
     formatSeconds(s.durationMs),
   ]);
   if (rows.length > 0) lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
-  const metrics = Object.entries(execution.metrics);
+  const { wouldChange, ...figures } = execution.metrics;
+  const metrics = Object.entries(figures);
   if (metrics.length > 0) lines.push(`  metrics: ${metrics.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+  // A dry run's audit-mode lists (dataConsistencyJob): one line each, the first few shown.
+  if (wouldChange && typeof wouldChange === 'object' && !Array.isArray(wouldChange)) {
+    lines.push('  would change:');
+    for (const [what, listing] of Object.entries(wouldChange)) {
+      const { count, first } = listing as { count: number; first: string[] };
+      lines.push(`    ${what}: ${count === 0 ? 'nothing' : count}`);
+      for (const item of first.slice(0, WOULD_CHANGE_SHOWN)) lines.push(`      ${item}`);
+      if (count > WOULD_CHANGE_SHOWN) lines.push(`      … and ${count - WOULD_CHANGE_SHOWN} more${first.length > WOULD_CHANGE_SHOWN ? ` (--json lists ${first.length === count ? 'them' : `the first ${first.length}`})` : ''}`);
+    }
+  }
   if (execution.status === 'FAILED' || execution.status === 'STOPPED') {
     lines.push(`  restart with: batch-service restart ${execution.id}`);
   }

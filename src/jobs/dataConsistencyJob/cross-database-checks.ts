@@ -35,16 +35,24 @@ export interface CheckTotals extends JsonObject {
   anomalies: number;
   newAnomalies: number;
   corrected: number;
-  /** Dry run: what would change (capped), for the audit-mode summary. */
-  wouldChange: string[];
+  /** Dry run: what would change, for the audit-mode summary. */
+  wouldChange: Listing;
 }
+
+/** How many, and the first of them in words (a list that cannot grow without bound). */
+export interface Listing extends JsonObject {
+  count: number;
+  first: string[];
+}
+
+export const NOTHING: Listing = { count: 0, first: [] };
 
 const WOULD_CHANGE_LISTED = 200;
 const SAFE_INSCRIPTION = ['SUSPENDU', 'REJETÉ'];
 export const OPEN_DEFENSE = ['DEMANDEE', 'AUTORISEE', 'PLANIFIEE'];
 const MOTIF = { user: 'UTILISATEUR_INEXISTANT', inscription: 'INSCRIPTION_INVALIDE' } as const;
 
-const emptyTotals = (): CheckTotals => ({ read: 0, anomalies: 0, newAnomalies: 0, corrected: 0, wouldChange: [] });
+const emptyTotals = (): CheckTotals => ({ read: 0, anomalies: 0, newAnomalies: 0, corrected: 0, wouldChange: NOTHING });
 
 /** 5.2, 5.3: every inscription's doctorant exists; otherwise the inscription is suspended. */
 export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps): Promise<CheckTotals> {
@@ -192,8 +200,8 @@ export async function record(ctx: TaskletContext, deps: CheckDeps, anomalies: re
   return fresh.length;
 }
 
-export function listed(list: readonly string[], more: readonly string[]): string[] {
-  return [...list, ...more].slice(0, WOULD_CHANGE_LISTED);
+export function listed(listing: Listing, more: readonly string[]): Listing {
+  return { count: listing.count + more.length, first: [...listing.first, ...more].slice(0, WOULD_CHANGE_LISTED) };
 }
 
 /** The French notification of a new anomaly (admins; the directeur too for a blocked defense). */

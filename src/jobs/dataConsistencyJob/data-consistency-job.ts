@@ -19,7 +19,7 @@ import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { anomalyReportDocument, anomalyReportFileName } from './anomaly-report.js';
 import { anomaliesSeenAt } from './anomaly-store.js';
-import { checkEnrollmentDefenses, checkUserEnrollments, type CheckTotals } from './cross-database-checks.js';
+import { checkEnrollmentDefenses, checkUserEnrollments, NOTHING, type CheckTotals } from './cross-database-checks.js';
 import { checkDocuments, type DocumentTotals } from './document-checks.js';
 import { retryPendingNotifications, type RetryTotals } from './notification-retry.js';
 import { stepState, savePhase } from './paging.js';
@@ -149,11 +149,11 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
           manualRequired: documents?.missing ?? 0,
           ...common,
           wouldChange: {
-            inscriptions: users?.wouldChange ?? [],
-            soutenances: defenses?.wouldChange ?? [],
-            roles: roles?.wouldChange ?? [],
-            orphans: documents?.orphans ?? [],
-            notifications: notifications?.wouldChange ?? [],
+            inscriptions: users?.wouldChange ?? NOTHING,
+            soutenances: defenses?.wouldChange ?? NOTHING,
+            roles: roles?.wouldChange ?? NOTHING,
+            orphans: documents?.orphans ?? NOTHING,
+            notifications: notifications?.wouldChange ?? NOTHING,
           },
         };
       }

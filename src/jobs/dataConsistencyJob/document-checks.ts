@@ -16,7 +16,7 @@ import type { DefenseDb, InscriptionDb, UserDb } from '../../db/schema/sibling-t
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import { resolveUnseen, type Anomaly } from './anomaly-store.js';
-import { anomalyEvent, listed, record } from './cross-database-checks.js';
+import { anomalyEvent, listed, NOTHING, record, type Listing } from './cross-database-checks.js';
 import { moveOrphan, scanOrphans } from './orphan-files.js';
 import { eachPage, savePhase, stepState } from './paging.js';
 
@@ -37,9 +37,9 @@ export interface DocumentTotals extends JsonObject {
   newAnomalies: number;
   filesSeen: number;
   orphansMoved: number;
-  /** Moved (or, in a dry run, to move) orphans, `from → to`, capped. */
-  orphans: string[];
-  symlinksSkipped: string[];
+  /** Moved (or, in a dry run, to move) orphans, `from → to`. */
+  orphans: Listing;
+  symlinksSkipped: Listing;
 }
 
 interface DocumentRow {
@@ -144,7 +144,7 @@ async function referencedAmong(deps: DocumentDeps, chemins: readonly string[]): 
  */
 async function moveOrphans(ctx: TaskletContext, deps: DocumentDeps): Promise<Pick<DocumentTotals, 'filesSeen' | 'orphansMoved' | 'orphans' | 'symlinksSkipped'>> {
   const saved = (stepState(ctx).orphans ?? {}) as Partial<DocumentTotals>;
-  let totals = { filesSeen: 0, orphansMoved: saved.orphansMoved ?? 0, orphans: saved.orphans ?? [], symlinksSkipped: [] as string[] };
+  let totals = { filesSeen: 0, orphansMoved: saved.orphansMoved ?? 0, orphans: saved.orphans ?? NOTHING, symlinksSkipped: NOTHING };
   const log = deps.logger.child({ job: ctx.jobName, execution: ctx.jobExecutionId, step: ctx.stepName });
   for await (const batch of scanOrphans({ uploadsDir: deps.uploadsDir, runAt: ctx.runAt, referenced: (chemins) => referencedAmong(deps, chemins), signal: ctx.signal })) {
     const moved: string[] = [];

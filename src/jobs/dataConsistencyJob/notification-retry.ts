@@ -24,7 +24,7 @@ import type { NotificationDb } from '../../db/schema/sibling-tables.js';
 import { sqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
-import { listed } from './cross-database-checks.js';
+import { listed, NOTHING, type Listing } from './cross-database-checks.js';
 import { eachPage, savePhase, stepState } from './paging.js';
 
 export interface RetryDeps {
@@ -43,7 +43,7 @@ export interface RetryTotals extends JsonObject {
   failed: number;
   /** The failures of this run, for the summary (capped). */
   failures: { id: number; to: string; error: string }[];
-  wouldChange: string[];
+  wouldChange: Listing;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -72,7 +72,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
   const state = await eachPage(
     ctx,
     'notifications',
-    { retried: 0, sent: 0, failed: 0, failures: [], wouldChange: [] } as RetryTotals,
+    { retried: 0, sent: 0, failed: 0, failures: [], wouldChange: NOTHING } as RetryTotals,
     (after) =>
       db
         .selectFrom('notifications')

@@ -13,7 +13,7 @@ import type { DatabaseHandle } from '../../db/connect.js';
 import type { DefenseDb, InscriptionDb, UserDb } from '../../db/schema/sibling-tables.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { AuditLog } from '../../security/audit-log.js';
-import { listed } from './cross-database-checks.js';
+import { listed, NOTHING, type Listing } from './cross-database-checks.js';
 import { eachPage } from './paging.js';
 
 export const ACTIF = 'ROLE_DOCTORANT_ACTIF';
@@ -37,7 +37,7 @@ export interface RoleTotals extends JsonObject {
   usersRead: number;
   rolesAdded: number;
   rolesRemoved: number;
-  wouldChange: string[];
+  wouldChange: Listing;
 }
 
 /** The rule itself, on one user's facts: what to add and remove. */
@@ -60,7 +60,7 @@ export async function syncRoles(ctx: TaskletContext, deps: RoleDeps): Promise<Ro
   const { totals } = await eachPage(
     ctx,
     'users',
-    { usersRead: 0, rolesAdded: 0, rolesRemoved: 0, wouldChange: [] } as RoleTotals,
+    { usersRead: 0, rolesAdded: 0, rolesRemoved: 0, wouldChange: NOTHING } as RoleTotals,
     (after) => deps.user.db.selectFrom('users').select('id').where('id', '>', after).orderBy('id').limit(deps.pageSize).execute(),
     (row) => Number(row.id),
     async (page, totals) => {

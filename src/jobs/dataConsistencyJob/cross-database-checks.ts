@@ -27,7 +27,15 @@ export interface CheckDeps {
   readonly defense: DatabaseHandle<DefenseDb>;
   readonly topic: string;
   readonly pageSize: number;
+  /** Called between a side effect and its record (fault-injection tests only). */
+  readonly boundary?: (at: ConsistencyBoundary) => void;
 }
+
+/**
+ * The points between a change and what records it, named for the tests that kill a
+ * process at each of them (test/fixtures/consistency-child.ts); production passes no hook.
+ */
+export type ConsistencyBoundary = 'corrected' | 'notification-sent' | 'report-written' | 'report-mailed';
 
 /** What a check did, kept in its step context and, for a dry run, listed by the CLI. */
 export interface CheckTotals extends JsonObject {
@@ -88,6 +96,7 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
           .where('doctorant_id', 'in', [...new Set(toSuspend.map((r) => Number(r.doctorant_id)))])
           .executeTakeFirst();
         corrected = Number(result.numUpdatedRows);
+        deps.boundary?.('corrected');
       }
       const suspendedNow = new Set(toSuspend.map((r) => Number(r.id)));
       const anomalies: Anomaly[] = orphaned.map((r) => ({

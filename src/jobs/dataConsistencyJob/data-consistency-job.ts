@@ -19,7 +19,7 @@ import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { anomalyReportDocument, anomalyReportFileName } from './anomaly-report.js';
 import { anomaliesSeenAt } from './anomaly-store.js';
-import { checkEnrollmentDefenses, checkUserEnrollments, NOTHING, type CheckTotals } from './cross-database-checks.js';
+import { checkEnrollmentDefenses, checkUserEnrollments, NOTHING, type CheckTotals, type ConsistencyBoundary } from './cross-database-checks.js';
 import { checkDocuments, type DocumentTotals } from './document-checks.js';
 import { retryPendingNotifications, type RetryTotals } from './notification-retry.js';
 import { stepState, savePhase } from './paging.js';
@@ -39,6 +39,8 @@ export interface DataConsistencyDeps extends Databases {
   readonly logoFile?: string;
   /** Rows per page of every check (default 500). */
   readonly pageSize?: number;
+  /** Fault-injection tests only: called between each side effect and its record. */
+  readonly boundary?: (at: ConsistencyBoundary) => void;
 }
 
 interface ReportState {
@@ -80,10 +82,12 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
         const written = await writeReportAtomically(doc, deps.reportsDir, fileName);
         report = { fileName, path: written.path, sizeBytes: written.sizeBytes, pages: written.pages };
         await savePhase(ctx, 'report', report as unknown as JsonObject);
+        deps.boundary?.('report-written');
       }
       ctx.jobContext.set('report', report as unknown as Json);
       if (!saved.mailed) {
         await mailReport(ctx, report);
+        deps.boundary?.('report-mailed');
         await savePhase(ctx, 'mailed', true);
       }
       ctx.count({ read: 1, write: 1 });

@@ -24,7 +24,7 @@ import type { NotificationDb } from '../../db/schema/sibling-tables.js';
 import { sqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
-import { listed, NOTHING, type Listing } from './cross-database-checks.js';
+import { listed, NOTHING, type ConsistencyBoundary, type Listing } from './cross-database-checks.js';
 import { eachPage, savePhase, stepState } from './paging.js';
 
 export interface RetryDeps {
@@ -35,6 +35,7 @@ export interface RetryDeps {
   readonly logger: Logger;
   /** How long a claim keeps other senders away (default 1 hour). */
   readonly claimTtlMs?: number;
+  readonly boundary?: (at: ConsistencyBoundary) => void;
 }
 
 export interface RetryTotals extends JsonObject {
@@ -116,6 +117,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           );
         const mine = (q: ReturnType<typeof db.updateTable<'notifications'>>) => q.where('id', '=', id).where('derniere_erreur', '=', marker);
         if (outcome.ok) {
+          deps.boundary?.('notification-sent');
           await mine(db.updateTable('notifications').set({ statut: 'SENT', sent_at: sqlTimestampMillis(new Date()), derniere_erreur: null })).execute();
           sent++;
         } else {

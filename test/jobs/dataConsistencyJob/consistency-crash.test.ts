@@ -1,0 +1,70 @@
+/**
+ * A real process killed (SIGKILL) between each side effect of dataConsistencyJob and what
+ * records it — after a correction and before its anomaly, after a mail and before its row
+ * says SENT, after the report is written, after it is mailed — then restarted: the end
+ * state is an uninterrupted run's, every anomaly recorded and announced once; a mail that
+ * left just before the kill is sent at most once more, with the same Message-ID.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dataConsistencyJob } from '../../../src/jobs/dataConsistencyJob/data-consistency-job.js';
+import { createMailer } from '../../../src/mail/mailer.js';
+import { AuditLog } from '../../../src/security/audit-log.js';
+import { operatorFor } from '../../engine/harness.js';
+import { listEvents } from '../../../src/events/outbox.js';
+import { listAnomalies } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { startChild } from '../../support/child.js';
+import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { startSmtp, type TestSmtp } from '../../support/smtp.js';
+import { plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
+
+const BOUNDARIES = ['corrected', 'notification-sent', 'report-written', 'report-mailed'] as const;
+
+describe.each(dialects)('dataConsistencyJob killed between a side effect and its record (%s)', (dialect) => {
+  let env: TestEnvironment;
+  let smtp: TestSmtp | undefined;
+  afterEach(async () => {
+    await smtp?.close();
+    await env?.cleanup();
+  });
+
+  it.each(BOUNDARIES)('killed %s: the restart ends as an uninterrupted run, nothing recorded or announced twice', async (boundary) => {
+    smtp = await startSmtp({ refuse: (address) => address === REFUSED });
+    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: TECH, BATCH_TIMEZONE: 'Europe/Paris' });
+    await plant(env);
+    const killed = await startChild(['test/fixtures/consistency-child.ts', boundary, RUN_AT], env.env, { tsx: true }).exited;
+    expect(killed.code, killed.stdout + killed.stderr).toBeNull();
+
+    await sleep(1_200);
+    // The same job, with the short heartbeat timeout the child ran under, so its run is found dead now.
+    const mailer = createMailer({ smtpUrl: smtp.url, from: env.config.mail.from, mailDir: `${env.dataDir}/mail` }, silentLogger);
+    const job = dataConsistencyJob({ ...env.databases, mailer, audit: new AuditLog(env.databases.batch.db), logger: silentLogger, uploadsDir: env.config.uploadsDir, reportsDir: env.config.reportsDir, techAdmins: [TECH], topic: 't', timeZone: 'Europe/Paris' });
+    const operator = operatorFor(env.databases, [job], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 1_000 });
+    const [abandoned] = await operator.abandonStale();
+    expect(abandoned?.exitCode).toBe('ABANDONED');
+    const done = await (await operator.restart(abandoned!.id, { trigger: 'CLI' })).done;
+    mailer.close();
+    expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');
+
+    // As an uninterrupted run (data-consistency.test.ts): corrections, anomalies, events.
+    expect((await env.databases.inscription.db.selectFrom('inscriptions').select('statut').where('id', '=', 4).executeTakeFirstOrThrow()).statut).toBe('SUSPENDU');
+    const open = await listAnomalies(env.databases.batch.db, { status: 'open', page: 0, size: 50 });
+    expect(open.total).toBe(6);
+    const events = (await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY');
+    expect(events).toHaveLength(6);
+    const notifications = (await env.databases.notification.db.selectFrom('notifications').select(['id', 'statut', 'tentatives']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}`);
+    expect(notifications).toEqual(['1:SENT', '2:FAILED', '3:PENDING', '4:FAILED']);
+
+    // Mail: each message at most twice, and twice only with one Message-ID (the one in flight at the kill).
+    const byId = new Map<string, number>();
+    for (const m of smtp.received) byId.set(m.messageId!, (byId.get(m.messageId!) ?? 0) + 1);
+    const repeated = [...byId].filter(([, n]) => n > 1);
+    expect(repeated.length).toBeLessThanOrEqual(1);
+    expect(repeated.every(([, n]) => n === 2)).toBe(true);
+    if (boundary === 'notification-sent') expect(repeated.map(([id]) => id)).toEqual(['<notification.1@batch-service>']);
+    if (boundary === 'report-mailed') expect(repeated.map(([id]) => id)[0]).toMatch(/^<anomaly-report\./);
+    if (boundary === 'corrected' || boundary === 'report-written') expect(repeated).toEqual([]);
+    expect([...byId.keys()].filter((id) => id.startsWith('<anomaly-report.'))).toHaveLength(1);
+  }, 60_000);
+});

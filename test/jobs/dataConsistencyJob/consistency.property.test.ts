@@ -1,10 +1,13 @@
 /**
- * Properties 32, 33 and 35 (5.2–5.7) on random platforms spread over the four sibling
- * databases: users that exist or not, inscriptions and soutenances in every state, roles
- * held or not. After a run, each rule holds row by row against a model computed here
- * from the data as planted; a second run changes nothing (idempotence).
+ * Properties 32, 33, 35 and 36 (5.2–5.9) on random platforms spread over the four sibling
+ * databases and UPLOADS_DIR: users that exist or not, inscriptions and soutenances in every
+ * state, roles held or not, files referenced by either document table or by none, old or
+ * young. After a run, each rule holds row by row and file by file against a model computed
+ * here from the data as planted; a second run changes nothing (idempotence).
  * Small pages (3 rows) so every case crosses page boundaries.
  */
+import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataConsistencyJob } from '../../../src/jobs/dataConsistencyJob/data-consistency-job.js';
@@ -26,6 +29,8 @@ const platform = fc.record({
   users: fc.array(fc.record({ exists: fc.boolean(), roles: fc.subarray([...ROLES]) }), { minLength: 8, maxLength: 8 }),
   inscriptions: fc.array(fc.record({ doctorant: fc.integer({ min: 1, max: 8 }), statut: fc.constantFrom(...INSCRIPTION_STATUTS), archived: fc.boolean() }), { maxLength: 14 }),
   soutenances: fc.array(fc.record({ doctorant: fc.integer({ min: 1, max: 8 }), inscription: fc.integer({ min: 1, max: 16 }), statut: fc.constantFrom(...DEFENSE_STATUTS) }), { maxLength: 12 }),
+  /** Files f<i>.pdf: referenced by `documents`, `soutenance_documents` or nothing; hours before runAt. */
+  files: fc.array(fc.record({ by: fc.constantFrom('documents', 'soutenance_documents', 'none'), ageHours: fc.constantFrom(1, 23, 25, 200), nfd: fc.boolean() }), { maxLength: 8 }),
 });
 
 describe.each(dialects)('dataConsistencyJob properties (%s)', (dialect) => {
@@ -43,9 +48,9 @@ describe.each(dialects)('dataConsistencyJob properties (%s)', (dialect) => {
   });
 
   const nextNight = () => new Date(Date.UTC(2027, 0, 1) + night++ * 86_400_000).toISOString();
-  const run = async () => (await operator.start('dataConsistencyJob', { parameters: { runAt: nextNight() }, trigger: 'CLI' })).done;
+  const run = async (runAt: string) => (await operator.start('dataConsistencyJob', { parameters: { runAt }, trigger: 'CLI' })).done;
 
-  it('Properties 32, 33, 35: suspended, blocked and roles exactly as the rules say; a second run changes nothing', async () => {
+  it('Properties 32, 33, 35, 36: suspended, blocked, roles and orphans exactly as the rules say; a second run changes nothing', async () => {
     await fc.assert(
       fc.asyncProperty(platform, async (p) => {
         const { user, inscription, defense, batch } = env.databases;
@@ -54,6 +59,24 @@ describe.each(dialects)('dataConsistencyJob properties (%s)', (dialect) => {
         await inscription.db.deleteFrom('inscriptions').execute();
         await defense.db.deleteFrom('soutenances').execute();
         await batch.db.deleteFrom('consistency_anomaly').execute();
+        await inscription.db.deleteFrom('documents').execute();
+        await defense.db.deleteFrom('soutenance_documents').execute();
+        const uploads = env.config.uploadsDir;
+        rmSync(uploads, { recursive: true, force: true });
+        const runAt = nextNight();
+        // Names with an accent, written on disk as NFD half the time; the rows always hold NFC.
+        const name = (i: number) => `docs/thèse-${i}.pdf`;
+        p.files.forEach((f, i) => {
+          const file = path.join(uploads, f.nfd ? name(i).normalize('NFD') : name(i));
+          mkdirSync(path.dirname(file), { recursive: true });
+          writeFileSync(file, `file ${i}`);
+          const when = new Date(Date.parse(runAt) - f.ageHours * 3_600_000);
+          utimesSync(file, when, when);
+        });
+        const referencedBy = (table: string) => p.files.flatMap((f, i) => (f.by === table ? [{ type: 'PIECE', nom_fichier: null, chemin: name(i), taille: 1, created_at: AT }] : []));
+        // Owners that do not exist are still references: the check reads chemins, not owners.
+        if (referencedBy('documents').length > 0) await inscription.db.insertInto('documents').values(referencedBy('documents').map((d) => ({ ...d, inscription_id: 1000 }))).execute();
+        if (referencedBy('soutenance_documents').length > 0) await defense.db.insertInto('soutenance_documents').values(referencedBy('soutenance_documents').map((d) => ({ ...d, soutenance_id: 1000 }))).execute();
         const existing = p.users.map((u, i) => ({ ...u, id: i + 1 })).filter((u) => u.exists);
         if (existing.length > 0) {
           await user.db.insertInto('users').values(existing.map((u) => ({ id: u.id, email: `u${u.id}@x.fr`, nom: null, prenom: null, enabled: 1, created_at: AT }))).execute();
@@ -91,7 +114,7 @@ describe.each(dialects)('dataConsistencyJob properties (%s)', (dialect) => {
           return [...roles].sort().map((r) => `${u.id}:${r}`);
         }).flat();
 
-        const first = await run();
+        const first = await run(runAt);
         expect(first.status, first.exitMessage ?? '').toBe('COMPLETED');
         const state = async () => ({
           inscriptions: (await inscription.db.selectFrom('inscriptions').select('statut').orderBy('id').execute()).map((r) => r.statut),
@@ -109,7 +132,17 @@ describe.each(dialects)('dataConsistencyJob properties (%s)', (dialect) => {
         // Property 33: one per open soutenance without a VALIDÉ inscription (blocked now).
         expect(ids('INSCRIPTION_INVALIDE')).toEqual(p.soutenances.flatMap((s, i) => (OPEN.includes(s.statut) && expectedInscriptions[s.inscription - 1] !== 'VALIDÉ' ? [i + 1] : [])));
 
-        const second = await run();
+        // Property 36: an unreferenced file older than a day is under orphelins/, every other file in place.
+        p.files.forEach((f, i) => {
+          const onDisk = f.nfd ? name(i).normalize('NFD') : name(i);
+          const orphan = f.by === 'none' && f.ageHours > 24;
+          expect(existsSync(path.join(uploads, onDisk)), `${name(i)} in place`).toBe(!orphan);
+          expect(existsSync(path.join(uploads, 'orphelins', onDisk)), `${name(i)} under orphelins/`).toBe(orphan);
+        });
+        expect(first.metrics.orphansMoved).toBe(p.files.filter((f) => f.by === 'none' && f.ageHours > 24).length);
+
+        const second = await run(nextNight());
+        // The files that were young are older now: the second night may move those, nothing else.
         expect(second.metrics).toMatchObject({ newAnomalies: 0, rolesAdded: 0, rolesRemoved: 0 });
         expect(await state()).toEqual(after);
       }),

@@ -7,7 +7,7 @@
  * its row indexes the archive. Names are compared after Unicode normalisation (a file
  * written as NFD matches an NFC `chemin`, and the reverse).
  */
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../db/connect.js';
@@ -48,14 +48,17 @@ interface DocumentRow {
   readonly chemin: string;
 }
 
-/** Whether the `chemin` names a regular file inside UPLOADS_DIR, under either normal form. */
-async function present(uploadsDir: string, chemin: string): Promise<boolean> {
+/**
+ * Whether the `chemin` names a regular file inside UPLOADS_DIR, under either normal form.
+ * Synchronous, as the orphan walk's reads (orphan-files.ts): one page of 500 is a few
+ * milliseconds of calls that would each cost a thread-pool round trip several times longer.
+ */
+function present(uploadsDir: string, chemin: string): boolean {
   const root = path.resolve(uploadsDir);
   for (const form of new Set([chemin, chemin.normalize('NFC'), chemin.normalize('NFD')])) {
     const file = path.resolve(root, form);
     if (!file.startsWith(root + path.sep)) return false;
-    const stats = await lstat(file).catch(() => undefined);
-    if (stats?.isFile()) return true;
+    if (lstatSync(file, { throwIfNoEntry: false })?.isFile()) return true;
   }
   return false;
 }
@@ -109,7 +112,7 @@ export async function checkDocuments(ctx: TaskletContext, deps: DocumentDeps): P
       source.fetch,
       (row) => row.id,
       async (page, totals) => {
-        const flags = await Promise.all(page.map((row) => present(deps.uploadsDir, row.chemin)));
+        const flags = page.map((row) => present(deps.uploadsDir, row.chemin));
         const anomalies: Anomaly[] = page
           .filter((_, i) => !flags[i])
           .map((row) => ({ type: 'FICHIER_MANQUANT', entity: source.entity, entityId: row.id, details: { chemin: row.chemin, [source.owner]: row.owner }, action: 'INTERVENTION_REQUISE' }));
@@ -128,7 +131,7 @@ export async function checkDocuments(ctx: TaskletContext, deps: DocumentDeps): P
 }
 
 /** Which of these NFC paths a document row references, by both normal forms, one query per table. */
-async function referencedAmong(deps: DocumentDeps, chemins: readonly string[]): Promise<ReadonlySet<string>> {
+export async function referencedAmong(deps: Pick<DocumentDeps, 'inscription' | 'defense'>, chemins: readonly string[]): Promise<ReadonlySet<string>> {
   const forms = [...new Set(chemins.flatMap((c) => [c, c.normalize('NFD')]))];
   const [a, b] = await Promise.all([
     deps.inscription.db.selectFrom('documents').select('chemin').where('chemin', 'in', forms).execute(),

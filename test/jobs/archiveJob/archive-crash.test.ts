@@ -48,10 +48,10 @@ describe.each(dialects)('archiveJob killed at each saga boundary (%s)', (dialect
     };
     await safe();
 
-    await sleep(1_200);
+    await sleep(2_200);
     const operator = new JobOperator(new JobRepository(env.databases.batch.db), [
       archiveJob({ ...env.databases, audit: new AuditLog(env.databases.batch.db), uploadsDir: env.config.uploadsDir, archivesDir: env.config.archivesDir, logDir: env.config.logDir, timeZone: 'UTC', skipLimit: 100, keys: () => keys }),
-    ], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 1_000, checkpointIntervalMs: 0, logger: silentLogger });
+    ], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 2_000, checkpointIntervalMs: 0, logger: silentLogger });
     const [abandoned] = await operator.abandonStale();
     expect(abandoned?.exitCode).toBe('ABANDONED');
     const done = await (await operator.restart(abandoned!.id, { trigger: 'CLI' })).done;

@@ -36,11 +36,11 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     const killed = await startChild(['test/fixtures/consistency-child.ts', boundary, RUN_AT], env.env, { tsx: true }).exited;
     expect(killed.code, killed.stdout + killed.stderr).toBeNull();
 
-    await sleep(1_200);
+    await sleep(2_200);
     // The same job, with the short heartbeat timeout the child ran under, so its run is found dead now.
     const mailer = createMailer({ smtpUrl: smtp.url, from: env.config.mail.from, mailDir: `${env.dataDir}/mail` }, silentLogger);
     const job = dataConsistencyJob({ ...env.databases, mailer, audit: new AuditLog(env.databases.batch.db), logger: silentLogger, uploadsDir: env.config.uploadsDir, reportsDir: env.config.reportsDir, techAdmins: [TECH], topic: 't', timeZone: 'Europe/Paris' });
-    const operator = operatorFor(env.databases, [job], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 1_000 });
+    const operator = operatorFor(env.databases, [job], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 2_000 });
     const [abandoned] = await operator.abandonStale();
     expect(abandoned?.exitCode).toBe('ABANDONED');
     const done = await (await operator.restart(abandoned!.id, { trigger: 'CLI' })).done;

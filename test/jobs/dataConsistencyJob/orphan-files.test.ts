@@ -124,7 +124,7 @@ describe('scanOrphans and moveOrphan', () => {
     expect(readdirSync(path.join(uploads, 'x'))).toEqual([]);
   });
 
-  it('keeps files modified less than 24 hours before runAt, or after it, without asking the lookup', async () => {
+  it('keeps files modified less than 24 hours before runAt, or after it, whatever the lookup says', async () => {
     put(uploads, 'boundary.pdf', 'exactly 24 h', new Date(RUN_AT.getTime() - 24 * HOUR));
     put(uploads, 'young.pdf', 'one second short', new Date(RUN_AT.getTime() - 24 * HOUR + 1_000));
     put(uploads, 'future.pdf', 'clock skew', new Date(RUN_AT.getTime() + HOUR));
@@ -132,29 +132,27 @@ describe('scanOrphans and moveOrphan', () => {
 
     const batches = await scan({ referenced });
 
-    expect(calls).toEqual([['boundary.pdf']]);
+    // Names are looked up before any lstat (cheaper at 95% referenced); age decides after.
+    expect(calls.flat().sort()).toEqual(['boundary.pdf', 'future.pdf', 'young.pdf']);
     expect(orphansOf(batches).map((o) => o.path)).toEqual(['boundary.pdf']);
     expect(batches.reduce((n, b) => n + b.filesSeen, 0)).toBe(3);
   });
 
   it('skips files and directories deleted during the walk without an error', async () => {
-    for (const f of ['one/a.pdf', 'one/b.pdf', 'two/c.pdf', 'two/deep/d.pdf']) put(uploads, f, f);
+    for (const f of ['one/a.pdf', 'one/b.pdf', 'two/c.pdf', 'two/deep/d.pdf', 'three/e.pdf']) put(uploads, f, f);
     const calls: string[][] = [];
     const referenced = async (chemins: readonly string[]) => {
       calls.push([...chemins]);
-      // The first candidate's sibling is listed but not yet lstat'ed, the other directory
-      // is on the stack but not yet opened: both vanish, and so does the candidate itself.
-      rmSync(path.join(uploads, 'one'), { recursive: true });
-      rmSync(path.join(uploads, 'two'), { recursive: true });
+      // Listed (or read ahead) but not yet lstat'ed, or not yet opened: all of them vanish.
+      for (const dir of ['one', 'two', 'three']) rmSync(path.join(uploads, dir), { recursive: true, force: true });
       return new Set<string>();
     };
 
     const batches = await scan({ referenced, batchSize: 1 });
 
-    expect(calls).toHaveLength(1);
-    const orphans = orphansOf(batches);
-    expect(orphans).toHaveLength(1);
-    expect(await moveOrphan(uploads, orphans[0]?.path ?? '')).toBeUndefined();
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+    expect(orphansOf(batches)).toEqual([]);
+    expect(await moveOrphan(uploads, 'one/a.pdf')).toBeUndefined();
     expect(existsSync(path.join(uploads, ORPHANS_DIR))).toBe(false);
   });
 

@@ -9,7 +9,8 @@ import { registerAnomaliesCommand } from './cli/anomalies-command.js';
 import { registerArchiveCommand } from './cli/archive-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerEventsCommand } from './cli/events-command.js';
-import { executionSummary, progressListener, table } from './cli/format.js';
+import { executionSummary, table } from './cli/format.js';
+import { stepProgressDisplay } from './cli/step-progress.js';
 import { executionJson } from './engine/execution-json.js';
 import { registerTokenCommand } from './cli/token-command.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
@@ -18,6 +19,7 @@ import { closeDatabases, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
 import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
 import { createLogger } from './observability/logger.js';
+import { withEmbeddedSecret } from './security/first-start.js';
 import { startService } from './service.js';
 
 const program = new Command('batch-service')
@@ -51,12 +53,13 @@ function config() {
 async function withApp<T>(work: (app: App) => Promise<T>, options: { progress?: boolean; interruptible?: boolean } = {}): Promise<T> {
   const cfg = config();
   const logger = createLogger({ level: process.env.LOG_LEVEL ? cfg.logLevel : 'warn', console: 'stderr', logDir: cfg.logDir });
-  const listeners = options.progress && process.stderr.isTTY ? [progressListener(process.stderr)] : [];
-  const app = await createApp(cfg, logger, { listeners });
+  const progress = options.progress && process.stderr.isTTY ? stepProgressDisplay(process.stderr) : undefined;
+  const app = await createApp(cfg, logger, { listeners: progress ? [progress.listener] : [] });
   const release = options.interruptible ? stopRunsOnSignal(app.operator, cfg.operations.shutdownTimeoutMs, logger) : () => undefined;
   try {
     return await work(app);
   } finally {
+    progress?.close();
     release();
     await app.close();
   }
@@ -168,7 +171,8 @@ program
   });
 
 registerEventsCommand(program, withApp);
-registerTokenCommand(program, config);
+// Embedded default: signed with DATA_DIR/jwt-secret, the secret `serve` verifies with (made here if serve has not run yet).
+registerTokenCommand(program, () => withEmbeddedSecret(config()).config);
 registerAuditCommand(program, config);
 registerArchiveCommand(program, config);
 registerAnomaliesCommand(program, config);

@@ -187,6 +187,18 @@ function trustedProxies(r: Reader): false | number | readonly string[] {
   return entries;
 }
 
+/**
+ * LOG_FORMAT: a person at a terminal reads pretty lines; anything else (a pipe, a
+ * container's log collector) gets JSON lines, so the default follows stdout.
+ */
+function readLogFormat(r: Reader): 'json' | 'pretty' {
+  const raw = r.optional('LOG_FORMAT', 'console log lines: `json`, or `pretty` (human lines, pino-pretty); the files under LOG_DIR stay JSON', 'pretty when stdout is a terminal, else json');
+  if (raw === undefined) return process.stdout.isTTY ? 'pretty' : 'json';
+  if (raw === 'json' || raw === 'pretty') return raw;
+  r.problems.push(`LOG_FORMAT=${JSON.stringify(raw)}: expected json or pretty`);
+  return 'json';
+}
+
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `30s`, `24h`…: milliseconds, or undefined when it is not such a duration. */
@@ -221,8 +233,15 @@ export interface Config {
   readonly archivesDir: string;
   readonly logDir: string;
   readonly logLevel: string;
+  /** Console lines: JSON, or pino-pretty's human lines; the files under LOG_DIR are JSON either way. */
+  readonly logFormat: 'json' | 'pretty';
   readonly jwt: {
     readonly secret?: string;
+    /**
+     * Set only on the embedded default, where `secret` is the one generated in
+     * DATA_DIR/jwt-secret at first start (security/first-start.ts), never from JWT_SECRET.
+     */
+    readonly secretFile?: string;
     readonly jwksUrl?: string;
     readonly issuer?: string;
     readonly audience?: string;
@@ -331,8 +350,9 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   const archivesDir = dir('ARCHIVES_DIR', 'archives', 'encrypted archives');
   const logDir = dir('LOG_DIR', 'logs', 'application and error log files');
   const logLevel = r.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, 'info', 'log level');
+  const logFormat = readLogFormat(r);
   const jwt = {
-    secret: r.secret('JWT_SECRET', 'HS256 secret for API tokens', 'none: the API refuses every request'),
+    secret: r.secret('JWT_SECRET', 'HS256 secret for API tokens', 'embedded default (no JWT setting, SQLite only): generated in DATA_DIR/jwt-secret; otherwise none: the API refuses every request'),
     jwksUrl: r.optional('JWT_JWKS_URL', 'JWKS URL for RS256/ES256 API tokens', 'none'),
     issuer: r.optional('JWT_ISSUER', 'required `iss` of API tokens', 'not checked'),
     audience: r.optional('JWT_AUDIENCE', 'required `aud` of API tokens', 'not checked'),
@@ -430,7 +450,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   const config: Config = {
-    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, reportLogo, jwt: { ...jwt, ...jwtApi }, api,
+    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, logFormat, reportLogo, jwt: { ...jwt, ...jwtApi }, api,
     archiveKeys, archiveKeyFile, kafka, mail, timeZone, scheduler, demoData, engine, jobs, operations,
   };
   return { config, docs: r.docs };

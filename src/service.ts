@@ -1,7 +1,8 @@
 /**
  * `batch-service serve`: migrations, demo data on an empty embedded default, abandoned
  * runs cleaned up, HTTP on PORT, the scheduler (with its misfires), Eureka, and an orderly
- * stop on SIGTERM/SIGINT.
+ * stop on SIGTERM/SIGINT. On the embedded default, the generated JWT secret and the
+ * console link (security/first-start.ts); for a person, the start banner.
  */
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
@@ -13,18 +14,25 @@ import { schedules } from './jobs/registry.js';
 import { onTerminationSignal } from './lifecycle/graceful-shutdown.js';
 import { closeLogFiles, createLogger } from './observability/logger.js';
 import { BATCH_METRICS } from './observability/metrics.js';
+import { announceStart } from './observability/start-banner.js';
 import { Scheduler } from './schedule/scheduler.js';
+import { consoleLink, usesOnlySqlite, withEmbeddedSecret } from './security/first-start.js';
 
-export async function startService(config: Config): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, logDir: config.logDir });
+export async function startService(loaded: Config): Promise<void> {
+  const { config, created } = withEmbeddedSecret(loaded);
+  const logger = createLogger({ level: config.logLevel, logDir: config.logDir, format: config.logFormat });
+  if (config.jwt.secretFile !== undefined) {
+    logger.info(
+      `embedded default: API tokens are verified with the secret ${created ? 'just generated in' : 'kept in'} ${config.jwt.secretFile} (set JWT_SECRET or JWT_JWKS_URL for production)`,
+    );
+  }
   // The last line, not the mechanism: every background promise of the service is handled
   // where it starts; one that slips through is logged instead of ending the process.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (a bug: please report it); the service goes on'));
   const app = await createApp(config, logger);
   const { databases } = app;
 
-  const embedded = Object.values(config.databases).every((url) => url.startsWith('sqlite:'));
-  if (config.demoData === 'auto' && embedded && (await siblingDatabasesAreEmpty(databases))) {
+  if (config.demoData === 'auto' && usesOnlySqlite(config) && (await siblingDatabasesAreEmpty(databases))) {
     const summary = await generateDemoData(databases, { uploadsDir: config.uploadsDir });
     logger.info({ summary }, 'empty embedded databases: demo data created');
   }
@@ -76,4 +84,6 @@ export async function startService(config: Config): Promise<void> {
     ],
     { timeoutMs: config.operations.shutdownTimeoutMs, logger, finally: () => closeLogFiles(logger) },
   );
+  // Last, once SIGTERM is handled: a person or a test acting on the banner meets a service fully up.
+  announceStart(config, port, await consoleLink(config, { port }), logger);
 }

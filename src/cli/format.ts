@@ -2,7 +2,7 @@
 import { executionJson } from '../engine/execution-json.js';
 
 const WOULD_CHANGE_SHOWN = 10;
-import type { BatchListener, JobExecution, StepExecution } from '../engine/types.js';
+import type { JobExecution, StepExecution } from '../engine/types.js';
 
 export function formatSeconds(ms: number | null): string {
   return ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`;
@@ -53,25 +53,4 @@ export function executionSummary(execution: JobExecution, steps: readonly StepEx
 export function table(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '));
-}
-
-/** A single self-rewriting line on a terminal while a long run goes on; nothing elsewhere. */
-export function progressListener(stream: NodeJS.WriteStream): BatchListener {
-  let lastDraw = 0;
-  let stepStart = Date.now();
-  return {
-    beforeStep() {
-      stepStart = Date.now();
-    },
-    afterChunk(execution, step) {
-      const now = Date.now();
-      if (now - lastDraw < 250) return;
-      lastDraw = now;
-      const rate = Math.round(step.counts.read / Math.max(0.001, (now - stepStart) / 1000));
-      stream.write(`\r\x1b[K${execution.jobName} › ${step.stepName}: read ${step.counts.read}, written ${step.counts.write} (${rate}/s)`);
-    },
-    afterStep() {
-      stream.write('\r\x1b[K');
-    },
-  };
 }

@@ -17,6 +17,7 @@ import * as m0008 from './migrations/0008-execution-lease.js';
 import * as m0009 from './migrations/0009-rate-limit.js';
 import * as m0010 from './migrations/0010-archives.js';
 import * as m0011 from './migrations/0011-consistency-anomaly.js';
+import * as m0012 from './migrations/0012-step-estimate.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -35,6 +36,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0009-rate-limit': m0009,
   '0010-archives': m0010,
   '0011-consistency-anomaly': m0011,
+  '0012-step-estimate': m0012,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

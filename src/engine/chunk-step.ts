@@ -3,7 +3,8 @@
  * checkpoint, repeat. Between chunks it yields to the event loop, looks for a stop
  * request and the step's deadline; before each read and each write it checks the run's
  * lease, so a process that lost it writes nothing more. The deadline also aborts the
- * context's signal, which long reads and writes may watch.
+ * context's signal, which long reads and writes may watch. Before the first chunk, the
+ * step's estimate (if it has one) is taken once, for progress displays.
  *
  * Counts add up in every ending: read = written + filtered + process and write skips.
  * An item the writer did not need to change (an alert already sent, a token already
@@ -20,6 +21,8 @@ type MutableCounts = { -readonly [K in keyof StepCounts]: StepCounts[K] };
 export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRuntime): Promise<StepOutcome> {
   const { context } = runtime;
   const counts: MutableCounts = { ...runtime.stepExecution.counts };
+  // Carried by every value this step hands on, so the first checkpoint records it.
+  const start: StepExecution = { ...runtime.stepExecution, estimatedTotal: await estimateTotal(step, runtime) };
   const reader = step.reader(context);
   const writer = step.writer(context);
   const retry = runtime.retryOptions(step.retry);
@@ -36,7 +39,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
   // saved with the reader's position describe the same chunks.
   let committed: StepCounts = { ...counts };
   let lastCheckpoint = runtime.now();
-  const snapshot = (): StepExecution => ({ ...runtime.stepExecution, counts: { ...counts }, context: state });
+  const snapshot = (): StepExecution => ({ ...start, counts: { ...counts }, context: state });
 
   // A lost lease, a timeout or a stop is about the run, not an item.
   const skippable = (error: unknown) => !!step.skip && !(error instanceof LeaseLostError) && !context.signal.aborted && (step.skip.skippable ?? defaultSkippable(retry.retryable))(error);
@@ -159,7 +162,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
   } catch (error) {
     // A reader or writer that watches the signal fails with an abort: say why it was aborted.
     const reason: unknown = context.signal.aborted ? context.signal.reason : undefined;
-    const ended = { ...runtime.stepExecution, counts: { ...committed, rollback: counts.rollback }, context: state };
+    const ended = { ...start, counts: { ...committed, rollback: counts.rollback }, context: state };
     if (runtime.stopRequested() && reason !== undefined && !(reason instanceof StepTimeoutError) && !(reason instanceof LeaseLostError)) {
       return { execution: { ...ended, status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
     }
@@ -170,6 +173,25 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
     await reader.close?.();
   }
   return { execution: { ...snapshot(), status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: null } };
+}
+
+/**
+ * What the step expects to read in all: its estimate of what remains from the reader's
+ * position plus the counts a restart restored. A restart estimates again rather than
+ * keep the first run's figure, because rows came and went meanwhile (the tokens it
+ * deleted are no longer there to count). An estimate only feeds a display, so its
+ * failure never fails the step.
+ */
+async function estimateTotal<I, O>(step: ChunkStep<I, O>, runtime: StepRuntime): Promise<number | null> {
+  if (!step.estimate) return null;
+  try {
+    const remaining = await step.estimate(runtime.context);
+    if (remaining === null || !Number.isFinite(remaining) || remaining < 0) return null;
+    return Math.round(remaining) + runtime.stepExecution.counts.read;
+  } catch (error) {
+    runtime.log.debug({ err: error, step: step.name }, 'step estimate failed; its progress shows without a total');
+    return null;
+  }
 }
 
 /** Without an explicit rule, an item is bad when its error is not a passing database fault. */

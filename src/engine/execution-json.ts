@@ -34,6 +34,8 @@ export function executionJson(execution: JobExecution, steps: readonly StepExecu
       exitMessage: s.exitMessage,
       ...s.counts,
       skip: skipCount(s.counts),
+      // Against `read`, for a progress bar: the API's detail and the console need no other call.
+      estimatedTotal: s.estimatedTotal,
       durationMs: durationMs(s.startTime, s.endTime),
     })),
   };

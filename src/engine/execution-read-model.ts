@@ -1,17 +1,34 @@
 /**
  * What the API's and the CLI's listings read: the newest execution of each job, pages of
- * a job's executions, and the version row that says when any of them changed. The run
- * protocol (job-repository.ts) writes; this only reads.
+ * a job's executions or of all of them, the items an execution skipped, and the version
+ * row that says when any execution changed. The run protocol (job-repository.ts) writes;
+ * this only reads.
  */
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp } from '../db/sql-time.js';
 import { SUMMARY_COLUMNS, toExecution, toSummary, type SummaryRow } from './execution-rows.js';
-import type { JobExecution, JobExecutionSummary } from './types.js';
+import type { SkipRecord } from './job-repository.js';
+import type { BatchStatus, JobExecution, JobExecutionSummary } from './types.js';
 
 export interface ExecutionPage {
   readonly total: number;
   readonly items: readonly JobExecution[];
+}
+
+export interface ExecutionFilter {
+  readonly jobName?: string;
+  readonly status?: BatchStatus;
+}
+
+export interface SummaryPage {
+  readonly total: number;
+  readonly items: readonly JobExecutionSummary[];
+}
+
+/** A skip as batch_step_skip keeps it: `item` is JSON text, cut at 4000 characters. */
+export interface RecordedSkip extends SkipRecord {
+  readonly recordedAt: Date;
 }
 
 export class ExecutionReadModel {
@@ -102,5 +119,53 @@ export class ExecutionReadModel {
         .executeTakeFirstOrThrow(),
     ]);
     return { total: Number(total.n), items: rows.map(toExecution) };
+  }
+
+  /**
+   * Executions of every job, newest first, narrowed to one job, one status or both.
+   * Summary columns only: a page of runs does not need their contexts and metrics.
+   *
+   * @example
+   * const failed = await readModel.findExecutions({ status: 'FAILED' }, 0, 20);
+   */
+  async findExecutions(filter: ExecutionFilter, page: number, size: number): Promise<SummaryPage> {
+    const matching = this.db
+      .selectFrom('batch_job_execution')
+      .$if(filter.jobName !== undefined, (q) => q.where('job_name', '=', filter.jobName!))
+      .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status!));
+    const [rows, total] = await Promise.all([
+      matching.select(SUMMARY_COLUMNS).orderBy('id', 'desc').limit(size).offset(page * size).execute(),
+      matching.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { total: Number(total.n), items: rows.map(toSummary) };
+  }
+
+  /**
+   * The items an execution skipped, in the order they were skipped, with the total.
+   *
+   * @example
+   * const { total, items } = await readModel.listSkips(12, 0, 20);
+   */
+  async listSkips(jobExecutionId: number, page: number, size: number): Promise<{ readonly total: number; readonly items: readonly RecordedSkip[] }> {
+    const [rows, total] = await Promise.all([
+      this.db.selectFrom('batch_step_skip').selectAll().where('job_execution_id', '=', jobExecutionId).orderBy('id').limit(size).offset(page * size).execute(),
+      this.db
+        .selectFrom('batch_step_skip')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('job_execution_id', '=', jobExecutionId)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return {
+      total: Number(total.n),
+      items: rows.map((r) => ({
+        jobExecutionId: Number(r.job_execution_id),
+        stepExecutionId: Number(r.step_execution_id),
+        stepName: r.step_name,
+        phase: r.phase as RecordedSkip['phase'],
+        item: r.item,
+        reason: r.reason,
+        recordedAt: parseSqlTimestamp(r.created_at),
+      })),
+    };
   }
 }

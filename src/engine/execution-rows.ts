@@ -67,6 +67,7 @@ export function toStepExecution(row: StepRow): StepExecution {
       commit: Number(row.commit_count),
       rollback: Number(row.rollback_count),
     },
+    estimatedTotal: row.estimated_total === null ? null : Number(row.estimated_total),
     context: JSON.parse(row.execution_context) as JsonObject,
     startTime: parseSqlTimestamp(row.start_time),
     endTime: optionalDate(row.end_time),

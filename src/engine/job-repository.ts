@@ -367,11 +367,14 @@ export class JobRepository {
     return toStepExecution(row);
   }
 
-  /** The checkpoint: counts and context together, so a restart resumes from a consistent pair. */
+  /**
+   * The checkpoint: counts and context together, so a restart resumes from a consistent
+   * pair. The step's estimate rides along, so the first checkpoint makes it visible.
+   */
   async saveStepProgress(lease: ExecutionLease, step: StepExecution): Promise<void> {
     const result = await this.db
       .updateTable('batch_step_execution')
-      .set({ ...countColumns(step.counts), execution_context: JSON.stringify(step.context), last_updated: this.now() })
+      .set({ ...countColumns(step.counts), estimated_total: step.estimatedTotal, execution_context: JSON.stringify(step.context), last_updated: this.now() })
       .where('id', '=', step.id)
       .where((eb) => eb.exists(eb.selectFrom('batch_job_execution').select('id').where((w) => owned(w, lease))))
       .executeTakeFirst();
@@ -384,6 +387,7 @@ export class JobRepository {
       .updateTable('batch_step_execution')
       .set({
         ...countColumns(step.counts),
+        estimated_total: step.estimatedTotal,
         status: step.status,
         exit_code: step.exitCode,
         exit_message: step.exitMessage,

@@ -18,7 +18,7 @@ export interface KeysetSource<T> {
  * }),
  */
 export function keysetReader<T>(restored: JsonObject, source: KeysetSource<T>): ItemReader<T> {
-  let lastKey = typeof restored.lastKey === 'number' ? restored.lastKey : 0;
+  let lastKey = keysetPosition(restored);
   return {
     async read(max) {
       const items = await source.fetch(lastKey, max);
@@ -28,4 +28,15 @@ export function keysetReader<T>(restored: JsonObject, source: KeysetSource<T>): 
     },
     state: () => ({ lastKey }),
   };
+}
+
+/**
+ * The key a keyset reader restored from `restored` resumes after (0 on a first run): what
+ * a step's `estimate` counts from, so it counts what the reader has still to return.
+ *
+ * @example
+ * estimate: (ctx) => countAfter(keysetPosition(ctx.restoredContext)),
+ */
+export function keysetPosition(restored: JsonObject): number {
+  return typeof restored.lastKey === 'number' ? restored.lastKey : 0;
 }

@@ -74,6 +74,12 @@ export interface StepExecution {
   readonly exitCode: string;
   readonly exitMessage: string | null;
   readonly counts: StepCounts;
+  /**
+   * How many items the step expects to read in all, the counts restored by a restart
+   * included (`ChunkStep.estimate`); null when it gave none. Progress is `counts.read`
+   * against it: a guide, not a promise (rows may change while the step runs).
+   */
+  readonly estimatedTotal: number | null;
   readonly context: JsonObject;
   readonly startTime: Date;
   readonly endTime: Date | null;
@@ -165,6 +171,18 @@ export interface ChunkStep<I = unknown, O = I> extends StepCommon {
   readonly readAhead?: boolean;
   /** How a skipped item is recorded (default: the item itself as JSON). */
   readonly describeItem?: (item: I | O) => Json;
+  /**
+   * How many items the reader will return from where it stands (after `restoredContext`
+   * on a restart), for progress displays; null when it cannot tell cheaply. Called once
+   * as the step starts, before the first read: one `count(*)` with the reader's own
+   * condition (on an index where the table has one), not a second read of the data. The
+   * engine adds the restored counts and records the sum as the step's `estimatedTotal`;
+   * an estimate that throws is logged at debug and leaves it null.
+   *
+   * @example
+   * estimate: (ctx) => countExpired(db, ctx.runAt, keysetPosition(ctx.restoredContext)),
+   */
+  readonly estimate?: (context: StepRunContext) => Promise<number | null>;
 }
 
 export interface TaskletContext extends StepRunContext {

@@ -21,7 +21,7 @@ export function eventBrokerIndicator(
     name: 'eventBroker',
     async check() {
       const counts = await countByStatus(db);
-      const outbox = { pending: counts.PENDING, failed: counts.FAILED };
+      const outbox = { pending: counts.PENDING, delivered: counts.DELIVERED, failed: counts.FAILED };
       if (!relay) return { status: 'UP', details: { mode: 'outbox only (KAFKA_BROKERS not set)', ...outbox } };
       const state = relay.state();
       // Before the relay's first attempt, ask the network whether a broker listens.

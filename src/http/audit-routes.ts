@@ -1,7 +1,7 @@
 /** The audit log (10.6–10.9), newest first; read-only, like everything that touches it. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { App } from '../app.js';
-import { AuditPage, commonErrors, PageQuery, secured } from './schemas.js';
+import { AuditPage, AuditVerdictView, commonErrors, PageQuery, secured } from './schemas.js';
 
 export function auditRoutes(app: App): FastifyPluginAsyncTypebox {
   return async (server) => {
@@ -21,6 +21,20 @@ export function auditRoutes(app: App): FastifyPluginAsyncTypebox {
         const result = await app.audit.list(page, size);
         return { page, size, total: result.total, items: result.items.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString() })) };
       },
+    );
+
+    server.get(
+      '/audit/verify',
+      {
+        schema: {
+          ...secured,
+          tags: ['audit'],
+          summary: 'Walk the hash chain: intact, or the first entry altered, deleted or out of order (10.9)',
+          description: 'Reads the whole log (in pages of 1000), as `batch-service audit verify` does.',
+          response: { 200: AuditVerdictView, ...commonErrors },
+        },
+      },
+      async () => app.audit.verify(),
     );
   };
 }

@@ -1,4 +1,4 @@
-/** Executions (6.4–6.6): list, inspect, stop, restart. */
+/** Executions (6.4–6.6): list, inspect, stop, restart; across jobs and their skipped items for the console (issue 14). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { App } from '../app.js';
 import { JobExecutionNotFoundError } from '../engine/errors.js';
@@ -12,11 +12,14 @@ import {
   ExecutionDetail,
   ExecutionIdParams,
   ExecutionPage,
+  executionsQuery,
   JobNameParams,
   LaunchedExecution,
   launchedView,
   PageQuery,
   secured,
+  SkipPage,
+  skipView,
   StoppingExecution,
   summaryView,
 } from './schemas.js';
@@ -43,6 +46,45 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
         app.operator.job(jobName);
         const result = await app.executions.listExecutions(jobName, page, size);
         return { page, size, total: result.total, items: result.items.map(summaryView) };
+      },
+    );
+
+    server.get(
+      '/jobs/executions',
+      {
+        schema: {
+          ...secured,
+          tags,
+          summary: 'Executions of every job, newest first, with the total; filter by job and status',
+          querystring: executionsQuery(app.operator.jobNames()),
+          response: { 200: ExecutionPage, ...commonErrors },
+        },
+      },
+      async (request) => {
+        const { job, status, page, size } = request.query;
+        const result = await app.executions.findExecutions({ jobName: job, status }, page, size);
+        return { page, size, total: result.total, items: result.items.map(summaryView) };
+      },
+    );
+
+    server.get(
+      '/jobs/executions/:executionId/skips',
+      {
+        schema: {
+          ...secured,
+          tags,
+          summary: 'Items an execution skipped, in the order skipped, with the total: step, phase, item, reason',
+          params: ExecutionIdParams,
+          querystring: PageQuery,
+          response: { 200: SkipPage, ...commonErrors, 404: ProblemSchema },
+        },
+      },
+      async (request) => {
+        const { executionId } = request.params;
+        const { page, size } = request.query;
+        if (!(await app.repository.getExecution(executionId))) throw new JobExecutionNotFoundError(executionId);
+        const result = await app.executions.listSkips(executionId, page, size);
+        return { page, size, total: result.total, items: result.items.map(skipView) };
       },
     );
 

@@ -6,7 +6,8 @@ import type { FastifySchema } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
 import { executionJson, executionSummaryJson } from '../engine/execution-json.js';
 import { MAX_PARAMETER_VALUE_LENGTH, MAX_PARAMETERS, PARAMETER_KEY_PATTERN } from '../engine/job-parameters.js';
-import type { JobExecution, JobExecutionSummary, StepExecution } from '../engine/types.js';
+import type { RecordedSkip } from '../engine/execution-read-model.js';
+import type { BatchStatus, JobExecution, JobExecutionSummary, StepExecution } from '../engine/types.js';
 import { ANOMALY_ACTIONS, ANOMALY_TYPES } from '../jobs/dataConsistencyJob/anomaly-store.js';
 import { ANOMALY_STATUSES } from '../jobs/dataConsistencyJob/anomaly-json.js';
 import { ProblemSchema } from './problem.js';
@@ -82,6 +83,7 @@ const StepView = Type.Object({
   commit: Type.Integer(),
   rollback: Type.Integer(),
   durationMs: Nullable(Type.Integer()),
+  estimatedTotal: Nullable(Type.Integer({ description: 'items the step expected to read in all, for a progress bar against `read`; null without an estimate' })),
 });
 
 const executionFields = {
@@ -112,6 +114,45 @@ export const ExecutionPage = Type.Object({
   size: Type.Integer(),
   total: Type.Integer(),
   items: Type.Array(ExecutionSummary),
+});
+
+/** Every BatchStatus: a Record, so the compiler refuses this list once the engine adds one. */
+const BATCH_STATUS_SET: Readonly<Record<BatchStatus, true>> = { STARTED: true, STOPPING: true, STOPPED: true, COMPLETED: true, FAILED: true };
+export const BATCH_STATUSES = Object.keys(BATCH_STATUS_SET) as BatchStatus[];
+
+/**
+ * The filters of the list across jobs. The job names are an enum, as the statuses are: a
+ * value the API cannot match is a mistake in the request (400 naming the accepted values,
+ * like the anomalies' filters), not a resource that does not exist.
+ */
+export function executionsQuery(jobNames: readonly string[]) {
+  return Type.Object(
+    {
+      job: Type.Optional(Type.Enum([...jobNames], { description: 'one job; every job when absent' })),
+      status: Type.Optional(Type.Enum(BATCH_STATUSES, { description: 'one status; every status when absent' })),
+      ...PageQuery.properties,
+    },
+    { additionalProperties: false },
+  );
+}
+
+export const SkipView = Type.Object({
+  stepName: Type.String(),
+  phase: Type.Enum(['READ', 'PROCESS', 'WRITE']),
+  item: Type.Unknown({
+    description: 'the item as the step recorded it (JSON); when that text was cut at 4000 characters, the cut text as a string, and itemTruncated is true',
+    examples: [{ id: 42 }],
+  }),
+  itemTruncated: Type.Boolean(),
+  reason: Type.String({ description: 'the error that made the item skipped', examples: ['date de première inscription manquante'] }),
+  recordedAt: Instant,
+});
+
+export const SkipPage = Type.Object({
+  page: Type.Integer(),
+  size: Type.Integer(),
+  total: Type.Integer(),
+  items: Type.Array(SkipView),
 });
 
 export const JobView = Type.Object({
@@ -175,6 +216,14 @@ export const AuditPage = Type.Object({
   size: Type.Integer(),
   total: Type.Integer(),
   items: Type.Array(AuditEntryView),
+});
+
+/** AuditLog.verify()'s verdict as it is: brokenAt and reason only when the chain is broken. */
+export const AuditVerdictView = Type.Object({
+  intact: Type.Boolean(),
+  entries: Type.Integer({ description: 'entries verified (when broken: those before brokenAt)' }),
+  brokenAt: Type.Optional(Type.Integer({ description: 'id of the first entry that does not hold' })),
+  reason: Type.Optional(Type.String({ examples: ['entry 12 was altered: its content no longer matches its hash'] })),
 });
 
 export const AnomalyQuery = Type.Object(
@@ -241,6 +290,19 @@ export function summaryView(execution: JobExecutionSummary): Static<typeof Execu
 
 export function detailView(execution: JobExecution, steps: readonly StepExecution[]): Static<typeof ExecutionDetail> {
   return executionJson(execution, steps);
+}
+
+export function skipView(skip: RecordedSkip): Static<typeof SkipView> {
+  return { stepName: skip.stepName, phase: skip.phase, ...recordedItem(skip.item), reason: skip.reason, recordedAt: skip.recordedAt.toISOString() };
+}
+
+/** recordSkip keeps the first 4000 characters of the item's JSON: a longer one no longer parses. */
+function recordedItem(text: string): { item: unknown; itemTruncated: boolean } {
+  try {
+    return { item: JSON.parse(text) as unknown, itemTruncated: false };
+  } catch {
+    return { item: text, itemTruncated: true };
+  }
 }
 
 export function launchedView(execution: JobExecution): Static<typeof LaunchedExecution> {

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { createTokenVerifier } from '../security/token-verifier.js';
 import { actuatorRoutes } from './actuator-routes.js';
+import { adminConsole } from './admin-console.js';
 import { anomalyRoutes } from './anomaly-routes.js';
 import { archiveRoutes } from './archive-routes.js';
 import { auditRoutes } from './audit-routes.js';
@@ -56,5 +57,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   for (const routes of [jobRoutes, executionRoutes, reportRoutes, auditRoutes, archiveRoutes, anomalyRoutes]) {
     await server.register(routes(app), { prefix: API_PREFIX });
   }
+  await server.register(adminConsole());
   return server;
 }

@@ -50,7 +50,8 @@ describe('batch-service token', () => {
   });
 
   it('says JWT_SECRET is missing, or the lifetime is wrong, and exits 2', async () => {
-    const unset = await runCli(['token', '--sub', 'alice', '--role', 'ROLE_ADMIN'], { DATA_DIR: '/nonexistent-data-dir-unused' });
+    // Outside the embedded default (a MariaDB URL: production) nothing generates a secret.
+    const unset = await runCli(['token', '--sub', 'alice', '--role', 'ROLE_ADMIN'], { DATA_DIR: '/nonexistent-data-dir-unused', BATCH_DB_URL: 'mysql://batch:x@127.0.0.1:1/batchdb' });
     expect(unset.code).toBe(2);
     expect(unset.stderr).toMatch(/JWT_SECRET is not set/);
     const badTtl = await runCli(['token', '--sub', 'alice', '--ttl', 'forever'], { DATA_DIR: '/nonexistent-data-dir-unused', JWT_SECRET: SECRET });

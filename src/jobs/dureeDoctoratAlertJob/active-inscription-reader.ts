@@ -11,26 +11,28 @@ export interface ActiveInscription {
   readonly datePremiereInscription: PlainDate;
 }
 
+/** First enrollments from `from` (none: no lower bound) to `to`, both included. */
+export interface InscriptionRange {
+  readonly from: PlainDate | null;
+  readonly to: PlainDate;
+}
+
 /**
  * Active inscriptions (statut VALIDÉ, not archived) whose first enrollment falls in a
  * date range, by id pages of `pageSize` (2.8), resuming after the last id read.
  */
 export function activeInscriptionReader(
   inscriptionDb: DatabaseHandle<InscriptionDb>,
-  range: { from: PlainDate | null; to: PlainDate },
+  range: InscriptionRange,
   restored: JsonObject,
 ): ItemReader<ActiveInscription> {
   return keysetReader(restored, {
     fetch: async (afterId, limit) => {
-      let query = inscriptionDb.db
-        .selectFrom('inscriptions')
+      const rows = await activeAfter(inscriptionDb, range, afterId)
         .select(['id', 'doctorant_id', 'directeur_id', 'date_premiere_inscription'])
-        .where('id', '>', afterId)
-        .where('statut', '=', 'VALIDÉ')
-        .where('archived', '=', 0)
-        .where('date_premiere_inscription', '<=', range.to);
-      if (range.from !== null) query = query.where('date_premiere_inscription', '>=', range.from);
-      const rows = await query.orderBy('id').limit(limit).execute();
+        .orderBy('id')
+        .limit(limit)
+        .execute();
       return rows.map((row) => ({
         id: Number(row.id),
         doctorantId: Number(row.doctorant_id),
@@ -40,4 +42,27 @@ export function activeInscriptionReader(
     },
     keyOf: (row) => row.id,
   });
+}
+
+/**
+ * How many inscriptions the reader has still to return after `afterId`: the step's
+ * estimate, the reader's condition counted once. The band itself is decided per item
+ * by the processor, so the step reads (and counts) the whole candidate range.
+ */
+export async function countActiveInscriptions(inscriptionDb: DatabaseHandle<InscriptionDb>, range: InscriptionRange, afterId: number): Promise<number> {
+  const row = await activeAfter(inscriptionDb, range, afterId)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The reader's condition, in one place for the page and the count. */
+function activeAfter(inscriptionDb: DatabaseHandle<InscriptionDb>, range: InscriptionRange, afterId: number) {
+  const query = inscriptionDb.db
+    .selectFrom('inscriptions')
+    .where('id', '>', afterId)
+    .where('statut', '=', 'VALIDÉ')
+    .where('archived', '=', 0)
+    .where('date_premiere_inscription', '<=', range.to);
+  return range.from === null ? query : query.where('date_premiere_inscription', '>=', range.from);
 }

@@ -4,9 +4,10 @@
  * keeping those that are (calendar arithmetic at the run's date in BATCH_TIMEZONE),
  * and recording each alert once ever with its event; overruns suspend the inscription.
  */
-import type { ChunkStep, JobDefinition } from '../../engine/types.js';
+import { keysetPosition } from '../../engine/keyset-reader.js';
+import type { ChunkStep, JobDefinition, StepRunContext } from '../../engine/types.js';
 import type { TypeAlerte } from '../../events/event-types.js';
-import { activeInscriptionReader, type ActiveInscription } from './active-inscription-reader.js';
+import { activeInscriptionReader, countActiveInscriptions, type ActiveInscription } from './active-inscription-reader.js';
 import { alertWriter, MissingUserError, type AlertCandidate, type AlertWriterDeps } from './alert-writer.js';
 import { dateInZone, daysBetween, yearsAndMonths } from '../../doctorate/calendar.js';
 import { candidateRange, durationBand } from '../../doctorate/duration-band.js';
@@ -31,12 +32,13 @@ const STEPS: readonly (readonly [string, TypeAlerte])[] = [
 ];
 
 export function dureeDoctoratAlertJob(deps: DureeAlertDeps): JobDefinition {
+  const range = (band: TypeAlerte, ctx: StepRunContext) => candidateRange(band, dateInZone(ctx.runAt, deps.timeZone), deps.warningMonths);
   const step = (name: string, band: TypeAlerte): ChunkStep<ActiveInscription, AlertCandidate> => ({
     kind: 'chunk',
     name,
     chunkSize: deps.chunkSize,
-    reader: (ctx) =>
-      activeInscriptionReader(deps.inscription, candidateRange(band, dateInZone(ctx.runAt, deps.timeZone), deps.warningMonths), ctx.restoredContext),
+    reader: (ctx) => activeInscriptionReader(deps.inscription, range(band, ctx), ctx.restoredContext),
+    estimate: (ctx) => countActiveInscriptions(deps.inscription, range(band, ctx), keysetPosition(ctx.restoredContext)),
     processor: (inscription, ctx) => {
       const runDate = dateInZone(ctx.runAt, deps.timeZone);
       if (durationBand(inscription.datePremiereInscription, runDate, deps.warningMonths) !== band) return null;

@@ -17,19 +17,28 @@ export function expiredTokenReader(
   runAt: Date,
   restored: JsonObject,
 ): ItemReader<number> {
-  const cutoff = sqlTimestamp(runAt);
   return keysetReader(restored, {
     fetch: async (afterId, limit) => {
-      const rows = await userDb.db
-        .selectFrom(table)
-        .select('id')
-        .where('id', '>', afterId)
-        .where('expiry_date', '<', cutoff)
-        .orderBy('id')
-        .limit(limit)
-        .execute();
+      const rows = await expiredAfter(userDb, table, runAt, afterId).select('id').orderBy('id').limit(limit).execute();
       return rows.map((row) => Number(row.id));
     },
     keyOf: (id) => id,
   });
+}
+
+/**
+ * How many ids the reader has still to return after `afterId`: the step's estimate. One
+ * count on the `expiry_date` index (whose entries carry the id), same condition as the
+ * reader's, so on a table nobody else writes it is exactly what the step then reads.
+ */
+export async function countExpiredTokens(userDb: DatabaseHandle<UserDb>, table: TokenTableName, runAt: Date, afterId: number): Promise<number> {
+  const row = await expiredAfter(userDb, table, runAt, afterId)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The reader's condition, in one place for the page and the count. */
+function expiredAfter(userDb: DatabaseHandle<UserDb>, table: TokenTableName, runAt: Date, afterId: number) {
+  return userDb.db.selectFrom(table).where('id', '>', afterId).where('expiry_date', '<', sqlTimestamp(runAt));
 }

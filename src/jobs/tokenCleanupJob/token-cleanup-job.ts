@@ -5,8 +5,9 @@
  */
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { UserDb } from '../../db/schema/sibling-tables.js';
+import { keysetPosition } from '../../engine/keyset-reader.js';
 import type { ChunkStep, JobDefinition } from '../../engine/types.js';
-import { expiredTokenReader, type TokenTableName } from './expired-token-reader.js';
+import { countExpiredTokens, expiredTokenReader, type TokenTableName } from './expired-token-reader.js';
 import { tokenDeletionWriter } from './token-deletion-writer.js';
 
 export const TOKEN_CLEANUP_JOB = 'tokenCleanupJob';
@@ -24,6 +25,7 @@ export function tokenCleanupJob(deps: TokenCleanupDeps): JobDefinition {
     chunkSize: deps.chunkSize,
     reader: (ctx) => expiredTokenReader(deps.userDb, table, ctx.runAt, ctx.restoredContext),
     writer: (ctx) => tokenDeletionWriter(deps.userDb, table, ctx.runAt),
+    estimate: (ctx) => countExpiredTokens(deps.userDb, table, ctx.runAt, keysetPosition(ctx.restoredContext)),
     // The next page starts after this chunk's last id, which its deletes cannot move.
     readAhead: true,
   });

@@ -1,0 +1,43 @@
+/** « Arrêter » for a running execution, « Relancer » for a FAILED or STOPPED one; the API's refusal shown beside them. */
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { ApiError, useApi } from '../api.js';
+import type { ExecutionSummary, LaunchedExecution } from '../api-types.js';
+import { isRestartable } from '../format.js';
+import { ErrorBox } from '../ui/error-box.js';
+
+export interface ExecutionActionsProps {
+  readonly execution: Pick<ExecutionSummary, 'id' | 'jobName' | 'status'>;
+  /** After a stop was asked (the execution goes STOPPING, then STOPPED). */
+  readonly onStopped: () => void;
+  readonly onRestarted: (launched: LaunchedExecution) => void;
+}
+
+export function ExecutionActions({ execution, onStopped, onRestarted }: ExecutionActionsProps) {
+  const api = useApi();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const act = async (action: 'stop' | 'restart') => {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await api.json<LaunchedExecution>(`/api/batch/jobs/executions/${execution.id}/${action}`, { method: 'POST' });
+      if (action === 'stop') onStopped();
+      else onRestarted(answer);
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure : new ApiError(0, (failure as Error).message));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const what = `l'exécution n° ${execution.id} (${execution.jobName})`;
+  return html`<div class="actions">
+      ${execution.status === 'STARTED'
+        ? html`<button type="button" class="button danger" disabled=${busy} onClick=${() => act('stop')} aria-label=${`Arrêter ${what}`}>Arrêter</button>`
+        : null}
+      ${isRestartable(execution.status)
+        ? html`<button type="button" class="button" disabled=${busy} onClick=${() => act('restart')} aria-label=${`Relancer ${what}`}>Relancer</button>`
+        : null}
+    </div>
+    <${ErrorBox} error=${error} />`;
+}

@@ -168,17 +168,17 @@ describe('scanOrphans and moveOrphan', () => {
     expect(batches.reduce((n, b) => n + b.filesSeen, 0)).toBe(1);
   });
 
-  it('asks the lookup in batches of 500 by default: 1,200 old files, three calls', async () => {
-    for (let i = 0; i < 1_200; i += 1) put(uploads, `d${i % 7}/f${i}.pdf`, String(i));
+  it('asks the lookup in batches of 2,000 by default: 4,500 old files, three calls', async () => {
+    for (let i = 0; i < 4_500; i += 1) put(uploads, `d${i % 7}/f${i}.pdf`, String(i));
     const { calls, referenced } = lookup(['d0/f0.pdf']);
 
     const batches = await scan({ referenced });
 
-    expect(calls.map((c) => c.length)).toEqual([500, 500, 200]);
+    expect(calls.map((c) => c.length)).toEqual([2_000, 2_000, 500]);
     expect(batches).toHaveLength(3);
-    expect(new Set(calls.flat()).size).toBe(1_200);
-    expect(orphansOf(batches)).toHaveLength(1_199);
-    expect(batches.reduce((n, b) => n + b.filesSeen, 0)).toBe(1_200);
+    expect(new Set(calls.flat()).size).toBe(4_500);
+    expect(orphansOf(batches)).toHaveLength(4_499);
+    expect(batches.reduce((n, b) => n + b.filesSeen, 0)).toBe(4_500);
   });
 
   it('stops between batches when the signal is aborted, with its reason', async () => {

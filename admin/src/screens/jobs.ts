@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import type { JobView, LaunchedExecution } from '../api-types.js';
 import { cronInWords } from '../cron-words.js';
 import { dateTime, duration, relative } from '../format.js';
+import { jobDescription } from '../job-texts.js';
 import { href } from '../route.js';
 import { useService } from '../service-context.js';
 import { useResource } from '../use-resource.js';
@@ -40,7 +41,7 @@ function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) 
         ? html`<a class="running" href=${href('executions', job.runningExecutionId)}><${StatusBadge} status="STARTED" /> <span>exécution n° ${job.runningExecutionId}</span></a>`
         : null}
     </header>
-    <p>${job.description}</p>
+    <p>${jobDescription(job.name, job.description)}</p>
     <dl class="fields">
       <div>
         <dt>Planification</dt>

@@ -3,7 +3,7 @@
  * `batch-service`, the command line (CONTRACT.md). Every command reads the same
  * configuration as the service (environment and `.env`).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
 import { registerAnomaliesCommand } from './cli/anomalies-command.js';
 import { registerArchiveCommand } from './cli/archive-command.js';
@@ -22,9 +22,21 @@ import { createLogger } from './observability/logger.js';
 import { withEmbeddedSecret } from './security/first-start.js';
 import { startService } from './service.js';
 
+/** Whether commander printed an error itself (parse errors), or one of ours still has to be. */
+let commanderSpoke = false;
+
 const program = new Command('batch-service')
   .description('Batch back office of the doctoral school platform')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander exits 1 on its own parse errors, the code of a FAILED run; thrown instead,
+  // they end below as every other refusal: 2. Subcommands inherit these settings.
+  .exitOverride()
+  .configureOutput({
+    writeErr: (text) => {
+      commanderSpoke = true;
+      process.stderr.write(text);
+    },
+  });
 
 const positiveInt = (label: string) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${label} must be a positive integer`);
@@ -194,6 +206,14 @@ async function report(app: App, ended: JobExecution, json: boolean): Promise<voi
 process.on('unhandledRejection', (reason) => console.error('batch-service: unhandled rejection (a bug: please report it):', reason));
 
 program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // Help and version are answers, not refusals. A parse error commander has printed;
+    // an InvalidArgumentError from an action (a bad id) it has not.
+    const answer = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code);
+    if (!answer && !commanderSpoke) console.error(`batch-service: ${error.message.replace(/^error: /, '')}`);
+    process.exitCode = answer ? 0 : 2;
+    return;
+  }
   if (error instanceof ConfigError) {
     console.error(`batch-service: ${error.message}`);
   } else {

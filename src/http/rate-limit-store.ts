@@ -18,9 +18,13 @@ interface WindowState {
 
 type Callback = (error: Error | null, state: WindowState) => void;
 
-/** The class @fastify/rate-limit instantiates (`store` option), bound to batchdb. */
+/**
+ * `Store`: the class @fastify/rate-limit instantiates (`store` option), bound to batchdb;
+ * `refund`: gives a refused launch's hit back (rate-limit.ts), so only accepted launches
+ * use the budget.
+ */
 export function batchDbRateLimitStore(db: Kysely<BatchDb>, dialect: Dialect, clock: () => number = Date.now) {
-  return class BatchDbStore {
+  const Store = class BatchDbStore {
     /** The plugin constructs the root store with its options; routes get theirs from child(). */
     constructor(
       _options?: unknown,
@@ -29,8 +33,7 @@ export function batchDbRateLimitStore(db: Kysely<BatchDb>, dialect: Dialect, clo
 
     /** At run time the plugin passes the route's merged limit options, the route under `routeInfo`. */
     child(routeOptions: object): BatchDbStore {
-      const route = (routeOptions as { routeInfo?: { method?: string | string[]; url?: string } }).routeInfo;
-      return new BatchDbStore(undefined, `${[route?.method ?? ''].flat().join(',')} ${route?.url ?? ''}`);
+      return new BatchDbStore(undefined, routeName((routeOptions as { routeInfo?: RouteInfo }).routeInfo));
     }
 
     incr(key: string, callback: Callback, timeWindow: number): void {
@@ -48,9 +51,20 @@ export function batchDbRateLimitStore(db: Kysely<BatchDb>, dialect: Dialect, clo
     }
 
     private keyOf(user: string): string {
-      return createHash('sha256').update(`${this.route}\n${user}`).digest('hex');
+      return windowKey(this.route, user);
     }
   };
+
+  /** Gives back a hit of the current window: a launch that was refused used none of the budget. */
+  async function refund(route: string, user: string, timeWindow: number): Promise<void> {
+    await db
+      .updateTable('rate_limit_window')
+      .set((eb) => ({ hits: eb('hits', '-', 1) }))
+      .where('window_key', '=', windowKey(route, user))
+      .where('hits', '>', 0)
+      .where(sql<boolean>`window_start_ms + ${timeWindow} > ${clock()}`)
+      .execute();
+  }
 
   async function hit(key: string, timeWindow: number): Promise<WindowState> {
     const now = clock();
@@ -78,4 +92,19 @@ export function batchDbRateLimitStore(db: Kysely<BatchDb>, dialect: Dialect, clo
     if (!row || Number(row.window_start_ms) + timeWindow <= now) return { current: 0, ttl: 0 };
     return { current: Number(row.hits), ttl: Number(row.window_start_ms) + timeWindow - now };
   }
+  return { Store, refund };
+}
+
+interface RouteInfo {
+  readonly method?: string | string[];
+  readonly url?: string;
+}
+
+/** The route's part of a window's key, as the plugin's route options and a request's both give it. */
+export function routeName(route: RouteInfo | undefined): string {
+  return `${[route?.method ?? ''].flat().join(',')} ${route?.url ?? ''}`;
+}
+
+function windowKey(route: string, user: string): string {
+  return createHash('sha256').update(`${route}\n${user}`).digest('hex');
 }

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
-import { batchDbRateLimitStore } from './rate-limit-store.js';
+import { batchDbRateLimitStore, routeName } from './rate-limit-store.js';
 import { principalOf } from './authentication.js';
 
 export class RateLimitedError extends Error {
@@ -21,9 +21,21 @@ export class RateLimitedError extends Error {
 }
 
 export async function registerRateLimit(server: FastifyInstance, batch: DatabaseHandle<BatchDb>): Promise<void> {
+  const { Store, refund } = batchDbRateLimitStore(batch.db, batch.dialect);
+  // Only accepted launches use the budget: a refused one (400 bad parameter, 404 unknown
+  // job, 409 already running, 5xx) gives its hit back. 401/403 never reached the counter
+  // (authentication answers before the route's limit hook); 429 was not counted either.
+  server.addHook('onResponse', async (request, reply) => {
+    const limit = (request.routeOptions.config as { rateLimit?: { timeWindow: number } } | undefined)?.rateLimit;
+    const status = reply.statusCode;
+    if (!limit || status < 400 || status === 401 || status === 403 || status === 429 || !request.principal) return;
+    await refund(routeName(request.routeOptions), request.principal.subject, limit.timeWindow).catch((error: unknown) =>
+      request.log.warn({ err: error }, 'a refused launch could not be given back to the rate limit; it counts until the window ends'),
+    );
+  });
   await server.register(rateLimit, {
     global: false,
-    store: batchDbRateLimitStore(batch.db, batch.dialect),
+    store: Store,
     keyGenerator: (request) => principalOf(request).subject,
     errorResponseBuilder: (request, context) =>
       new RateLimitedError(

@@ -30,14 +30,17 @@ describe.each(dialects)('launch rate limit across replicas (%s)', (dialect) => {
     return server.listen({ port: 0, host: '127.0.0.1' });
   };
 
-  it('a user gets RATE_LIMIT_RUN_PER_MINUTE launches over both replicas, then 429 on either; other users keep theirs', async () => {
+  it('a user gets RATE_LIMIT_RUN_PER_MINUTE accepted launches over both replicas, then 429 on either; refused launches count for nothing; other users keep theirs', async () => {
     env = await createTestEnvironment(dialect, { JWT_SECRET: SECRET, RATE_LIMIT_RUN_PER_MINUTE: '3' });
     const [a, b] = [await replica(), await replica()];
     const as = async (sub: string) => ({ authorization: `Bearer ${await mintToken(env.config.jwt, { subject: sub, roles: ['ROLE_ADMIN'], ttl: '1h' })}` });
-    const launch = async (base: string, sub: string) => (await fetch(`${base}/api/batch/jobs/noSuchJob/run`, { method: 'POST', headers: await as(sub) })).status;
+    const launch = async (base: string, sub: string, job = 'noSuchJob') => (await fetch(`${base}/api/batch/jobs/${job}/run`, { method: 'POST', headers: await as(sub) })).status;
 
-    expect([await launch(a, 'alice'), await launch(b, 'alice'), await launch(a, 'alice')]).toEqual([404, 404, 404]);
-    expect(await launch(b, 'alice')).toBe(429);
+    // Refused launches (unknown job: 404) use none of the budget.
+    for (let i = 0; i < 5; i++) expect(await launch(i % 2 === 0 ? a : b, 'alice')).toBe(404);
+    // Three accepted launches, over both replicas (three jobs: one run per job at a time).
+    expect([await launch(a, 'alice', 'tokenCleanupJob'), await launch(b, 'alice', 'dureeDoctoratAlertJob'), await launch(a, 'alice', 'dataConsistencyJob')]).toEqual([202, 202, 202]);
+    expect(await launch(b, 'alice', 'tokenCleanupJob')).toBe(429);
     expect(await launch(a, 'alice')).toBe(429);
     expect(await launch(b, 'bob')).toBe(404);
 

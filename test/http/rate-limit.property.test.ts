@@ -26,7 +26,7 @@ describe.each(dialects)('rate limit windows (%s)', (dialect) => {
         async (launches) => {
           await env.databases.batch.db.deleteFrom('rate_limit_window').execute();
           let now = 1_800_000_000_000;
-          const Store = batchDbRateLimitStore(env.databases.batch.db, env.databases.batch.dialect, () => now);
+          const { Store } = batchDbRateLimitStore(env.databases.batch.db, env.databases.batch.dialect, () => now);
           const store = new Store().child({ routeInfo: { method: 'POST', url: '/api/batch/jobs/:jobName/run' } });
           const model = new Map<string, { start: number; hits: number }>();
           for (const [user, wait] of launches) {

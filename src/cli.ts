@@ -3,6 +3,7 @@
  * `batch-service`, the command line (CONTRACT.md). Every command reads the same
  * configuration as the service (environment and `.env`).
  */
+import { hostname, userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
 import { registerAnomaliesCommand } from './cli/anomalies-command.js';
@@ -52,6 +53,19 @@ const keyValue = (value: string, previous: Record<string, string>) => {
   if (at <= 0) throw new InvalidArgumentError(`expected key=value, got ${JSON.stringify(value)}`);
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 };
+
+/**
+ * Who acts from the command line (10.8): the operating-system account — `os.userInfo()`,
+ * not `$USER`, which supervisors and cron often leave unset — from this host.
+ */
+const cliUser = (() => {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+})();
+const cliHost = hostname();
 
 function config() {
   loadDotEnv();
@@ -123,12 +137,13 @@ program
   .action(async (jobName: string, opts: { param: Record<string, string>; dryRun?: boolean; json?: boolean }) => {
     await withApp(
       async (app) => {
-        const { done } = await app.operator.start(jobName, {
+        const { execution, done } = await app.operator.start(jobName, {
           parameters: opts.param,
           dryRun: Boolean(opts.dryRun),
           trigger: 'CLI',
-          triggeredBy: process.env.USER ?? null,
+          triggeredBy: cliUser,
         });
+        await app.audit.append({ action: 'JOB_RUN', actor: cliUser, clientAddress: cliHost, target: `${jobName}#${execution.id}`, details: { parameters: opts.param, dryRun: Boolean(opts.dryRun) } });
         await report(app, await done, Boolean(opts.json));
       },
       { progress: !opts.json, interruptible: true },
@@ -142,7 +157,9 @@ program
   .action(async (id: string, opts: { json?: boolean }) => {
     await withApp(
       async (app) => {
-        const { done } = await app.operator.restart(positiveInt('executionId')(id), { trigger: 'CLI', triggeredBy: process.env.USER ?? null });
+        const restartOf = positiveInt('executionId')(id);
+        const { execution, done } = await app.operator.restart(restartOf, { trigger: 'CLI', triggeredBy: cliUser });
+        await app.audit.append({ action: 'JOB_RESTART', actor: cliUser, clientAddress: cliHost, target: `${execution.jobName}#${execution.id}`, details: { restartOf } });
         await report(app, await done, Boolean(opts.json));
       },
       { progress: !opts.json, interruptible: true },
@@ -155,6 +172,7 @@ program
   .action(async (id: string) => {
     await withApp(async (app) => {
       const execution = await app.operator.stop(positiveInt('executionId')(id));
+      await app.audit.append({ action: 'JOB_STOP', actor: cliUser, clientAddress: cliHost, target: `${execution.jobName}#${execution.id}` });
       console.log(`execution ${execution.id} of ${execution.jobName}: ${execution.status}; it ends STOPPED at its next chunk boundary`);
     });
   });

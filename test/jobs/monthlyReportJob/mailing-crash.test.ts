@@ -30,7 +30,7 @@ describe.each(dialects)('monthly report mailing through a crash (%s)', (dialect)
       SMTP_URL: smtp.url,
       BATCH_TIMEZONE: 'Europe/Paris',
       BATCH_HEARTBEAT_INTERVAL_MS: '100',
-      BATCH_HEARTBEAT_TIMEOUT_MS: '1000',
+      BATCH_HEARTBEAT_TIMEOUT_MS: '2000',
     });
     await seedOctober(env);
     child = startChild([path.join(ROOT, 'dist/cli.js'), 'run', 'monthlyReportJob', '--param', `month=${MONTH}`], { ...env.env, LOG_LEVEL: 'info' });
@@ -40,7 +40,7 @@ describe.each(dialects)('monthly report mailing through a crash (%s)', (dialect)
     expect(smtp.received).toHaveLength(1);
     child = undefined;
 
-    await sleep(1_200);
+    await sleep(2_200);
     const restarted = await runCli(['restart', id!, '--json'], env.env);
     expect(restarted.code, restarted.stderr).toBe(0);
     expect((JSON.parse(restarted.stdout) as { status: string }).status).toBe('COMPLETED');

@@ -4,19 +4,24 @@
  * configuration as the service (environment and `.env`).
  */
 import { hostname, userInfo } from 'node:os';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createApp, type App } from './app.js';
 import { registerAnomaliesCommand } from './cli/anomalies-command.js';
 import { registerArchiveCommand } from './cli/archive-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
+import { demoDataSummary, demoProgressDisplay } from './cli/demo-progress.js';
 import { registerEventsCommand } from './cli/events-command.js';
 import { executionSummary, table } from './cli/format.js';
 import { stepProgressDisplay } from './cli/step-progress.js';
 import { executionJson } from './engine/execution-json.js';
 import { registerTokenCommand } from './cli/token-command.js';
-import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { ConfigError, DATABASE_NAMES, loadConfig, loadDotEnv, maskUrl, type Config } from './config.js';
+import { checkParameters } from './engine/job-parameters.js';
 import type { JobExecution } from './engine/types.js';
-import { closeDatabases, migrate, openDatabases } from './db/databases.js';
+import { sqliteFile } from './db/connect.js';
+import { checkContract, describeContractGap } from './db/contract-check.js';
+import { batchDbExists, closeDatabases, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
 import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
 import { createLogger } from './observability/logger.js';
@@ -72,6 +77,44 @@ function config() {
   return loadConfig();
 }
 
+/** A refusal explained in full, one line per problem: printed as it is, exit 2, no stack. */
+class Refusal extends Error {
+  constructor(readonly lines: readonly string[]) {
+    super(lines.join('; '));
+  }
+}
+
+/** A database as messages name it: a SQLite file by its absolute path, a server URL with its password masked. */
+function databaseLocation(url: string): string {
+  return url.startsWith('sqlite:') ? path.resolve(sqliteFile(url)) : maskUrl(url);
+}
+
+/**
+ * Issue 16: which data the command works on, in one line, before it does anything — a
+ * command run from the wrong folder or with the wrong `.env` says so at once.
+ */
+function whereLine(cfg: Config): string {
+  const embedded = DATABASE_NAMES.every((name) => cfg.databases[name] === `sqlite:${path.join(cfg.dataDir, `${name}db.sqlite`)}`);
+  if (embedded) return `data directory ${cfg.dataDir} (embedded SQLite)`;
+  const databases = DATABASE_NAMES.map((name) => `${name}=${cfg.databases[name].startsWith('sqlite:') ? 'sqlite:' : ''}${databaseLocation(cfg.databases[name])}`);
+  return `data directory ${cfg.dataDir}; databases ${databases.join(', ')}`;
+}
+
+/** The commands that touch no database. */
+const WITHOUT_DATABASE: ReadonlySet<string> = new Set(['token']);
+/**
+ * The commands that create and migrate batchdb when there is none. Every other one
+ * reads or acts on what batchdb recorded, so a missing batchdb is a refusal, not a new
+ * empty database in whatever folder the command ran from (issue 16).
+ */
+const CREATING_BATCHDB: ReadonlySet<string> = new Set(['serve', 'migrate', 'demo-data', 'run']);
+
+/** Refuses, naming every sibling database off the contract, before a run meets `no such table` (issue 16). */
+async function refuseOffContract(app: App): Promise<void> {
+  const gaps = await checkContract(app.databases);
+  if (gaps.length > 0) throw new Refusal(gaps.map(describeContractGap));
+}
+
 /**
  * Opens the app for one command; logs go to stderr so stdout stays the command's output.
  * With `interruptible`, SIGINT/SIGTERM stop the command's runs at a chunk boundary.
@@ -90,6 +133,18 @@ async function withApp<T>(work: (app: App) => Promise<T>, options: { progress?: 
     await app.close();
   }
 }
+
+// Before every command's action: say where it works; refuse a missing batchdb where it would only be created empty.
+program.hook('preAction', async (_program, command) => {
+  let topLevel = command;
+  while (topLevel.parent && topLevel.parent !== program) topLevel = topLevel.parent;
+  if (WITHOUT_DATABASE.has(topLevel.name())) return;
+  const cfg = config();
+  console.error(`batch-service: ${whereLine(cfg)}`);
+  if (!CREATING_BATCHDB.has(topLevel.name()) && !(await batchDbExists(cfg))) {
+    throw new Refusal([`no batch database at ${databaseLocation(cfg.databases.batch)}; run \`batch-service migrate\` or set BATCH_DB_URL`]);
+  }
+});
 
 program
   .command('serve')
@@ -117,13 +172,17 @@ program
   .option('--seed <n>', 'random seed', positiveInt('--seed'), 42)
   .option('--scale <n>', '1 = about 2,000 users, 1,500 inscriptions, 20,000 tokens', positiveNumber, 1)
   .action(async (opts: { seed: number; scale: number }) => {
+    const started = Date.now();
     const cfg = config();
     const databases = openDatabases(cfg);
+    const progress = process.stderr.isTTY ? demoProgressDisplay(process.stderr) : undefined;
     try {
       await migrate(databases);
-      const summary = await generateDemoData(databases, { seed: opts.seed, scale: opts.scale, uploadsDir: cfg.uploadsDir });
-      console.log(table([['table', 'rows'], ...Object.entries(summary).map(([k, v]) => [k, String(v)])]).join('\n'));
+      const summary = await generateDemoData(databases, { seed: opts.seed, scale: opts.scale, uploadsDir: cfg.uploadsDir, onProgress: progress?.update });
+      progress?.close();
+      console.log(demoDataSummary(summary, Date.now() - started));
     } finally {
+      progress?.close();
       await closeDatabases(databases);
     }
   });
@@ -135,8 +194,12 @@ program
   .option('--dry-run', 'read and process, change nothing')
   .option('--json', 'print the execution as JSON')
   .action(async (jobName: string, opts: { param: Record<string, string>; dryRun?: boolean; json?: boolean }) => {
+    // What needs no database is refused first; the operator checks the parameters again.
+    checkParameters(opts.param);
     await withApp(
       async (app) => {
+        app.operator.job(jobName);
+        await refuseOffContract(app);
         const { execution, done } = await app.operator.start(jobName, {
           parameters: opts.param,
           dryRun: Boolean(opts.dryRun),
@@ -158,6 +221,7 @@ program
     await withApp(
       async (app) => {
         const restartOf = positiveInt('executionId')(id);
+        await refuseOffContract(app);
         const { execution, done } = await app.operator.restart(restartOf, { trigger: 'CLI', triggeredBy: cliUser });
         await app.audit.append({ action: 'JOB_RESTART', actor: cliUser, clientAddress: cliHost, target: `${execution.jobName}#${execution.id}`, details: { restartOf } });
         await report(app, await done, Boolean(opts.json));
@@ -232,11 +296,14 @@ program.parseAsync().catch((error: unknown) => {
     process.exitCode = answer ? 0 : 2;
     return;
   }
-  if (error instanceof ConfigError) {
+  if (error instanceof Refusal) {
+    for (const line of error.lines) console.error(`batch-service: ${line}`);
+  } else if (error instanceof ConfigError) {
     console.error(`batch-service: ${error.message}`);
   } else {
     console.error(`batch-service: ${error instanceof Error ? error.message : String(error)}`);
-    if (process.env.DEBUG) console.error(error);
   }
+  // A stack trace is for who asked for one (issue 16).
+  if (['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) console.error(error);
   process.exitCode = 2;
 });

@@ -13,6 +13,7 @@ import { buildServer } from './http/server.js';
 import { schedules } from './jobs/registry.js';
 import { onTerminationSignal } from './lifecycle/graceful-shutdown.js';
 import { closeLogFiles, createLogger } from './observability/logger.js';
+import { contractIndicator } from './observability/contract-health.js';
 import { BATCH_METRICS } from './observability/metrics.js';
 import { announceStart } from './observability/start-banner.js';
 import { Scheduler } from './schedule/scheduler.js';
@@ -36,6 +37,8 @@ export async function startService(loaded: Config): Promise<void> {
     const summary = await generateDemoData(databases, { uploadsDir: config.uploadsDir });
     logger.info({ summary }, 'empty embedded databases: demo data created');
   }
+  // Issue 16: a sibling database off the contract is logged and shown by health, never fatal.
+  app.health.register(contractIndicator(databases, logger));
   const abandoned = await app.operator.abandonStale();
   if (abandoned.length > 0) logger.warn({ executions: abandoned.map((e) => e.id) }, 'runs left by a dead process marked FAILED (restartable)');
   // A run whose process died shows FAILED within about one heartbeat timeout, not only at the next launch.

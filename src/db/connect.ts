@@ -30,6 +30,15 @@ export interface DatabaseHandle<DB> {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  /**
+   * SQLite: fail (SQLITE_CANTOPEN) instead of creating a missing file or its folder, for
+   * who only looks (issue 16: a command run from the wrong folder must not leave a new,
+   * empty database behind). MariaDB never creates a database by connecting.
+   */
+  readonly mustExist?: boolean;
+}
+
 export function dialectOf(url: string): Dialect {
   if (url.startsWith('sqlite:')) return 'sqlite';
   if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql';
@@ -44,25 +53,30 @@ export function dialectOf(url: string): Dialect {
  * await db.selectFrom('users').selectAll().execute();
  * await close();
  */
-export function openDatabase<DB>(url: string, pool: PoolSettings, name = 'database'): DatabaseHandle<DB> {
+export function openDatabase<DB>(url: string, pool: PoolSettings, name = 'database', options: OpenOptions = {}): DatabaseHandle<DB> {
   const dialect = dialectOf(url);
   const label = url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1****@');
   if (dialect === 'mysql') {
     const db = openMysql<DB>(url, pool, name);
     return { dialect, db, label, name, storageProblem: () => undefined, close: () => db.destroy() };
   }
-  const { db, storageProblem } = openSqlite<DB>(url.slice('sqlite:'.length), pool, name);
+  const { db, storageProblem } = openSqlite<DB>(sqliteFile(url), pool, name, options.mustExist ?? false);
   return { dialect, db, label, name, storageProblem, close: () => db.destroy() };
 }
 
-function openSqlite<DB>(file: string, pool: PoolSettings, name: string): { db: Kysely<DB>; storageProblem: () => string | undefined } {
+/** The file of a `sqlite:` URL, as given (relative to the working directory, or `:memory:`). */
+export function sqliteFile(url: string): string {
+  return url.slice('sqlite:'.length);
+}
+
+function openSqlite<DB>(file: string, pool: PoolSettings, name: string, mustExist: boolean): { db: Kysely<DB>; storageProblem: () => string | undefined } {
   const inMemory = file === ':memory:';
-  if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (!inMemory && !mustExist) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const identity = () => (inMemory ? undefined : statSync(file, { throwIfNoEntry: false })?.ino);
   let opened: number | undefined;
   const open = () => {
     if (!inMemory) alignSidecarModes(file);
-    const database = new SqliteDatabase(file, { timeout: pool.statementTimeoutMs });
+    const database = new SqliteDatabase(file, { timeout: pool.statementTimeoutMs, fileMustExist: mustExist });
     // WAL lets readers (the API, another process) work while a job writes, and with
     // synchronous=NORMAL a commit costs no fsync: the chunk loop's main cost (STACK-NOTES).
     database.pragma('journal_mode = WAL');

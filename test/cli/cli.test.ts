@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
@@ -14,7 +15,7 @@ describe('batch-service on a fresh data directory (embedded SQLite)', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'batch-cli-'));
     const env = { DATA_DIR: dataDir };
     const demo = await runCli(['demo-data', '--scale', '0.05', '--seed', '7'], env);
-    expect(demo.stderr).toBe('');
+    expect(demo.stderr).toBe(`batch-service: data directory ${dataDir} (embedded SQLite)\n`);
     expect(demo.code).toBe(0);
     expect(demo.stdout).toMatch(/refreshTokens\s+\d+/);
 
@@ -96,8 +97,13 @@ describe.each(dialects)('batch-service run against configured databases (%s)', (
     const execution = JSON.parse(run.stdout) as { metrics: { refreshTokensDeleted: number } };
     expect(execution.metrics.refreshTokensDeleted).toBe(Number(before.n) - Number(after.n));
 
-    // A failing run: the token table is gone, the step fails, the exit code says so.
-    await env.databases.user.db.schema.dropTable('password_reset_tokens').execute();
+    // A failing run: the database refuses the deletes, the step fails, the exit code says so.
+    // (A missing table is refused before the run: contract-refusal.test.ts.)
+    const refuseDeletes =
+      dialect === 'sqlite'
+        ? sql`CREATE TRIGGER refuse_deletes BEFORE DELETE ON password_reset_tokens BEGIN SELECT RAISE(ABORT, 'deletes refused'); END`
+        : sql`CREATE TRIGGER refuse_deletes BEFORE DELETE ON password_reset_tokens FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'deletes refused'`;
+    await refuseDeletes.execute(env.databases.user.db);
     const failed = await runCli(['run', 'tokenCleanupJob', '--param', 'runAt=2030-01-01T00:00:00Z'], env.env);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/FAILED/);

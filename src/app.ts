@@ -127,6 +127,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     health,
     audit,
     async close() {
+      await operator.settled();
       await relay?.stop();
       mailer.close();
       await closeDatabases(databases);

@@ -235,6 +235,15 @@ export class JobOperator {
     return () => clearInterval(timer);
   }
 
+  /**
+   * Waits for the listeners this process is still telling in the background (an
+   * abandonment's failure mail and audit entry): a command that closes its databases
+   * right after `stop` or a launch must not cut them off.
+   */
+  async settled(): Promise<void> {
+    await Promise.all(this.notifications);
+  }
+
   /** Stops every execution of this process and waits for them (graceful shutdown). */
   async stopAll(): Promise<readonly JobExecution[]> {
     const runs = [...this.local.entries()];

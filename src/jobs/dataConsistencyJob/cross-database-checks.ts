@@ -107,14 +107,9 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
         action: 'AUTO_CORRIGÉE',
       }));
       const fresh = await record(ctx, deps, anomalies, (a) => anomalyEvent(a, admins, ctx.runAt));
-      ctx.count({ read: page.length, write: corrected, filter: page.length - corrected });
-      return {
-        read: totals.read + page.length,
-        anomalies: totals.anomalies + anomalies.length,
-        newAnomalies: totals.newAnomalies + fresh,
-        corrected: totals.corrected + corrected,
-        wouldChange: ctx.dryRun ? listed(totals.wouldChange, toSuspend.map((r) => `inscription ${r.id} (doctorant ${r.doctorant_id} inexistant) : ${r.statut} → SUSPENDU`)) : totals.wouldChange,
-      };
+      return addPage(ctx, totals, { read: page.length, anomalies: anomalies.length, fresh, corrected }, () =>
+        toSuspend.map((r) => `inscription ${r.id} (doctorant ${r.doctorant_id} inexistant) : ${r.statut} → SUSPENDU`),
+      );
     },
   );
   if (!ctx.dryRun) await resolveUnseen(deps.batch.db, ['UTILISATEUR_INEXISTANT'], ctx.runAt);
@@ -179,20 +174,25 @@ export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDe
       });
       const byKey = new Map(anomalies.map((a) => [a.anomaly.entityId, a.directeur]));
       const fresh = await record(ctx, deps, anomalies.map((a) => a.anomaly), (a) => anomalyEvent(a, [...admins, ...(byKey.get(a.entityId) ? [byKey.get(a.entityId)!] : [])], ctx.runAt));
-      ctx.count({ read: page.length, write: corrected, filter: page.length - corrected });
-      return {
-        read: totals.read + page.length,
-        anomalies: totals.anomalies + anomalies.length,
-        newAnomalies: totals.newAnomalies + fresh,
-        corrected: totals.corrected + corrected,
-        wouldChange: ctx.dryRun
-          ? listed(totals.wouldChange, toBlock.map((s) => `soutenance ${s.id} (inscription ${s.inscription_id} ${inscriptions.get(Number(s.inscription_id)) ?? 'inexistante'}) : ${s.statut} → BLOQUEE`))
-          : totals.wouldChange,
-      };
+      return addPage(ctx, totals, { read: page.length, anomalies: anomalies.length, fresh, corrected }, () =>
+        toBlock.map((s) => `soutenance ${s.id} (inscription ${s.inscription_id} ${inscriptions.get(Number(s.inscription_id)) ?? 'inexistante'}) : ${s.statut} → BLOQUEE`),
+      );
     },
   );
   if (!ctx.dryRun) await resolveUnseen(deps.batch.db, ['INSCRIPTION_INVALIDE'], ctx.runAt);
   return totals;
+}
+
+/** One page's figures added to a check's totals (and its step counts); a dry run lists what it would change. */
+function addPage(ctx: TaskletContext, totals: CheckTotals, page: { read: number; anomalies: number; fresh: number; corrected: number }, wouldChange: () => string[]): CheckTotals {
+  ctx.count({ read: page.read, write: page.corrected, filter: page.read - page.corrected });
+  return {
+    read: totals.read + page.read,
+    anomalies: totals.anomalies + page.anomalies,
+    newAnomalies: totals.newAnomalies + page.fresh,
+    corrected: totals.corrected + page.corrected,
+    wouldChange: ctx.dryRun ? listed(totals.wouldChange, wouldChange()) : totals.wouldChange,
+  };
 }
 
 async function emailsOf(user: DatabaseHandle<UserDb>, ids: readonly number[]): Promise<{ id: number; email: string }[]> {

@@ -149,16 +149,17 @@ async function settle(files: readonly string[], symlinksSkipped: readonly string
   options.signal?.throwIfAborted();
   // 5.8: "unmodified for 24 hours"; an mtime after runAt (clock skew, a future runAt) is young too.
   const cutoff = options.runAt.getTime() - YOUTH_MS;
-  const known = files.length === 0 ? new Set<string>() : await options.referenced(files.map((f) => f.normalize('NFC')));
-  const unreferenced = files.filter((f) => !known.has(f.normalize('NFC')));
+  const named = files.map((path) => ({ path, chemin: path.normalize('NFC') }));
+  const known = named.length === 0 ? new Set<string>() : await options.referenced(named.map((f) => f.chemin));
+  const unreferenced = named.filter((f) => !known.has(f.chemin));
   const orphans: OrphanFile[] = [];
   for (let i = 0; i < unreferenced.length; i += STATS_AT_ONCE) {
     const slice = unreferenced.slice(i, i + STATS_AT_ONCE);
-    const stats = await Promise.all(slice.map((f) => unlessGone(lstat(onDisk(options.uploadsDir, f)))));
+    const stats = await Promise.all(slice.map((f) => unlessGone(lstat(onDisk(options.uploadsDir, f.path)))));
     slice.forEach((file, k) => {
       const s = stats[k];
       // Gone, or no longer a regular file since it was listed: not the file that was found.
-      if (s?.isFile() && s.mtimeMs <= cutoff) orphans.push({ path: file, chemin: file.normalize('NFC'), size: s.size, mtime: s.mtime });
+      if (s?.isFile() && s.mtimeMs <= cutoff) orphans.push({ ...file, size: s.size, mtime: s.mtime });
     });
   }
   return { orphans, symlinksSkipped, filesSeen: files.length };

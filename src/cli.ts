@@ -280,7 +280,7 @@ async function report(app: App, ended: JobExecution, json: boolean): Promise<voi
   }
   const execution = await app.repository.getExecutionOrThrow(ended.id);
   const steps = await app.repository.stepExecutions(ended.id);
-  console.log(json ? JSON.stringify(executionJson(execution, steps), null, 2) : executionSummary(execution, steps));
+  console.log(json ? JSON.stringify(executionJson(execution, steps), null, 2) : executionSummary(execution, steps, app.operator.job(execution.jobName).dryRunWords));
   if (execution.status !== 'COMPLETED') process.exitCode = 1;
 }
 

@@ -33,6 +33,8 @@ export interface StepView {
   readonly exitMessage: string | null;
   readonly read: number;
   readonly write: number;
+  /** What a dry run would have written (its `write` is 0); 0 in a real run. */
+  readonly wouldWrite: number;
   readonly filter: number;
   readonly skip: number;
   readonly commit: number;

@@ -16,6 +16,8 @@ export interface StepProgress {
   readonly stepName: string;
   readonly read: number;
   readonly written: number;
+  /** A dry run's would-write count: shown instead of `written`, which is 0 there. */
+  readonly wouldWrite?: number;
   /** What the step had read before this run of it (restored on a restart): not part of its rate. */
   readonly readBefore: number;
   readonly estimatedTotal: number | null;
@@ -39,7 +41,8 @@ export function stepProgressLine(progress: StepProgress): string {
   const { jobName, stepName, read, written, readBefore, estimatedTotal: total, elapsedMs } = progress;
   const perSecond = (read - readBefore) / Math.max(0.001, elapsedMs / 1000);
   const rate = `${Math.round(perSecond)}/s`;
-  if (total === null) return `${jobName} › ${stepName}: read ${read}, written ${written} (${rate})`;
+  const output = progress.wouldWrite ? `would write ${progress.wouldWrite}` : `written ${written}`;
+  if (total === null) return `${jobName} › ${stepName}: read ${read}, ${output} (${rate})`;
   // Rows added after the count can take `read` past the estimate: the bar stops full.
   const done = total === 0 ? 1 : Math.min(1, read / total);
   const filled = Math.round(done * BAR_WIDTH);
@@ -86,7 +89,7 @@ export function stepProgressDisplay(stream: NodeJS.WriteStream, clock: () => num
   let readBefore = 0;
 
   const show = (execution: JobExecution, step: StepExecution, ended: boolean) => {
-    shown = { jobName: execution.jobName, stepName: step.stepName, read: step.counts.read, written: step.counts.write, readBefore, estimatedTotal: step.estimatedTotal, ended };
+    shown = { jobName: execution.jobName, stepName: step.stepName, read: step.counts.read, written: step.counts.write, wouldWrite: step.counts.wouldWrite, readBefore, estimatedTotal: step.estimatedTotal, ended };
     if (bar) {
       bar.update(step.counts.read);
       return;

@@ -6,7 +6,8 @@
  * context's signal, which long reads and writes may watch. Before the first chunk, the
  * step's estimate (if it has one) is taken once, for progress displays.
  *
- * Counts add up in every ending: read = written + filtered + process and write skips.
+ * Counts add up in every ending: read = written + would-write (a dry run's, where written
+ * is 0) + filtered + process and write skips.
  * An item the writer did not need to change (an alert already sent, a token already
  * gone) is counted as filtered.
  */
@@ -114,10 +115,12 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       }
 
       let written = 0;
+      let wouldWrite = 0;
       const skippedBefore = counts.writeSkip;
       if (outputs.length > 0 && context.dryRun) {
-        // 'Would write': the writer is never called, so a dry run cannot change data.
-        written = outputs.length;
+        // The writer is never called, so a dry run cannot change data; what it would have
+        // written is its own count, never `write`.
+        wouldWrite = outputs.length;
       } else if (outputs.length > 0) {
         try {
           written = await write(outputs);
@@ -139,7 +142,8 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       }
       pastDeadline();
       counts.write += written;
-      counts.filter += outputs.length - written - (counts.writeSkip - skippedBefore);
+      counts.wouldWrite += wouldWrite;
+      counts.filter += outputs.length - written - wouldWrite - (counts.writeSkip - skippedBefore);
       counts.commit++;
       state = position;
       committed = { ...counts };

@@ -60,6 +60,7 @@ export function toStepExecution(row: StepRow): StepExecution {
     counts: {
       read: Number(row.read_count),
       write: Number(row.write_count),
+      wouldWrite: Number(row.would_write_count),
       filter: Number(row.filter_count),
       readSkip: Number(row.read_skip_count),
       processSkip: Number(row.process_skip_count),

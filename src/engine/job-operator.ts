@@ -25,6 +25,7 @@ import { runChunkStep } from './chunk-step.js';
 import { DEFAULT_RETRY, withRetry, type RetryHooks } from './retry.js';
 import type { StepOutcome, StepRuntime } from './step-runtime.js';
 import { runTaskletStep } from './tasklet-step.js';
+import { DRY_RUN_METRICS } from './types.js';
 import type {
   BatchListener,
   BatchStatus,
@@ -114,8 +115,8 @@ export class JobOperator {
 
   /**
    * Launches a job. Same identifying parameters as a FAILED or STOPPED instance = a
-   * restart of it; as a COMPLETED one = an error; none at all = a fresh instance
-   * (`run.id` incremented). The decision and the insert are one compare-and-set in the
+   * restart of it; as a COMPLETED one = an error; none at all, or a dry run = a fresh
+   * instance (`run.id` incremented). The decision and the insert are one compare-and-set in the
    * database (JobRepository.launch).
    *
    * @example
@@ -135,7 +136,7 @@ export class JobOperator {
         ? undefined
         : Object.fromEntries([
             ...given.map(([key, value]) => [key, { value, identifying: true }] as const),
-            // A dry run is its own instance: completing it must not block the real run.
+            // A dry run is never the real run's instance: completing it must not block the real run.
             ...(request.dryRun ? [['dryRun', { value: 'true', identifying: true }] as const] : []),
           ]);
     const defaultRunAt = this.clock().toISOString();
@@ -144,6 +145,9 @@ export class JobOperator {
     const launched = await this.repository.launch({
       jobName,
       identifying,
+      // A dry run changes nothing, so repeating one is never refused as already complete:
+      // each is an instance of its own (a new `run.id`, as a launch without parameters).
+      newInstance: Boolean(request.dryRun),
       decide: (current, resolvedIdentifying): NewExecution => {
         if (current?.status === 'COMPLETED') throw new JobInstanceAlreadyCompleteError(jobName, identifyingText(current.parameters), current.id);
         if (current?.status === 'STARTED' || current?.status === 'STOPPING') throw new JobAlreadyRunningError(jobName, current.id);
@@ -377,7 +381,10 @@ export class JobOperator {
     log: Logger,
   ): Promise<JsonObject> {
     try {
-      return (await job.metrics?.(steps, jobContext, execution)) ?? {};
+      const metrics = (await job.metrics?.(steps, jobContext, execution)) ?? {};
+      // A dry run's figures are what the job would have done: stored apart, under
+      // `dryRun`, so no reader of the repository or history can sum them with real ones.
+      return execution.dryRun && Object.keys(metrics).length > 0 ? { [DRY_RUN_METRICS]: metrics } : metrics;
     } catch (error) {
       log.warn({ err: error }, 'job metrics could not be computed');
       return {};

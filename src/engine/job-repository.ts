@@ -57,6 +57,8 @@ export interface NewExecution {
 export interface LaunchPlan {
   readonly jobName: string;
   readonly identifying?: JobParameters;
+  /** Always a new instance: the identifying parameters get a new `run.id` beside them. */
+  readonly newInstance?: boolean;
   decide(current: JobExecution | undefined, identifying: JobParameters): NewExecution | Promise<NewExecution>;
 }
 
@@ -124,7 +126,10 @@ export class JobRepository {
   }
 
   private async launchIn(tx: Kysely<BatchDb>, plan: LaunchPlan): Promise<{ id: number; owner: string }> {
-    const identifying = plan.identifying ?? { 'run.id': { value: String((await this.countInstances(tx, plan.jobName)) + 1), identifying: true } };
+    const identifying =
+      plan.identifying && !plan.newInstance
+        ? plan.identifying
+        : { ...plan.identifying, 'run.id': { value: String((await this.countInstances(tx, plan.jobName)) + 1), identifying: true } };
     const key = jobKey(identifying);
     let instance = await tx
       .selectFrom('batch_job_instance')
@@ -470,6 +475,7 @@ function countColumns(c: StepCounts) {
   return {
     read_count: c.read,
     write_count: c.write,
+    would_write_count: c.wouldWrite,
     filter_count: c.filter,
     read_skip_count: c.readSkip,
     process_skip_count: c.processSkip,

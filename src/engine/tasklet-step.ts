@@ -22,7 +22,10 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
     await step.run({
       ...runtime.context,
       count(delta) {
-        for (const [key, value] of Object.entries(delta) as [keyof StepCounts, number][]) counts[key] += value;
+        for (const [key, value] of Object.entries(delta) as [keyof StepCounts, number][]) {
+          // One rule for every tasklet: a dry run writes nothing, what it counts as written it would write.
+          counts[key === 'write' && runtime.context.dryRun ? 'wouldWrite' : key] += value;
+        }
       },
       async saveState(next) {
         state = next;

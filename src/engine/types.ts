@@ -22,6 +22,11 @@ export type JobParameters = Readonly<Record<string, JobParameter>>;
 export interface StepCounts {
   readonly read: number;
   readonly write: number;
+  /**
+   * What a dry run would have written: there the writer is never called and `write`
+   * stays 0, so a would-write cannot be read as a write. Always 0 in a real run.
+   */
+  readonly wouldWrite: number;
   readonly filter: number;
   readonly readSkip: number;
   readonly processSkip: number;
@@ -31,11 +36,30 @@ export interface StepCounts {
 }
 
 export const ZERO_COUNTS: StepCounts = {
-  read: 0, write: 0, filter: 0, readSkip: 0, processSkip: 0, writeSkip: 0, commit: 0, rollback: 0,
+  read: 0, write: 0, wouldWrite: 0, filter: 0, readSkip: 0, processSkip: 0, writeSkip: 0, commit: 0, rollback: 0,
 };
 
 export function skipCount(counts: StepCounts): number {
   return counts.readSkip + counts.processSkip + counts.writeSkip;
+}
+
+/**
+ * Where a dry run's job metrics are stored: `{"dryRun": {…the job's figures…}}`, never
+ * beside real ones (a real run's metrics are the job's figures themselves).
+ */
+export const DRY_RUN_METRICS = 'dryRun';
+
+/** A job's figures and whether they are a dry run's (what it would have done). */
+export function jobFigures(execution: Pick<JobExecutionSummary, 'dryRun'> & { readonly metrics: JsonObject }): { readonly dryRun: boolean; readonly figures: JsonObject } {
+  const nested = execution.metrics[DRY_RUN_METRICS];
+  return execution.dryRun && nested !== null && typeof nested === 'object' && !Array.isArray(nested)
+    ? { dryRun: true, figures: nested as JsonObject }
+    : { dryRun: execution.dryRun, figures: execution.metrics };
+}
+
+/** What a step wrote, or in a dry run would have written: one figure for a job's metrics either way. */
+export function changedCount(counts: StepCounts): number {
+  return counts.write + counts.wouldWrite;
 }
 
 /** An execution as lists show it: what ran, how and when it ended; no context, metrics or bookkeeping. */
@@ -217,6 +241,13 @@ export interface JobDefinition {
    * executions): step counts miss what was committed after a crash's last checkpoint.
    */
   readonly metrics?: (steps: ReadonlyMap<string, StepExecution>, jobContext: ExecutionContext, execution: JobExecution) => JsonObject | Promise<JsonObject>;
+  /**
+   * How a dry run's figures read, one phrase per metric with `{n}` for the number:
+   * `{ refreshTokensDeleted: 'would delete {n} refresh tokens' }`. A dry run's summary
+   * says these instead of the figures' names, so a would-delete cannot read as a delete;
+   * a figure without a phrase is shown as `name=value` under "would".
+   */
+  readonly dryRunWords?: Readonly<Record<string, string>>;
   readonly listeners?: readonly BatchListener[];
 }
 

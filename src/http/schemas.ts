@@ -74,7 +74,8 @@ const StepView = Type.Object({
   exitCode: Type.String(),
   exitMessage: Nullable(Type.String()),
   read: Type.Integer(),
-  write: Type.Integer(),
+  write: Type.Integer({ description: 'items written; always 0 in a dry run' }),
+  wouldWrite: Type.Integer({ description: 'what a dry run would have written; always 0 in a real run' }),
   filter: Type.Integer(),
   skip: Type.Integer(),
   readSkip: Type.Integer(),
@@ -105,7 +106,10 @@ const executionFields = {
 export const ExecutionSummary = Type.Object(executionFields);
 export const ExecutionDetail = Type.Object({
   ...executionFields,
-  metrics: Type.Record(Type.String(), Type.Unknown(), { description: 'job-specific metrics', examples: [{ totalDeleted: 1234 }] }),
+  metrics: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'job-specific metrics; a dry run\'s are nested under `dryRun` (what it would have done), never beside real figures',
+    examples: [{ totalDeleted: 1234 }, { dryRun: { totalDeleted: 1234 } }],
+  }),
   steps: Type.Array(StepView),
 });
 

@@ -1,6 +1,8 @@
 /**
  * Feeds the Prometheus metrics from the engine's hooks, for every job (8.1–8.3). Item
  * counters advance after each chunk, so a long run shows progress between scrapes.
+ * A dry run feeds nothing but the active-jobs gauge while it runs: its items, durations
+ * and figures are what the job would have done, and no series mixes them with real ones.
  */
 import { skipCount, type BatchListener, type StepCounts } from '../engine/types.js';
 import { BATCH_METRICS, type BatchMetrics } from './metrics.js';
@@ -28,14 +30,16 @@ export function metricsListener(metrics: BatchMetrics = BATCH_METRICS): BatchLis
       activeHere.add(execution.id);
       metrics.activeJobs.inc({ name: execution.jobName });
     },
-    beforeStep(_execution, step) {
-      lastCounts.set(step.id, step.counts);
+    beforeStep(execution, step) {
+      if (!execution.dryRun) lastCounts.set(step.id, step.counts);
     },
     afterChunk(execution, step, chunk) {
+      if (execution.dryRun) return;
       metrics.chunkSeconds.observe({ job_name: execution.jobName, step_name: step.stepName }, chunk.durationMs / 1000);
       advance(execution.jobName, step.id, step.stepName, step.counts);
     },
     afterStep(execution, step) {
+      if (execution.dryRun) return;
       advance(execution.jobName, step.id, step.stepName, step.counts);
       lastCounts.delete(step.id);
       metrics.stepSeconds.observe({ name: step.stepName, job_name: execution.jobName, status: step.status }, seconds(step.startTime, step.endTime));
@@ -43,9 +47,8 @@ export function metricsListener(metrics: BatchMetrics = BATCH_METRICS): BatchLis
     afterJob(execution) {
       // An execution abandoned by a dead process ends here without having started here.
       if (activeHere.delete(execution.id)) metrics.activeJobs.dec({ name: execution.jobName });
-      metrics.jobSeconds.observe({ name: execution.jobName, status: execution.status }, seconds(execution.startTime ?? execution.createdAt, execution.endTime));
-      // What a dry run would do is not what was done: never added to the real figures.
       if (execution.dryRun) return;
+      metrics.jobSeconds.observe({ name: execution.jobName, status: execution.status }, seconds(execution.startTime ?? execution.createdAt, execution.endTime));
       for (const [metric, value] of Object.entries(execution.metrics)) {
         if (typeof value === 'number' && Number.isFinite(value) && value >= 0) metrics.jobMetricTotal.inc({ job_name: execution.jobName, metric }, value);
       }

@@ -19,6 +19,7 @@ export function auditListener(audit: AuditLog): BatchListener {
           parameters: Object.fromEntries(Object.entries(execution.parameters).map(([k, p]) => [k, p.value])),
           read: sum((c) => c.read),
           written: sum((c) => c.write),
+          ...(execution.dryRun ? { wouldWrite: sum((c) => c.wouldWrite) } : {}),
           skipped: sum(skipCount),
         },
       });

@@ -147,6 +147,12 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(dry.dryRun).toBe(true);
     expect(await processedIds(db)).toEqual([]);
     const [s] = await operator.repository.stepExecutions(dry.id);
-    expect(s?.counts).toMatchObject({ read: 25, write: 25 });
+    // Written 0: what it would write has its own count, in written's place in the sum.
+    expect(s?.counts).toMatchObject({ read: 25, write: 0, wouldWrite: 25, filter: 0 });
+    // A dry run changes nothing, so the same one again is a new instance, never refused as complete.
+    const again = await (await operator.start('itemsJob', { trigger: 'CLI', dryRun: true })).done;
+    expect(again.status).toBe('COMPLETED');
+    expect(again.id).not.toBe(dry.id);
+    expect(await processedIds(db)).toEqual([]);
   });
 });

@@ -194,9 +194,9 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       exitMessage: null,
       dryRun: true,
       trigger: 'MANUAL',
-      metrics: { totalDeleted: 0 },
+      metrics: { dryRun: { totalDeleted: 0 } },
       steps: [
-        expect.objectContaining({ name: 'cleanupRefreshTokensStep', read: 0, write: 0, filter: 0, skip: 0, commit: expect.any(Number), rollback: 0 }),
+        expect.objectContaining({ name: 'cleanupRefreshTokensStep', read: 0, write: 0, wouldWrite: 0, filter: 0, skip: 0, commit: expect.any(Number), rollback: 0 }),
         expect.objectContaining({ name: 'cleanupPasswordResetTokensStep' }),
       ],
     });

@@ -42,7 +42,9 @@ describe('launch answers (sqlite)', () => {
           expect(Date.parse(body.startTime)).toBeGreaterThanOrEqual(before - 1_000);
           expect(Date.parse(body.startTime)).toBeLessThanOrEqual(Date.now() + 1_000);
           expect(body.dryRun).toBe(dryRun === true);
-          const { runAt: answeredRunAt, dryRun: dryRunParameter, ...rest } = body.parameters;
+          // A dry run is always a new instance: its own run.id beside the parameters given.
+          const { runAt: answeredRunAt, dryRun: dryRunParameter, 'run.id': runId, ...rest } = body.parameters;
+          expect(runId === undefined).toBe(dryRun !== true);
           expect(rest).toEqual(Object.fromEntries(Object.entries(parameters).filter(([k]) => k !== 'runAt')));
           if (runAt) expect(answeredRunAt).toBe(runAt[0].toISOString());
           else expect(Math.abs(Date.parse(answeredRunAt!) - Date.parse(body.startTime))).toBeLessThan(1_000);

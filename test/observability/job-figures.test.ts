@@ -41,11 +41,26 @@ describe.each(dialects)('job figures in Prometheus (%s)', (dialect) => {
 
     const ran = await (await app.operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
     expect(ran.status).toBe('COMPLETED');
-    // A dry run's "would delete" figures are not added.
+    // A dry run adds to no series: not its "would delete" figures, items or durations.
+    const untouchedByDryRuns = [
+      series('refreshTokensDeleted'),
+      'batch_items_read_total{job_name="tokenCleanupJob",step_name="cleanupRefreshTokensStep"}',
+      'batch_items_written_total{job_name="tokenCleanupJob",step_name="cleanupRefreshTokensStep"}',
+      'batch_items_filtered_total{job_name="tokenCleanupJob",step_name="cleanupRefreshTokensStep"}',
+      'spring_batch_job_seconds_count{name="tokenCleanupJob",status="COMPLETED"}',
+      'spring_batch_step_seconds_count{name="cleanupRefreshTokensStep",job_name="tokenCleanupJob",status="COMPLETED"}',
+      'batch_chunk_seconds_count{job_name="tokenCleanupJob",step_name="cleanupRefreshTokensStep"}',
+    ];
+    const afterRealRun = await scrape();
+    const figuresBefore = untouchedByDryRuns.map((s) => sample(afterRealRun, s));
+    expect(figuresBefore.every((v) => v !== undefined), `${untouchedByDryRuns.join(', ')} = ${figuresBefore.join(', ')}`).toBe(true);
     await insertTokens(env.databases, 'refresh_tokens', [{ expiry: new Date(runAt.getTime() - 1000) }]);
-    expect((await (await app.operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done).status).toBe('COMPLETED');
+    const dry = await (await app.operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;
+    expect(dry.status).toBe('COMPLETED');
+    expect(dry.metrics).toEqual({ dryRun: expect.objectContaining({ refreshTokensDeleted: 1 }) });
 
     const text = await scrape();
+    expect(untouchedByDryRuns.map((s) => sample(text, s))).toEqual(figuresBefore);
     expect(sample(text, series('refreshTokensDeleted'))! - before).toBe(7);
     expect(sample(text, `batch_job_last_run_metric{job_name="tokenCleanupJob",metric="refreshTokensDeleted"}`)).toBe(7);
     expect(sample(text, `batch_job_last_run_metric{job_name="tokenCleanupJob",metric="totalDeleted"}`)).toBe(7);

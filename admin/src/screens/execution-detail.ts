@@ -69,7 +69,7 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
               : html`<${TableRegion} label="Étapes" rows=${execution.steps.length} empty="Aucune étape encore.">
                   <table class="data steps">
                     <thead>
-                      <tr><th scope="col">Étape</th><th scope="col">Statut</th><th scope="col" class="num">Lus</th><th scope="col" class="num">Écrits</th><th scope="col" class="num">Filtrés</th><th scope="col" class="num">Ignorés</th><th scope="col" class="num">Commits</th><th scope="col" class="num">Rollbacks</th><th scope="col" class="num">Durée</th></tr>
+                      <tr><th scope="col">Étape</th><th scope="col">Statut</th><th scope="col" class="num">Lus</th><th scope="col" class="num">Écrits</th>${execution.dryRun ? html`<th scope="col" class="num">Seraient écrits</th>` : null}<th scope="col" class="num">Filtrés</th><th scope="col" class="num">Ignorés</th><th scope="col" class="num">Commits</th><th scope="col" class="num">Rollbacks</th><th scope="col" class="num">Durée</th></tr>
                     </thead>
                     <tbody>
                       ${execution.steps.map(
@@ -78,6 +78,7 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
                           <td><${StatusBadge} status=${s.status} /></td>
                           <td class="num" data-count="read">${integer(s.read)}</td>
                           <td class="num" data-count="write">${integer(s.write)}</td>
+                          ${execution.dryRun ? html`<td class="num" data-count="wouldWrite">${integer(s.wouldWrite)}</td>` : null}
                           <td class="num" data-count="filter">${integer(s.filter)}</td>
                           <td class="num" data-count="skip">${integer(s.skip)}</td>
                           <td class="num" data-count="commit">${integer(s.commit)}</td>
@@ -92,8 +93,8 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
 
           <div class="columns">
             <section aria-labelledby="metrics-title">
-              <h2 id="metrics-title">Mesures de la tâche</h2>
-              <${Fields} entries=${Object.entries(execution.metrics).map(([k, v]) => [k, typeof v === 'number' ? integer(v) : jsonText(v)] as const)} empty="Aucune mesure." />
+              <h2 id="metrics-title">${execution.dryRun ? 'Simulation : ce que la tâche aurait fait' : 'Mesures de la tâche'}</h2>
+              <${Fields} entries=${Object.entries(figuresOf(execution)).map(([k, v]) => [k, typeof v === 'number' ? integer(v) : jsonText(v)] as const)} empty="Aucune mesure." />
             </section>
             <section aria-labelledby="exit-title">
               <h2 id="exit-title">Message de sortie</h2>
@@ -107,4 +108,10 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
             <h2 id="chart-title">Durées des 30 dernières exécutions de ${execution.jobName}</h2>
             <${DurationChart} jobName=${execution.jobName} current=${execution.id} refreshKey=${execution.status} />
           </section>`}`;
+}
+
+/** A dry run's figures sit under `metrics.dryRun` (what it would have done): shown as its own, never as real ones. */
+function figuresOf(execution: ExecutionDetail): Readonly<Record<string, unknown>> {
+  const nested = execution.metrics['dryRun'];
+  return execution.dryRun && nested !== null && typeof nested === 'object' ? (nested as Record<string, unknown>) : execution.metrics;
 }

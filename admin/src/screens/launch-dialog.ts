@@ -52,10 +52,6 @@ export function LaunchDialog({ job, dryRun, onClose, onLaunched }: LaunchDialogP
       setError(new ApiError(400, (invalid as Error).message));
       return;
     }
-    // The engine makes every parameterless dry run of a job one instance (dryRun=true), so
-    // a second « Simulation » would be refused as already completed: « now » is sent as
-    // runAt, which is what the service would take, and each simulation is its own.
-    if (dryRun && parameters.runAt === undefined) parameters.runAt = new Date().toISOString();
     setBusy(true);
     setError(null);
     try {

@@ -22,7 +22,7 @@ export function StepProgress({ steps }: { steps: readonly StepView[] }) {
     ${steps.map(
       (step) => html`<li key=${step.name} data-step=${step.name}>
         <span class="step-name">${step.name}</span>
-        <span class="step-counts">lus ${integer(step.read)} · écrits ${integer(step.write)}${typeof step.estimatedTotal === 'number' ? html` sur ${integer(step.estimatedTotal)}` : null}</span>
+        <span class="step-counts">lus ${integer(step.read)} · ${step.wouldWrite > 0 ? `seraient écrits ${integer(step.wouldWrite)}` : `écrits ${integer(step.write)}`}${typeof step.estimatedTotal === 'number' ? html` sur ${integer(step.estimatedTotal)}` : null}</span>
         ${typeof step.estimatedTotal === 'number' && step.estimatedTotal > 0
           ? html`<progress max=${step.estimatedTotal} value=${Math.min(step.read, step.estimatedTotal)} aria-label=${`Avancement de ${step.name}`}></progress>`
           : null}

@@ -82,6 +82,8 @@ export interface BatchDb extends OutboxTables {
     exit_message: string | null;
     read_count: number;
     write_count: number;
+    /** A dry run's would-writes; its write_count stays 0 (migration 0013). */
+    would_write_count: number;
     filter_count: number;
     read_skip_count: number;
     process_skip_count: number;
@@ -117,6 +119,8 @@ export interface BatchDb extends OutboxTables {
     duration_ms: number | null;
     read_count: number;
     write_count: number;
+    /** A dry run's would-writes; its write_count stays 0 (migration 0013). */
+    would_write_count: number;
     skip_count: number;
     error_message: string | null;
     metrics: string;

@@ -221,19 +221,41 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
           .select([(eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('documents_count').as('docs'), (eb) => eb.fn.sum<number>('documents_bytes').as('bytes'), (eb) => eb.fn.sum<number>('size_bytes').as('size')])
           .where('job_execution_id', 'in', (eb) => eb.selectFrom('batch_job_execution').select('id').where('job_instance_id', '=', execution.instanceId))
           .executeTakeFirstOrThrow();
-      const [i, d] = await Promise.all([totals('inscription_archive'), totals('defense_archive')]);
       const skipped = [...steps.values()].reduce((sum, s) => sum + s.counts.writeSkip + s.counts.processSkip, 0);
+      const cleanup = {
+        logsDeleted: (jobContext.get('cleanup') as { logsDeleted?: number } | undefined)?.logsDeleted ?? 0,
+        notificationsDeleted: (jobContext.get('cleanup') as { notificationsDeleted?: number } | undefined)?.notificationsDeleted ?? 0,
+        recordsSkipped: skipped,
+      };
+      if (execution.dryRun) {
+        // Nothing archived: what the processor planned (no archive built, so no archive size).
+        const planned = (jobContext.get('dryRun') as { documents: number; bytes: number } | undefined) ?? { documents: 0, bytes: 0 };
+        return {
+          enrollmentsArchived: steps.get('archiveEnrollmentsStep')?.counts.wouldWrite ?? 0,
+          defensesArchived: steps.get('archiveDefensesStep')?.counts.wouldWrite ?? 0,
+          documentsArchived: planned.documents,
+          bytesFreed: planned.bytes,
+          ...cleanup,
+        };
+      }
+      const [i, d] = await Promise.all([totals('inscription_archive'), totals('defense_archive')]);
       return {
         enrollmentsArchived: Number(i.n),
         defensesArchived: Number(d.n),
         documentsArchived: Number(i.docs ?? 0) + Number(d.docs ?? 0),
         bytesFreed: Number(i.bytes ?? 0) + Number(d.bytes ?? 0),
         archiveBytes: Number(i.size ?? 0) + Number(d.size ?? 0),
-        ...(execution.dryRun ? { wouldArchive: (jobContext.get('dryRun') ?? { records: 0, documents: 0, bytes: 0 }) as Json } : {}),
-        logsDeleted: (jobContext.get('cleanup') as { logsDeleted?: number } | undefined)?.logsDeleted ?? 0,
-        notificationsDeleted: (jobContext.get('cleanup') as { notificationsDeleted?: number } | undefined)?.notificationsDeleted ?? 0,
-        recordsSkipped: skipped,
+        ...cleanup,
       };
+    },
+    dryRunWords: {
+      enrollmentsArchived: 'would archive {n} inscriptions',
+      defensesArchived: 'would archive {n} defenses',
+      documentsArchived: 'would archive and delete {n} documents',
+      bytesFreed: 'would free {n} bytes of uploads',
+      logsDeleted: 'would delete {n} application log files',
+      notificationsDeleted: 'would delete {n} sent notifications',
+      recordsSkipped: 'would skip {n} records (see the skipped items)',
     },
   };
 }

@@ -83,7 +83,8 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
       const existing = new Set((await deps.user.db.selectFrom('users').select('id').where('id', 'in', doctorants).execute()).map((u) => Number(u.id)));
       const orphaned = page.filter((r) => !existing.has(Number(r.doctorant_id)));
       const toSuspend = orphaned.filter((r) => !SAFE_INSCRIPTION.includes(r.statut) && !Number(r.archived));
-      let corrected = 0;
+      // A dry run counts what it would correct (the engine records it as would-write).
+      let corrected = ctx.dryRun ? toSuspend.length : 0;
       if (toSuspend.length > 0 && !ctx.dryRun) {
         ctx.checkLease();
         const result = await deps.inscription.db
@@ -145,7 +146,7 @@ export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDe
       );
       const invalid = page.filter((s) => inscriptions.get(Number(s.inscription_id)) !== 'VALIDÉ');
       const toBlock = invalid.filter((s) => OPEN_DEFENSE.includes(s.statut));
-      let corrected = 0;
+      let corrected = ctx.dryRun ? toBlock.length : 0;
       if (toBlock.length > 0 && !ctx.dryRun) {
         ctx.checkLease();
         const result = await deps.defense.db

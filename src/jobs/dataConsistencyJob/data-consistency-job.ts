@@ -130,7 +130,7 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
     ],
     // 5.16. The anomaly figures come from the rows this run's `runAt` saw: exact whatever was
     // restarted. A dry run recorded none: its figures are the steps' own, and what it would change.
-    metrics: async (_steps, jobContext, execution) => {
+    metrics: async (_steps, jobContext, execution): Promise<JsonObject> => {
       const users = stored<CheckTotals>(jobContext, 'users');
       const defenses = stored<CheckTotals>(jobContext, 'defenses');
       const roles = stored<RoleTotals>(jobContext, 'roles');
@@ -146,12 +146,10 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
       };
       if (execution.dryRun) {
         const found = (users?.anomalies ?? 0) + (defenses?.anomalies ?? 0) + (documents?.missing ?? 0);
+        // Nothing recorded, corrected or sent: what was found, and what would change.
         return {
           totalAnomalies: found,
-          newAnomalies: 0,
-          autoCorrected: 0,
           manualRequired: documents?.missing ?? 0,
-          ...common,
           wouldChange: {
             inscriptions: users?.wouldChange ?? NOTHING,
             soutenances: defenses?.wouldChange ?? NOTHING,
@@ -172,6 +170,10 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
         manualRequired: seen.filter((a) => a.action === 'INTERVENTION_REQUISE').length,
         ...common,
       };
+    },
+    dryRunWords: {
+      totalAnomalies: 'found {n} anomalies (none recorded)',
+      manualRequired: 'would report {n} of them for a person to fix',
     },
   };
 }

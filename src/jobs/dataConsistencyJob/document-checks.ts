@@ -168,8 +168,8 @@ async function moveOrphans(ctx: TaskletContext, deps: DocumentDeps): Promise<Pic
       orphans: listed(totals.orphans, moved),
       symlinksSkipped: listed(totals.symlinksSkipped, batch.symlinksSkipped),
     };
-    const movedNow = ctx.dryRun ? 0 : moved.length;
-    ctx.count({ read: batch.filesSeen, write: movedNow, filter: batch.filesSeen - movedNow });
+    // In a dry run, the moves it would make (recorded as would-write).
+    ctx.count({ read: batch.filesSeen, write: moved.length, filter: batch.filesSeen - moved.length });
     await savePhase(ctx, 'orphans', { orphansMoved: totals.orphansMoved, orphans: totals.orphans });
   }
   return totals;

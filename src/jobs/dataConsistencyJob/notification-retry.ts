@@ -89,7 +89,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
       const now = new Date();
       const candidates = page.filter((n) => claimable(n.derniere_erreur, ctx.runAt, now, ttl));
       if (ctx.dryRun) {
-        ctx.count({ read: page.length, filter: page.length });
+        ctx.count({ read: page.length, write: candidates.length, filter: page.length - candidates.length });
         return { ...totals, wouldChange: listed(totals.wouldChange, candidates.map((n) => `notification ${n.id} → ${n.destinataire_email} : « ${n.sujet} »`)) };
       }
       let { retried, sent, failed, failures } = totals;

@@ -76,7 +76,9 @@ export async function syncRoles(ctx: TaskletContext, deps: RoleDeps): Promise<Ro
       for (const r of roles) held.set(Number(r.user_id), (held.get(Number(r.user_id)) ?? new Set()).add(r.role));
       const changes = ids.flatMap((id) => roleChanges(id, { active: activeSet.has(id), docteur: docteurSet.has(id), roles: held.get(id) ?? new Set() }));
       const applied = ctx.dryRun || changes.length === 0 ? [] : await apply(ctx, deps, changes);
-      ctx.count({ read: page.length, write: applied.length, filter: page.length - Math.min(page.length, applied.length) });
+      // A dry run counts the changes it would make (recorded as would-write).
+      const changed = ctx.dryRun ? changes.length : applied.length;
+      ctx.count({ read: page.length, write: changed, filter: page.length - Math.min(page.length, changed) });
       return {
         usersRead: totals.usersRead + page.length,
         rolesAdded: totals.rolesAdded + applied.filter((c) => c.change === 'add').length,

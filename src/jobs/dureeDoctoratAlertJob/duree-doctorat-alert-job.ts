@@ -68,7 +68,7 @@ export function dureeDoctoratAlertJob(deps: DureeAlertDeps): JobDefinition {
     // where step counts can miss chunks. A dry run records nothing: its would-write counts.
     metrics: async (steps, _jobContext, execution) => {
       const byType = execution.dryRun
-        ? new Map(STEPS.map(([name, band]) => [band, steps.get(name)?.counts.write ?? 0]))
+        ? new Map(STEPS.map(([name, band]) => [band, steps.get(name)?.counts.wouldWrite ?? 0]))
         : await alertsRecordedByInstance(deps, execution.instanceId);
       const metrics = {
         alertes3Ans: byType.get('3_ANS') ?? 0,
@@ -76,6 +76,12 @@ export function dureeDoctoratAlertJob(deps: DureeAlertDeps): JobDefinition {
         alertesDepassement: byType.get('DEPASSEMENT') ?? 0,
       };
       return { ...metrics, totalAlertes: metrics.alertes3Ans + metrics.alertes6Ans + metrics.alertesDepassement };
+    },
+    dryRunWords: {
+      alertes3Ans: 'would send {n} three-year alerts',
+      alertes6Ans: 'would send {n} alerts nearing six years',
+      alertesDepassement: 'would send {n} overrun alerts and suspend those inscriptions',
+      totalAlertes: 'would send {n} alerts in all',
     },
   };
 }

@@ -102,7 +102,8 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
       const report = stored<GeneratedReport>(ctx.jobContext, 'report');
       const state = await mailReport(ctx, deps, { period: periodOf(ctx, deps.timeZone).current, path: report.path, sizeBytes: report.sizeBytes, fileName: report.fileName });
       ctx.jobContext.set('mailing', state as unknown as Json);
-      ctx.count({ read: state.recipients.length, write: state.sent.length, writeSkip: state.failed.length });
+      // A dry run mails nobody: it counts the mails it would send (recorded as would-write).
+      ctx.count({ read: state.recipients.length, write: ctx.dryRun ? state.recipients.length : state.sent.length, writeSkip: state.failed.length });
     },
   };
 
@@ -131,17 +132,19 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
       sendReport,
     ],
     // 3.11: what was produced and who received it.
-    metrics: (_steps, jobContext) => {
+    metrics: (_steps, jobContext, execution) => {
       const report = stored<GeneratedReport | undefined>(jobContext, 'report');
       const mailing = stored<MailingState | undefined>(jobContext, 'mailing');
-      return {
-        pdfSizeBytes: report?.sizeBytes ?? 0,
-        pdfPages: report?.pages ?? 0,
-        generationMs: report?.generationMs ?? 0,
-        recipients: mailing?.recipients.length ?? 0,
-        mailsSent: mailing?.sent.length ?? 0,
-        mailsFailed: mailing?.failed.length ?? 0,
-      };
+      const pdf = { pdfSizeBytes: report?.sizeBytes ?? 0, pdfPages: report?.pages ?? 0, generationMs: report?.generationMs ?? 0 };
+      // A dry run writes its PDF under a name of its own (`….simulation.pdf`) and mails nobody.
+      if (execution.dryRun) return { ...pdf, recipients: mailing?.recipients.length ?? 0 };
+      return { ...pdf, recipients: mailing?.recipients.length ?? 0, mailsSent: mailing?.sent.length ?? 0, mailsFailed: mailing?.failed.length ?? 0 };
+    },
+    dryRunWords: {
+      pdfSizeBytes: 'wrote a simulation report of {n} bytes (….simulation.pdf), not the real one',
+      pdfPages: 'the simulation report has {n} pages',
+      generationMs: 'generated in {n} ms',
+      recipients: 'would mail the report to {n} administrators',
     },
   };
 }

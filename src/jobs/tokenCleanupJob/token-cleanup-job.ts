@@ -6,7 +6,7 @@
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { UserDb } from '../../db/schema/sibling-tables.js';
 import { keysetPosition } from '../../engine/keyset-reader.js';
-import type { ChunkStep, JobDefinition } from '../../engine/types.js';
+import { changedCount, ZERO_COUNTS, type ChunkStep, type JobDefinition } from '../../engine/types.js';
 import { countExpiredTokens, expiredTokenReader, type TokenTableName } from './expired-token-reader.js';
 import { tokenDeletionWriter } from './token-deletion-writer.js';
 
@@ -36,11 +36,17 @@ export function tokenCleanupJob(deps: TokenCleanupDeps): JobDefinition {
       step('cleanupRefreshTokensStep', 'refresh_tokens'),
       step('cleanupPasswordResetTokensStep', 'password_reset_tokens'),
     ],
-    // 1.5: the count deleted per token type, from the rows each DELETE actually removed.
+    // 1.5: the count deleted per token type, from the rows each DELETE actually removed
+    // (in a dry run, the tokens that would be deleted).
     metrics: (steps) => {
-      const refresh = steps.get('cleanupRefreshTokensStep')?.counts.write ?? 0;
-      const reset = steps.get('cleanupPasswordResetTokensStep')?.counts.write ?? 0;
+      const refresh = changedCount(steps.get('cleanupRefreshTokensStep')?.counts ?? ZERO_COUNTS);
+      const reset = changedCount(steps.get('cleanupPasswordResetTokensStep')?.counts ?? ZERO_COUNTS);
       return { refreshTokensDeleted: refresh, passwordResetTokensDeleted: reset, totalDeleted: refresh + reset };
+    },
+    dryRunWords: {
+      refreshTokensDeleted: 'would delete {n} refresh tokens',
+      passwordResetTokensDeleted: 'would delete {n} password-reset tokens',
+      totalDeleted: 'would delete {n} tokens in all',
     },
   };
 }

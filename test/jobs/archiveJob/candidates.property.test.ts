@@ -57,7 +57,7 @@ describe.each(dialects)('archive candidates (%s)', (dialect) => {
         const expectedDefenses = soutenances.filter((s) => s.statut === 'SOUTENUE' && s.date !== null && s.date < '2026-03-15' && s.pvSigne && !s.archived).length;
         expect(steps.get('archiveEnrollmentsStep')).toBe(expectedInscriptions);
         expect(steps.get('archiveDefensesStep')).toBe(expectedDefenses);
-        expect(done.metrics.wouldArchive).toMatchObject({ records: expectedInscriptions + expectedDefenses });
+        expect(done.metrics.dryRun).toMatchObject({ enrollmentsArchived: expectedInscriptions, defensesArchived: expectedDefenses });
         const flags = await env.databases.inscription.db.selectFrom('inscriptions').select('archived').orderBy('id').execute();
         expect(flags.map((f) => Boolean(Number(f.archived)))).toEqual(inscriptions.map((r) => r.archived));
         expect(await env.databases.batch.db.selectFrom('inscription_archive').selectAll().execute()).toEqual([]);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../../src/app.js';
 import type { AnomalyEvent } from '../../../src/events/event-types.js';
+import type { JsonObject } from '../../../src/engine/types.js';
 import { listEvents } from '../../../src/events/outbox.js';
 import { listReports } from '../../../src/http/report-files.js';
 import { listAnomalies } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
@@ -55,7 +56,7 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(existsSync(path.join(env.config.uploadsDir, 'inscriptions/1/oublie.pdf'))).toBe(true);
     expect((await listAnomalies(env.databases.batch.db, { page: 0, size: 50 })).total).toBe(0);
     expect(smtp!.received).toHaveLength(0);
-    expect(dry.metrics).toMatchObject({
+    expect(dry.metrics).toMatchObject({ dryRun: {
       totalAnomalies: 6,
       wouldChange: {
         inscriptions: { count: 1, first: [expect.stringMatching(/^inscription 4 .*EN_ATTENTE → SUSPENDU/)] },
@@ -63,8 +64,8 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
         orphans: { count: 1, first: ['inscriptions/1/oublie.pdf → orphelins/inscriptions/1/oublie.pdf'] },
         notifications: { count: 2 },
       },
-    });
-    expect((dry.metrics.wouldChange as { roles: { first: string[] } }).roles.first.sort()).toEqual(['utilisateur 10 : + ROLE_DOCTORANT_ACTIF', 'utilisateur 11 : + ROLE_DOCTEUR', 'utilisateur 11 : − ROLE_DOCTORANT_ACTIF']);
+    } });
+    expect(((dry.metrics.dryRun as JsonObject).wouldChange as { roles: { first: string[] } }).roles.first.sort()).toEqual(['utilisateur 10 : + ROLE_DOCTORANT_ACTIF', 'utilisateur 11 : + ROLE_DOCTEUR', 'utilisateur 11 : − ROLE_DOCTORANT_ACTIF']);
 
     const first = await run(RUN_AT);
     expect(first.status, first.exitMessage ?? '').toBe('COMPLETED');

@@ -44,7 +44,10 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
     const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
     const dry = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;
     expect(dry.status).toBe('COMPLETED');
-    expect(dry.metrics).toMatchObject({ refreshTokensDeleted: 1 });
+    // Marked as what it would do: nested, never beside real figures.
+    expect(dry.metrics).toEqual({ dryRun: { refreshTokensDeleted: 1, passwordResetTokensDeleted: 0, totalDeleted: 1 } });
+    const [refresh] = await operator.repository.stepExecutions(dry.id);
+    expect(refresh?.counts).toMatchObject({ read: 1, write: 0, wouldWrite: 1 });
     expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(2);
     // The dry run is its own instance: the real run with the same runAt still goes ahead.
     const real = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;

@@ -178,6 +178,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the admin console in a real browser', () => {
     }
     expect(new Set(ids).size).toBe(2);
     for (const id of ids) expect(await detailOf(id)).toMatchObject({ status: 'COMPLETED', dryRun: true });
+    // Its figures read as what it would do: their own heading, a would-write column, the nested figures themselves.
+    expect(await page.locator('#metrics-title').textContent()).toBe('Simulation : ce que la tâche aurait fait');
+    expect(await page.locator('table.steps thead').textContent()).toContain('Seraient écrits');
+    const figures = await page.locator('section[aria-labelledby="metrics-title"]').textContent();
+    expect(figures).toContain('totalAnomalies');
+    expect(figures).not.toContain('"totalAnomalies"');
   });
 
   it('a gated long run: running with live progress, a second launch refused in French, stopped from the page, restarted, COMPLETED', async () => {

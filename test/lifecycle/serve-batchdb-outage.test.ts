@@ -29,6 +29,11 @@ describe.skipIf(!mariadbUrl)('serve through a batchdb outage (mysql)', () => {
     expect((await runCli(['demo-data', '--scale', '1'], env.env)).code).toBe(0);
     const target = new URL(env.env.BATCH_DB_URL!);
     proxy = await startTcpProxy(Number(target.port), target.hostname);
+    // Fires once a day, at the start of this minute: the misfire check runs it at start-up,
+    // so a run begins at once, and no other fire comes while the test runs. (An every-minute
+    // schedule launched a new instance at the next minute once batchdb was back; it held the
+    // job's one run slot and the restart below was rightly refused: 409 "already running".)
+    const started = new Date();
     const serve = startChild([CLI, 'serve'], {
       ...env.env,
       BATCH_DB_URL: env.env.BATCH_DB_URL!.replace(`${target.hostname}:${target.port}`, `127.0.0.1:${proxy.port}`),
@@ -37,8 +42,9 @@ describe.skipIf(!mariadbUrl)('serve through a batchdb outage (mysql)', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       SCHEDULER_ENABLED: 'true',
-      // Fires every minute: a misfire at start, so a run begins at once; one token per chunk keeps it going.
-      TOKEN_CLEANUP_CRON: '0 * * * * ?',
+      BATCH_TIMEZONE: 'UTC',
+      TOKEN_CLEANUP_CRON: `0 ${started.getUTCMinutes()} ${started.getUTCHours()} * * ?`,
+      // One token per chunk keeps the run going until the outage.
       TOKEN_CLEANUP_CHUNK_SIZE: '1',
       BATCH_HEARTBEAT_INTERVAL_MS: '100',
       BATCH_HEARTBEAT_TIMEOUT_MS: '1000',
@@ -67,14 +73,17 @@ describe.skipIf(!mariadbUrl)('serve through a batchdb outage (mysql)', () => {
       expect(abandoned.exitCode, abandoned.exitMessage ?? "").toBe("ABANDONED");
 
       const restart = await fetch(`${base}/api/batch/jobs/executions/${id}/restart`, { method: 'POST', headers });
-      expect(restart.status).toBe(202);
-      const { executionId } = (await restart.json()) as { executionId: number };
+      // The problem's detail says why a refusal happened (already running, not restartable).
+      const launched = (await restart.json()) as { executionId: number };
+      expect(restart.status, JSON.stringify(launched)).toBe(202);
+      const { executionId } = launched;
       let restarted = '';
       for (let i = 0; i < 600 && !['COMPLETED', 'FAILED', 'STOPPED'].includes(restarted); i++) {
         await sleep(100);
         restarted = (await repository.getExecutionOrThrow(executionId)).status;
       }
-      expect(restarted).toBe('COMPLETED');
+      const ended = await repository.getExecutionOrThrow(executionId);
+      expect(restarted, `${ended.exitCode}: ${ended.exitMessage ?? ''}`).toBe('COMPLETED');
       serve.process.kill('SIGTERM');
       expect((await serve.exited).code).toBe(0);
     } finally {

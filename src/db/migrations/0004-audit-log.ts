@@ -4,6 +4,10 @@
  * so the chain never forks) and its own hash over that and its content. Triggers make
  * UPDATE and DELETE fail in the database itself, whoever connects; tampering done with
  * the triggers dropped shows up in `batch-service audit verify`.
+ *
+ * Safe to run again after a failure part-way: MariaDB's DDL is not transactional, so a
+ * trigger refused (binary logging without `log_bin_trust_function_creators`) leaves the
+ * table behind, unrecorded; the next attempt keeps it and creates what is missing.
  */
 import { sql, type Kysely } from 'kysely';
 import type { ColumnTypes } from '../column-types.js';
@@ -12,6 +16,7 @@ import type { Dialect } from '../connect.js';
 export async function up(db: Kysely<unknown>, t: ColumnTypes, dialect: Dialect): Promise<void> {
   await db.schema
     .createTable('audit_log')
+    .ifNotExists()
     .addColumn('id', t.id, t.autoId)
     .addColumn('occurred_at', t.timestamp, (c) => c.notNull())
     .addColumn('action', t.varchar(40), (c) => c.notNull())
@@ -28,8 +33,8 @@ export async function up(db: Kysely<unknown>, t: ColumnTypes, dialect: Dialect):
     const event = sql.raw(operation);
     // Trigger syntax is the one part of this schema the two engines do not share.
     await (dialect === 'sqlite'
-      ? sql`CREATE TRIGGER ${name} BEFORE ${event} ON audit_log BEGIN SELECT RAISE(ABORT, ${message}); END`
-      : sql`CREATE TRIGGER ${name} BEFORE ${event} ON audit_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = ${message}`
+      ? sql`CREATE TRIGGER IF NOT EXISTS ${name} BEFORE ${event} ON audit_log BEGIN SELECT RAISE(ABORT, ${message}); END`
+      : sql`CREATE TRIGGER IF NOT EXISTS ${name} BEFORE ${event} ON audit_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = ${message}`
     ).execute(db);
   }
 }

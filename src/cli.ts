@@ -3,6 +3,7 @@
  * `batch-service`, the command line (CONTRACT.md). Every command reads the same
  * configuration as the service (environment and `.env`).
  */
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -27,6 +28,8 @@ import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
 import { createLogger } from './observability/logger.js';
 import { withEmbeddedSecret } from './security/first-start.js';
 import { startService } from './service.js';
+import { JobNotFoundError } from './engine/errors.js';
+import { allSchedules } from './jobs/schedules.js';
 
 /** Whether commander printed an error itself (parse errors), or one of ours still has to be. */
 let commanderSpoke = false;
@@ -94,10 +97,18 @@ function databaseLocation(url: string): string {
  * command run from the wrong folder or with the wrong `.env` says so at once.
  */
 function whereLine(cfg: Config): string {
-  const embedded = DATABASE_NAMES.every((name) => cfg.databases[name] === `sqlite:${path.join(cfg.dataDir, `${name}db.sqlite`)}`);
-  if (embedded) return `data directory ${cfg.dataDir} (embedded SQLite)`;
+  if (embeddedDefault(cfg)) return `data directory ${cfg.dataDir} (embedded SQLite)`;
   const databases = DATABASE_NAMES.map((name) => `${name}=${cfg.databases[name].startsWith('sqlite:') ? 'sqlite:' : ''}${databaseLocation(cfg.databases[name])}`);
   return `data directory ${cfg.dataDir}; databases ${databases.join(', ')}`;
+}
+
+/** Every database is its SQLite file in the data directory. */
+function embeddedDefault(cfg: Config): boolean {
+  return DATABASE_NAMES.every((name) => cfg.databases[name] === `sqlite:${embeddedFile(cfg, name)}`);
+}
+
+function embeddedFile(cfg: Config, name: (typeof DATABASE_NAMES)[number]): string {
+  return path.join(cfg.dataDir, `${name}db.sqlite`);
 }
 
 /** The commands that touch no database. */
@@ -144,6 +155,7 @@ program.hook('preAction', async (_program, command) => {
   if (!CREATING_BATCHDB.has(topLevel.name()) && !(await batchDbExists(cfg))) {
     throw new Refusal([`no batch database at ${databaseLocation(cfg.databases.batch)}; run \`batch-service migrate\` or set BATCH_DB_URL`]);
   }
+
 });
 
 program
@@ -196,6 +208,14 @@ program
   .action(async (jobName: string, opts: { param: Record<string, string>; dryRun?: boolean; json?: boolean }) => {
     // What needs no database is refused first; the operator checks the parameters again.
     checkParameters(opts.param);
+    const cfg = config();
+    const jobNames = allSchedules(cfg).map((s) => s.jobName);
+    if (!jobNames.includes(jobName)) throw new JobNotFoundError(jobName, jobNames);
+    // On the embedded default with none of its five files, a run could only meet empty
+    // sibling databases: the wrong folder, most likely. Refused before anything is created.
+    if (embeddedDefault(cfg) && DATABASE_NAMES.every((name) => !existsSync(embeddedFile(cfg, name)))) {
+      throw new Refusal([`no data in ${cfg.dataDir}; for the embedded default run \`batch-service demo-data\` there first, or set DATA_DIR or the *_DB_URL variables`]);
+    }
     await withApp(
       async (app) => {
         app.operator.job(jobName);

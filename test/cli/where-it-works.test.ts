@@ -41,6 +41,22 @@ describe('batch-service run from a folder without data (embedded default)', () =
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('run refuses (exit 2) where the embedded default has no data at all, and creates nothing', async () => {
+    const dataDir = path.join(cwd, 'data');
+    const result = await runCli(['run', 'tokenCleanupJob'], {}, cwd);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toBe(
+      `batch-service: data directory ${dataDir} (embedded SQLite)\n` +
+        `batch-service: no data in ${dataDir}; for the embedded default run \`batch-service demo-data\` there first, or set DATA_DIR or the *_DB_URL variables\n`,
+    );
+    expect(readdirSync(cwd)).toEqual([]);
+    // An unknown job is still named as such first.
+    const unknown = await runCli(['run', 'noSuchJob'], {}, cwd);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown job "noSuchJob"/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('once migrated there, executions answers, with the one line on stderr', async () => {
     const line = `batch-service: data directory ${path.join(cwd, 'data')} (embedded SQLite)\n`;
     const migrated = await runCli(['migrate'], {}, cwd);

@@ -5,10 +5,10 @@
  * cli-progress redraws the line, `demoProgressLine` says what it holds, and the CLI adds
  * the display only when stderr is a terminal: in a pipe or a log file nothing is drawn.
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { DEMO_DATA_PHASES, type DemoDataProgress, type DemoDataSummary } from '../db/fixtures/demo-data.js';
 import { formatSeconds, table } from './format.js';
-import { formatDuration } from './step-progress.js';
+import { formatDuration, progressBar } from './step-progress.js';
 
 const BAR_WIDTH = 20;
 
@@ -70,14 +70,7 @@ export function demoProgressDisplay(stream: NodeJS.WriteStream, clock: () => num
         bar.update(progress.done);
         return;
       }
-      bar = new SingleBar({
-        stream,
-        fps: 4,
-        // As step-progress.ts: cut to the terminal's width, never with wrapping switched off.
-        linewrap: true,
-        gracefulExit: false,
-        format: () => (shown ? demoProgressLine(shown, clock() - started) : ''),
-      });
+      bar = progressBar(stream, () => (shown ? demoProgressLine(shown, clock() - started) : ''));
       bar.start(progress.planned, progress.done);
     },
     close() {

@@ -94,15 +94,7 @@ export function stepProgressDisplay(stream: NodeJS.WriteStream, clock: () => num
       bar.update(step.counts.read);
       return;
     }
-    bar = new SingleBar({
-      stream,
-      fps: 4,
-      // Drawn cut to the terminal's width rather than with wrapping switched off: a
-      // process killed mid-bar would leave the terminal without it.
-      linewrap: true,
-      gracefulExit: false,
-      format: () => (shown ? stepProgressLine({ ...shown, elapsedMs: clock() - stepStart }) : ''),
-    });
+    bar = progressBar(stream, () => (shown ? stepProgressLine({ ...shown, elapsedMs: clock() - stepStart }) : ''));
     bar.start(step.estimatedTotal ?? 0, step.counts.read);
   };
   const close = () => {
@@ -130,4 +122,17 @@ export function stepProgressDisplay(stream: NodeJS.WriteStream, clock: () => num
     },
     close,
   };
+}
+
+/** One progress line on a terminal, redrawn four times a second with the given text. */
+export function progressBar(stream: NodeJS.WriteStream, format: () => string): SingleBar {
+  return new SingleBar({
+    stream,
+    fps: 4,
+    // Drawn cut to the terminal's width rather than with wrapping switched off: a
+    // process killed mid-bar would leave the terminal without it.
+    linewrap: true,
+    gracefulExit: false,
+    format,
+  });
 }

@@ -24,12 +24,12 @@ import { sqliteFile } from './db/connect.js';
 import { checkContract, describeContractGap } from './db/contract-check.js';
 import { batchDbExists, closeDatabases, migrate, openDatabases } from './db/databases.js';
 import { generateDemoData } from './db/fixtures/demo-data.js';
+import { JobNotFoundError } from './engine/errors.js';
+import { allSchedules } from './jobs/schedules.js';
 import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
 import { createLogger } from './observability/logger.js';
 import { withEmbeddedSecret } from './security/first-start.js';
 import { startService } from './service.js';
-import { JobNotFoundError } from './engine/errors.js';
-import { allSchedules } from './jobs/schedules.js';
 
 /** Whether commander printed an error itself (parse errors), or one of ours still has to be. */
 let commanderSpoke = false;
@@ -218,7 +218,6 @@ program
     }
     await withApp(
       async (app) => {
-        app.operator.job(jobName);
         await refuseOffContract(app);
         const { execution, done } = await app.operator.start(jobName, {
           parameters: opts.param,

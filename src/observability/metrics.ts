@@ -164,3 +164,13 @@ function createBatchMetrics(): BatchMetrics {
  * build several) reports into the same series.
  */
 export const BATCH_METRICS: BatchMetrics = createBatchMetrics();
+
+/**
+ * The registry in the text exposition format, with NaN spelt as Prometheus reads it:
+ * prom-client writes `Nan` (a gauge with no value yet, the event-loop lag before its
+ * first sample, the outbox count while batchdb is down), and one such line makes
+ * Prometheus reject the whole scrape.
+ */
+export async function prometheusText(registry: Registry = BATCH_METRICS.registry): Promise<string> {
+  return (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
+}

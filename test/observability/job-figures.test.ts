@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
-import { BATCH_METRICS } from '../../src/observability/metrics.js';
+import { BATCH_METRICS, prometheusText } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 import { insertTokens } from '../jobs/tokenCleanupJob/tokens.js';
@@ -35,7 +35,7 @@ describe.each(dialects)('job figures in Prometheus (%s)', (dialect) => {
     const runAt = new Date('2026-06-01T02:00:00Z');
     await insertTokens(env.databases, 'refresh_tokens', Array.from({ length: 7 }, (_, i) => ({ expiry: new Date(runAt.getTime() - (i + 1) * 60_000) })));
     app = await createApp(env.config, silentLogger);
-    const scrape = () => BATCH_METRICS.registry.metrics();
+    const scrape = () => prometheusText();
     const series = (metric: string) => `batch_job_metric_total{job_name="tokenCleanupJob",metric="${metric}"}`;
     const before = sample(await scrape(), series('refreshTokensDeleted')) ?? 0;
 
@@ -85,7 +85,7 @@ describe.each(dialects)('job figures in Prometheus (%s)', (dialect) => {
     env = await createTestEnvironment(dialect);
     app = await createApp(env.config, silentLogger);
     expect((await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done).status).toBe('COMPLETED');
-    const checked = spawnSync('promtool', ['check', 'metrics'], { input: await BATCH_METRICS.registry.metrics(), encoding: 'utf8' });
+    const checked = spawnSync('promtool', ['check', 'metrics'], { input: await prometheusText(), encoding: 'utf8' });
     expect(`${checked.stdout}${checked.stderr}`.trim()).toBe('');
     expect(checked.status).toBe(0);
   });

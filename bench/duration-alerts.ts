@@ -112,6 +112,7 @@ async function runJob(databases: Databases, attempt: number): Promise<number> {
     batch: databases.batch,
     user: databases.user,
     inscription: databases.inscription,
+    defense: databases.defense,
     topic: 'notifications',
     timeZone: 'UTC',
     warningMonths: 6,

@@ -40,3 +40,38 @@ export function keysetReader<T>(restored: JsonObject, source: KeysetSource<T>): 
 export function keysetPosition(restored: JsonObject): number {
   return typeof restored.lastKey === 'number' ? restored.lastKey : 0;
 }
+
+export interface FilteredKeysetSource<T> {
+  /**
+   * The items after `afterKey`, in key order, from at most `limit` keys examined, and the
+   * last key examined (null when there was none): a source that drops some of what it
+   * examines (rows another database rules out) still moves on past them.
+   */
+  fetch(afterKey: number, limit: number): Promise<{ readonly items: readonly T[]; readonly lastKey: number | null }>;
+}
+
+/**
+ * A keyset reader over a source that filters what it pages through: a page the filter
+ * emptied is not the end, and the position saved is the last key examined, so a restart
+ * neither reads a dropped key again nor skips one that was kept.
+ *
+ * @example
+ * reader: (ctx) => filteredKeysetReader(ctx.restoredContext, {
+ *   fetch: async (after, limit) => { const page = await activeDoctorantPage(dbs, day, after, limit); return { items: page.active, lastKey: page.lastKey }; },
+ * }),
+ */
+export function filteredKeysetReader<T>(restored: JsonObject, source: FilteredKeysetSource<T>): ItemReader<T> {
+  let lastKey: number | null = keysetPosition(restored);
+  return {
+    async read(max) {
+      while (lastKey !== null) {
+        const page = await source.fetch(lastKey, max);
+        lastKey = page.lastKey;
+        if (page.items.length > 0) return page.items;
+      }
+      return [];
+    },
+    // Exhausted: the position stays past the end, so a restart reads nothing again.
+    state: () => ({ lastKey: lastKey ?? Number.MAX_SAFE_INTEGER }),
+  };
+}

@@ -39,6 +39,7 @@ const JOBS: readonly JobEntry[] = [
         batch: dbs.batch,
         user: dbs.user,
         inscription: dbs.inscription,
+        defense: dbs.defense,
         topic: config.kafka.topic,
         timeZone: config.timeZone,
         ...config.jobs.dureeDoctoratAlert,

@@ -18,7 +18,7 @@ import type { AlertEvent, Person, TypeAlerte } from '../../events/event-types.js
 import { enqueueAll } from '../../events/outbox.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { alertMessage } from './alert-message.js';
-import type { ActiveInscription } from './active-inscription-reader.js';
+import type { ActiveInscription } from './alert-candidate-reader.js';
 
 export interface AlertCandidate {
   readonly inscription: ActiveInscription;

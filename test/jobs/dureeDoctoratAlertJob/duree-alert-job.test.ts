@@ -20,7 +20,7 @@ describe.each(dialects)('dureeDoctoratAlertJob (%s)', (dialect) => {
     const done = await (await operator.start('dureeDoctoratAlertJob', { parameters: { runAt }, trigger: 'CLI' })).done;
 
     expect(done.status).toBe('COMPLETED');
-    expect(done.metrics).toEqual({ alertes3Ans: 2, alertes6Ans: 2, alertesDepassement: 2, totalAlertes: 6 });
+    expect(done.metrics).toEqual({ alertes3Ans: 2, alertes6Ans: 2, alertesDepassement: 2, totalAlertes: 6, inscriptionsSuspendues: 2 });
     const state = await alertState(env);
     expect(state.alerts).toEqual(['3_ANS:101', '3_ANS:106', '6_ANS:102', '6_ANS:103', 'DEPASSEMENT:104', 'DEPASSEMENT:105']);
     expect(state.events).toEqual(state.alerts);

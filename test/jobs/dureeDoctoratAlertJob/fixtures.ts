@@ -49,6 +49,7 @@ export function alertJob(env: TestEnvironment, options: { afterAlertsRecorded?: 
     batch: env.databases.batch,
     user: env.databases.user,
     inscription: env.databases.inscription,
+    defense: env.databases.defense,
     topic: 'notifications',
     timeZone: 'UTC',
     warningMonths: 6,

@@ -16,7 +16,7 @@ import type { ChunkStep, JobDefinition, Json, JsonObject, StepRunContext, Taskle
 import type { MasterKeys } from '../../security/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { archiveRecords, type SagaDeps } from './archive-saga.js';
-import { maintain } from './database-maintenance.js';
+import { maintain, type MaintenanceResult } from './database-maintenance.js';
 import { deleteNotifications, deleteOldAppLogs, oldSentNotifications } from './log-cleanup.js';
 import { documentFile, UnarchivableRecordError, type ArchiveType, type RecordToArchive } from './record-archive.js';
 
@@ -167,13 +167,20 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     kind: 'tasklet',
     name: 'optimizeDatabaseStep',
     run: async (ctx) => {
-      if (ctx.dryRun) return;
-      const results = [
-        ...(await maintain(deps.inscription as DatabaseHandle<unknown>, ['inscriptions', 'documents'])),
-        ...(await maintain(deps.defense as DatabaseHandle<unknown>, ['soutenances', 'soutenance_documents'])),
-        ...(await maintain(deps.notification as DatabaseHandle<unknown>, ['notifications'])),
-        ...(await maintain(deps.batch as DatabaseHandle<unknown>, ['inscription_archive', 'defense_archive'])),
+      const touched: readonly (readonly [DatabaseHandle<unknown>, readonly string[]])[] = [
+        [deps.inscription as DatabaseHandle<unknown>, ['inscriptions', 'documents']],
+        [deps.defense as DatabaseHandle<unknown>, ['soutenances', 'soutenance_documents']],
+        [deps.notification as DatabaseHandle<unknown>, ['notifications']],
+        [deps.batch as DatabaseHandle<unknown>, ['inscription_archive', 'defense_archive']],
       ];
+      if (ctx.dryRun) {
+        // Announces the tables it would maintain, as the real run counts them.
+        const tables = touched.reduce((sum, [, names]) => sum + names.length, 0);
+        ctx.count({ read: tables, write: tables });
+        return;
+      }
+      const results: MaintenanceResult[] = [];
+      for (const [handle, tables] of touched) results.push(...(await maintain(handle, tables)));
       const warnings = results.filter((r) => r.status === 'WARNING');
       if (warnings.length > 0) ctx.warn(`maintenance skipped where privileges are missing: ${warnings.map((w) => `${w.operation} ${w.database}.${w.table}`).join(', ')}`);
       await ctx.saveState({ results: results as unknown as Json } as JsonObject);

@@ -94,9 +94,10 @@ type Row = { doctorant_id: number; inscription_id: number; type_alerte: string; 
 
 /**
  * Records the chunk's new alerts and their events in one batchdb transaction; returns
- * how many were new. Fast path: one read of the alerts already sent, then multi-row
- * INSERTs. When a concurrent run inserted one of them meanwhile, the unique key refuses
- * the batch and the slow path inserts row by row, ignoring what exists.
+ * how many were new. The reader already dropped the alerts sent before, so the fast path
+ * inserts the chunk at once. When one is there all the same (a replay after a crash, a
+ * concurrent run), the unique key refuses the batch and the slow path inserts row by row,
+ * ignoring what exists: no alert twice, no event without its alert.
  */
 async function recordAlerts(deps: AlertWriterDeps, alerts: readonly AlertCandidate[], now: Date, toEvent: (a: AlertCandidate) => AlertEvent): Promise<number> {
   const row = (a: AlertCandidate): Row => ({
@@ -110,21 +111,9 @@ async function recordAlerts(deps: AlertWriterDeps, alerts: readonly AlertCandida
   const outbox = (a: AlertCandidate) => ({ event: toEvent(a), options: { topic: deps.topic, key: String(a.inscription.doctorantId), now: deps.runAt } });
   try {
     return await deps.batch.db.transaction().execute(async (trx) => {
-      const sent = await trx
-        .selectFrom('alerte_duree_envoyee')
-        .select(['doctorant_id', 'type_alerte'])
-        .where('doctorant_id', 'in', alerts.map((a) => a.inscription.doctorantId))
-        .execute();
-      const known = new Set(sent.map((s) => `${s.doctorant_id}:${s.type_alerte}`));
-      // A doctorant with two active inscriptions in the band is alerted once.
-      const fresh = alerts.filter((a) => {
-        const key = `${a.inscription.doctorantId}:${a.type}`;
-        return !known.has(key) && (known.add(key), true);
-      });
-      if (fresh.length === 0) return 0;
-      await trx.insertInto('alerte_duree_envoyee').values(fresh.map(row)).execute();
-      await enqueueAll(trx, fresh.map(outbox));
-      return fresh.length;
+      await trx.insertInto('alerte_duree_envoyee').values(alerts.map(row)).execute();
+      await enqueueAll(trx, alerts.map(outbox));
+      return alerts.length;
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;

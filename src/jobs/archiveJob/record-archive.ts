@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -49,7 +49,13 @@ export function archivePathOf(archivesDir: string, type: ArchiveType, originalId
   return path.join(archivesDir, type, `${type}-${originalId}.bsarc`);
 }
 
-/** The file a `chemin` names, only inside UPLOADS_DIR and only a regular file. */
+/**
+ * The file a `chemin` names, only inside UPLOADS_DIR and only a regular file. The
+ * directories on the way are resolved (realpath): a `chemin` whose folder is a symbolic
+ * link leading out of UPLOADS_DIR would otherwise be archived and then *deleted* outside
+ * it (`uploads/ins/7 -> /elsewhere`, `ins/7/victim.pdf`). The path returned is the
+ * resolved one, so whatever later reads or deletes the file acts where it was checked.
+ */
 export async function documentFile(uploadsDir: string, chemin: string): Promise<string> {
   const root = path.resolve(uploadsDir);
   const normalized = path.normalize(chemin);
@@ -58,12 +64,18 @@ export async function documentFile(uploadsDir: string, chemin: string): Promise<
   }
   const file = path.join(root, normalized);
   if (!file.startsWith(root + path.sep)) throw new UnarchivableRecordError(`document "${chemin}" leaves UPLOADS_DIR`);
-  const stats = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+  const unreadable = (error: NodeJS.ErrnoException) => {
     throw new UnarchivableRecordError(error.code === 'ENOENT' ? `document "${chemin}" is missing` : `document "${chemin}" cannot be read (${error.code})`);
-  });
+  };
+  const [realRoot, realFolder] = await Promise.all([realpath(root).catch(unreadable), realpath(path.dirname(file)).catch(unreadable)]);
+  if (realFolder !== realRoot && !realFolder.startsWith(realRoot + path.sep)) {
+    throw new UnarchivableRecordError(`document "${chemin}" lies behind a symbolic link that leads out of UPLOADS_DIR (to ${realFolder}); it is neither archived nor deleted`);
+  }
+  const real = path.join(realFolder, path.basename(file));
+  const stats = await lstat(real).catch(unreadable);
   if (stats.isSymbolicLink()) throw new UnarchivableRecordError(`document "${chemin}" is a symbolic link; archives hold files only`);
   if (!stats.isFile()) throw new UnarchivableRecordError(`document "${chemin}" is not a regular file`);
-  return file;
+  return real;
 }
 
 export interface RecordToArchive {

@@ -12,7 +12,7 @@ create table if not exists `password_reset_tokens` (`id` bigint primary key auto
 create index if not exists `ix_password_reset_tokens_expiry_date` on `password_reset_tokens` (`expiry_date`);
 USE inscriptiondb;
 create table if not exists `inscriptions` (`id` bigint primary key auto_increment, `doctorant_id` bigint not null, `directeur_id` bigint, `sujet_these` varchar(500), `annee_universitaire` varchar(9), `type` varchar(20), `date_inscription` date not null, `date_premiere_inscription` date not null, `statut` varchar(20) not null, `motif_suspension` varchar(255), `archived` boolean default 0 not null, `created_at` datetime not null, `updated_at` datetime not null);
-create index if not exists `ix_inscriptions_doctorant_id` on `inscriptions` (`doctorant_id`);
+create index if not exists `ix_inscriptions_doctorat` on `inscriptions` (`doctorant_id`, `date_inscription`, `statut`, `date_premiere_inscription`);
 create table if not exists `documents` (`id` bigint primary key auto_increment, `inscription_id` bigint not null, `type` varchar(50), `nom_fichier` varchar(255), `chemin` varchar(500) not null, `taille` bigint, `created_at` datetime not null);
 create index if not exists `ix_documents_inscription_id` on `documents` (`inscription_id`);
 create index if not exists `ix_documents_chemin` on `documents` (`chemin`);

@@ -173,9 +173,9 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
         [deps.notification as DatabaseHandle<unknown>, ['notifications']],
         [deps.batch as DatabaseHandle<unknown>, ['inscription_archive', 'defense_archive']],
       ];
+      // Counted in tables (not operations, which differ by engine), so a dry run announces what the real run counts.
+      const tables = touched.reduce((sum, [, names]) => sum + names.length, 0);
       if (ctx.dryRun) {
-        // Announces the tables it would maintain, as the real run counts them.
-        const tables = touched.reduce((sum, [, names]) => sum + names.length, 0);
         ctx.count({ read: tables, write: tables });
         return;
       }
@@ -184,7 +184,8 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
       const warnings = results.filter((r) => r.status === 'WARNING');
       if (warnings.length > 0) ctx.warn(`maintenance skipped where privileges are missing: ${warnings.map((w) => `${w.operation} ${w.database}.${w.table}`).join(', ')}`);
       await ctx.saveState({ results: results as unknown as Json } as JsonObject);
-      ctx.count({ read: results.length, write: results.length - warnings.length });
+      const refused = new Set(warnings.map((w) => `${w.database}.${w.table}`)).size;
+      ctx.count({ read: tables, write: tables - refused, filter: refused });
     },
   };
 

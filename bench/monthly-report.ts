@@ -48,7 +48,7 @@ async function runJob(databases: Databases, attempt: number): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-report-'));
   const mailer = createMailer({ from: 'batch@univ-exemple.fr', mailDir: path.join(dir, 'mail') }, silentLogger);
   try {
-    const job = monthlyReportJob({ ...databases, mailer, logger: silentLogger, reportsDir: path.join(dir, 'reports'), timeZone: ZONE, topic: 'notifications', warningMonths: 6 });
+    const job = monthlyReportJob({ ...databases, mailer, logger: silentLogger, reportsDir: path.join(dir, 'reports'), timeZone: ZONE, topic: 'notifications', warningMonths: 6, techAdmins: [] });
     await runJobToCompletion(databases, job, { month: MONTH, runAt: runAt.toISOString(), attempt: String(attempt) });
   } finally {
     mailer.close();

@@ -30,6 +30,8 @@ export interface MonthlyReportDeps extends Databases {
   readonly topic: string;
   /** The duration bands' warning window, as the alert job's (DUREE_ALERT_WARNING_MONTHS). */
   readonly warningMonths: number;
+  /** TECH_ADMIN_EMAILS: told once when a report mail fails again on restart. */
+  readonly techAdmins: readonly string[];
   /** An SVG or PNG file; the project's own logo when absent. */
   readonly logoFile?: string;
   readonly logger: Logger;
@@ -100,10 +102,7 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     name: 'sendReportStep',
     run: async (ctx) => {
       const report = stored<GeneratedReport>(ctx.jobContext, 'report');
-      const state = await mailReport(ctx, deps, { period: periodOf(ctx, deps.timeZone).current, path: report.path, sizeBytes: report.sizeBytes, fileName: report.fileName });
-      ctx.jobContext.set('mailing', state as unknown as Json);
-      // A dry run mails nobody: it counts the mails it would send (recorded as would-write).
-      ctx.count({ read: state.recipients.length, write: ctx.dryRun ? state.recipients.length : state.sent.length, writeSkip: state.failed.length });
+      await mailReport(ctx, deps, { period: periodOf(ctx, deps.timeZone).current, path: report.path, sizeBytes: report.sizeBytes, fileName: report.fileName });
     },
   };
 
@@ -131,14 +130,15 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
       generatePdf,
       sendReport,
     ],
-    // 3.11: what was produced and who received it.
-    metrics: (_steps, jobContext, execution) => {
+    // 3.11: what was produced and who received it; the mailing's figures from the step's saved state, which a failed attempt keeps too.
+    metrics: (steps, jobContext, execution) => {
       const report = stored<GeneratedReport | undefined>(jobContext, 'report');
-      const mailing = stored<MailingState | undefined>(jobContext, 'mailing');
+      const mailing = steps.get('sendReportStep')?.context as Partial<MailingState> | undefined;
       const pdf = { pdfSizeBytes: report?.sizeBytes ?? 0, pdfPages: report?.pages ?? 0, generationMs: report?.generationMs ?? 0 };
+      const recipients = mailing?.recipients?.length ?? 0;
       // A dry run writes its PDF under a name of its own (`….simulation.pdf`) and mails nobody.
-      if (execution.dryRun) return { ...pdf, recipients: mailing?.recipients.length ?? 0 };
-      return { ...pdf, recipients: mailing?.recipients.length ?? 0, mailsSent: mailing?.sent.length ?? 0, mailsFailed: mailing?.failed.length ?? 0 };
+      if (execution.dryRun) return { ...pdf, recipients };
+      return { ...pdf, recipients, mailsSent: mailing?.sent?.length ?? 0, mailsFailed: mailing?.failed?.length ?? 0 };
     },
     dryRunWords: {
       pdfSizeBytes: 'wrote a simulation report of {n} bytes (….simulation.pdf), not the real one',

@@ -13,6 +13,7 @@ import { registerArchiveCommand } from './cli/archive-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { demoDataSummary, demoProgressDisplay } from './cli/demo-progress.js';
 import { registerEventsCommand } from './cli/events-command.js';
+import { registerReportCommand } from './cli/report-command.js';
 import { executionSummary, table } from './cli/format.js';
 import { stepProgressDisplay } from './cli/step-progress.js';
 import { executionJson } from './engine/execution-json.js';
@@ -289,6 +290,7 @@ registerTokenCommand(program, () => withEmbeddedSecret(config()).config);
 registerAuditCommand(program, config);
 registerArchiveCommand(program, config);
 registerAnomaliesCommand(program, config);
+registerReportCommand(program, withApp);
 
 async function report(app: App, ended: JobExecution, json: boolean): Promise<void> {
   // Ended without the repository's word (lease lost, batchdb gone): say so, read nothing.

@@ -55,6 +55,7 @@ const JOBS: readonly JobEntry[] = [
         timeZone: config.timeZone,
         topic: config.kafka.topic,
         warningMonths: config.jobs.dureeDoctoratAlert.warningMonths,
+        techAdmins: config.mail.techAdmins,
         logoFile: config.reportLogo,
       }),
   },

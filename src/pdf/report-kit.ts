@@ -98,26 +98,33 @@ export interface Kpi {
   readonly change?: { readonly direction: 'up' | 'down' | 'same'; readonly text: string };
 }
 
-/** One row of tiles, the figures a reader looks at first. */
+/**
+ * One row of tiles, the figures a reader looks at first. A label may take two lines (a
+ * rate names what it divides): every tile of the row then grows by the same height, so
+ * values stay aligned and never overlap their label.
+ */
 export function kpiBand(doc: ReportDocument, kpis: readonly Kpi[]): void {
-  ensureSpace(doc, 70);
   const gap = 8;
   const width = (contentWidth(doc) - gap * (kpis.length - 1)) / kpis.length;
+  doc.font('regular').fontSize(8);
+  const oneLine = doc.currentLineHeight(true);
+  const extra = Math.max(0, ...kpis.map((kpi) => doc.heightOfString(kpi.label, { width: width - 16 }))) - oneLine;
+  ensureSpace(doc, 70 + extra);
   const top = doc.y;
   kpis.forEach((kpi, i) => {
     const x = MARGIN + i * (width + gap);
-    doc.roundedRect(x, top, width, 60, 6).fillColor(COLORS.band).fill();
+    doc.roundedRect(x, top, width, 60 + extra, 6).fillColor(COLORS.band).fill();
     doc.font('regular').fontSize(8).fillColor(COLORS.muted).text(kpi.label, x + 8, top + 7, { width: width - 16 });
-    doc.font('bold').fontSize(17).fillColor(COLORS.accent).text(kpi.value, x + 8, top + 22, { width: width - 16 });
+    doc.font('bold').fontSize(17).fillColor(COLORS.accent).text(kpi.value, x + 8, top + 22 + extra, { width: width - 16 });
     if (kpi.change) {
       const arrow = kpi.change.direction === 'up' ? '▲' : kpi.change.direction === 'down' ? '▼' : '=';
       const color = kpi.change.direction === 'up' ? COLORS.up : kpi.change.direction === 'down' ? COLORS.down : COLORS.muted;
-      doc.font('regular').fontSize(8).fillColor(color).text(`${arrow} ${kpi.change.text}`, x + 8, top + 44, { width: width - 16 });
+      doc.font('regular').fontSize(8).fillColor(color).text(`${arrow} ${kpi.change.text}`, x + 8, top + 44 + extra, { width: width - 16 });
     }
   });
   doc.fillColor(COLORS.ink);
   doc.x = MARGIN;
-  doc.y = top + 72;
+  doc.y = top + 72 + extra;
 }
 
 /** A table; a long one continues on the next page under its header again. */

@@ -21,6 +21,7 @@ export type AuditAction =
   | 'JOB_RESTART'
   | 'JOB_EXECUTION_END'
   | 'REPORT_DOWNLOAD'
+  | 'REPORT_RESEND'
   | 'ARCHIVE_ACCESS'
   | 'ARCHIVE_CREATE'
   | 'ARCHIVE_SHRED'

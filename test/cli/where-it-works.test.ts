@@ -18,6 +18,7 @@ const REFUSED_WITHOUT_BATCHDB: readonly (readonly string[])[] = [
   ['audit', 'verify'],
   ['anomalies'],
   ['archive', 'list'],
+  ['report', 'resend', '--month', '2026-10'],
   ['stop', '1'],
   ['restart', '1'],
 ];

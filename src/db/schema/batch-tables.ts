@@ -61,6 +61,18 @@ export interface BatchDb extends OutboxTables {
     open_key: string | null;
     job_execution_id: number | null;
   };
+  /** The figures of each month the monthly report was generated for, one row a month (migration 0014). */
+  report_snapshot: {
+    month: string;
+    /** The shape of `figures` (report-snapshot.ts). */
+    version: number;
+    /** JSON object. */
+    figures: string;
+    computed_at: string;
+    job_execution_id: number | null;
+    /** `rapport_YYYY_MM.pdf` once that month's own report was written; null when computed only as another report's previous month. */
+    report_file: string | null;
+  };
   /** Launch rate-limit counters, one fixed window per route and user (migration 0009). */
   rate_limit_window: {
     window_key: string;

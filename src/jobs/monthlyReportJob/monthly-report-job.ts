@@ -1,27 +1,38 @@
 /**
  * monthlyReportJob (requirements 3.1–3.11): the school's month in one French PDF, mailed
  * to the administrators on the 1st at 09:00. Six tasklet steps: four collect the figures
- * of the month and of the month before (aggregate SQL) into the job context, so a restart
- * at the PDF or the mailing does not query again; one lays the PDF out and saves it
- * atomically; one mails it to each admin once and publishes the report event.
+ * of the month and of the month before into the job context, so a restart at the PDF or
+ * the mailing does not query again; one stores the figures (report-snapshot.ts), lays
+ * the PDF out and saves it atomically; one mails it to each admin once and publishes the
+ * report event.
+ *
+ * A month's figures come from its snapshot when one is stored (a re-generation shows
+ * what was published), unless `recompute=true`; otherwise they are computed, as of the
+ * month's last day, and stored with the report. The month before is read the same way
+ * (and stored when missing), so the changes compare with what was published for it.
  */
 import type { Logger } from 'pino';
 import type { Databases } from '../../db/databases.js';
 import { addMonths } from '../../doctorate/calendar.js';
+import { JobParametersInvalidError } from '../../engine/errors.js';
 import type { ExecutionContext } from '../../engine/execution-context.js';
-import type { JobDefinition, Json, StepRunContext, TaskletStep } from '../../engine/types.js';
+import type { JobDefinition, JobParameters, Json, JsonObject, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
+import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import { defenseStats } from './defense-stats.js';
 import { enrollmentStats } from './enrollment-stats.js';
 import { notificationStats } from './notification-stats.js';
-import { reportAlerts, type ReportAlerts } from './report-alerts.js';
-import { reportDocument, type MonthFigures } from './report-document.js';
-import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
+import { reportAlerts } from './report-alerts.js';
+import { reportDocument } from './report-document.js';
 import { mailReport, type MailingState } from './report-mailing.js';
 import { defaultMonth, parseMonth, reportPeriod, type ReportPeriod } from './report-period.js';
+import { loadSnapshots, saveSnapshot, type MonthFigures } from './report-snapshot.js';
 import { userStats } from './user-stats.js';
 
 export const MONTHLY_REPORT_JOB = 'monthlyReportJob';
+
+/** Doctorants examined a page while counting the active ones (bounded memory, three queries a page). */
+export const ACTIVE_DOCTORANT_PAGE_SIZE = 500;
 
 export interface MonthlyReportDeps extends Databases {
   readonly mailer: Mailer;
@@ -30,12 +41,15 @@ export interface MonthlyReportDeps extends Databases {
   readonly topic: string;
   /** The duration bands' warning window, as the alert job's (DUREE_ALERT_WARNING_MONTHS). */
   readonly warningMonths: number;
+  /** TECH_ADMIN_EMAILS: told once when a report mail fails again on restart. */
+  readonly techAdmins: readonly string[];
   /** An SVG or PNG file; the project's own logo when absent. */
   readonly logoFile?: string;
+  readonly pageSize?: number;
   readonly logger: Logger;
 }
 
-interface GeneratedReport {
+interface GeneratedReport extends JsonObject {
   readonly fileName: string;
   readonly path: string;
   readonly sizeBytes: number;
@@ -43,22 +57,82 @@ interface GeneratedReport {
   readonly generationMs: number;
 }
 
+/** One month's figures as this run collects them, category by category (one per step). */
+interface CollectedMonth extends JsonObject {
+  readonly month: string;
+  /** Taken whole from the month's stored snapshot: nothing to compute or store again. */
+  readonly fromSnapshot: boolean;
+  /** ISO instant the figures were computed (the snapshot's, when taken from it). */
+  readonly computedAt: string;
+  readonly figures: Partial<Record<keyof MonthFigures, Json>>;
+}
+
+type Which = 'current' | 'previous';
+
 /** The month the run reports: `month`, or the month before `runAt` in the zone. */
-function periodOf(ctx: StepRunContext, timeZone: string): { current: ReportPeriod; previous: ReportPeriod } {
+function periodsOf(ctx: StepRunContext, timeZone: string): Record<Which, ReportPeriod> {
   const month = ctx.parameters.month?.value ?? defaultMonth(ctx.runAt, timeZone);
   return { current: reportPeriod(month, timeZone), previous: reportPeriod(addMonths(`${month}-01`, -1).slice(0, 7), timeZone) };
 }
 
-const stored = <T>(jobContext: ExecutionContext, key: string) => jobContext.get(key) as unknown as T;
+/** `recompute=true`: compute the month's figures again and replace its snapshot. */
+function recomputeOf(parameters: JobParameters): boolean {
+  const value = parameters.recompute?.value;
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new JobParametersInvalidError(`recompute=${JSON.stringify(value.slice(0, 40))} is not accepted; expected true (compute the month's figures again and replace its snapshot) or false`);
+}
+
+/** What an earlier step stored in the job context, or a clear failure (a context from before this version, say). */
+function fromContext<T>(jobContext: ExecutionContext, key: string): T {
+  const value = jobContext.get(key);
+  if (value === undefined) throw new Error(`monthlyReportJob: "${key}" is missing from the job context; launch a new run for this month`);
+  return value as unknown as T;
+}
+
+function complete(collected: CollectedMonth): MonthFigures {
+  const keys: readonly (keyof MonthFigures)[] = ['enrollment', 'defense', 'notification', 'user', 'alerts'];
+  const missing = keys.filter((key) => collected.figures[key] === undefined);
+  if (missing.length > 0) throw new Error(`monthlyReportJob: the figures of ${collected.month} lack ${missing.join(', ')}; launch a new run for this month`);
+  return collected.figures as unknown as MonthFigures;
+}
 
 export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
-  const collect = (name: string, key: keyof MonthFigures, figures: (period: ReportPeriod, ctx: StepRunContext) => Promise<object>): TaskletStep => ({
+  const pageSize = deps.pageSize ?? ACTIVE_DOCTORANT_PAGE_SIZE;
+  const compute: Record<keyof MonthFigures, (period: ReportPeriod) => Promise<object>> = {
+    enrollment: (period) => enrollmentStats(deps, period, deps.warningMonths, pageSize),
+    defense: (period) => defenseStats(deps.defense, period),
+    notification: (period) => notificationStats(deps.notification, period),
+    user: (period) => userStats(deps.user, period),
+    alerts: (period) => reportAlerts(deps.batch, period),
+  };
+
+  /** The month as collected so far; the first step to run decides whether its snapshot serves. */
+  async function collectedMonth(ctx: StepRunContext, which: Which, period: ReportPeriod): Promise<CollectedMonth> {
+    const known = ctx.jobContext.get(which) as CollectedMonth | undefined;
+    if (known) return known;
+    const snapshot = which === 'current' && recomputeOf(ctx.parameters) ? undefined : (await loadSnapshots(deps.batch, [period.month])).get(period.month);
+    return snapshot
+      ? { month: period.month, fromSnapshot: true, computedAt: snapshot.computedAt.toISOString(), figures: snapshot.figures as unknown as CollectedMonth['figures'] }
+      : { month: period.month, fromSnapshot: false, computedAt: new Date().toISOString(), figures: {} };
+  }
+
+  const collect = (name: string, keys: readonly (keyof MonthFigures)[]): TaskletStep => ({
     kind: 'tasklet',
     name,
     run: async (ctx) => {
-      const { current, previous } = periodOf(ctx, deps.timeZone);
-      const [now, before] = await Promise.all([figures(current, ctx), figures(previous, ctx)]);
-      ctx.jobContext.set(key, { current: now, previous: before } as unknown as Json);
+      const periods = periodsOf(ctx, deps.timeZone);
+      await Promise.all(
+        (['current', 'previous'] as const).map(async (which) => {
+          const month = await collectedMonth(ctx, which, periods[which]);
+          if (month.fromSnapshot) {
+            ctx.jobContext.set(which, month);
+            return;
+          }
+          const computed = await Promise.all(keys.map(async (key) => [key, (await compute[key](periods[which])) as Json] as const));
+          ctx.jobContext.set(which, { ...month, figures: { ...month.figures, ...Object.fromEntries(computed) } });
+        }),
+      );
       ctx.count({ read: 1, write: 1 });
     },
   });
@@ -68,29 +142,40 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     name: 'generatePdfStep',
     run: async (ctx) => {
       const started = performance.now();
-      const { current } = periodOf(ctx, deps.timeZone);
-      const month = (key: keyof MonthFigures) => stored<{ current: never; previous: never }>(ctx.jobContext, key);
-      const figures = (which: 'current' | 'previous'): MonthFigures => ({
-        enrollment: month('enrollment')[which],
-        defense: month('defense')[which],
-        notification: month('notification')[which],
-        user: month('user')[which],
-      });
+      const { current: period } = periodsOf(ctx, deps.timeZone);
+      const current = fromContext<CollectedMonth>(ctx.jobContext, 'current');
+      const previous = fromContext<CollectedMonth>(ctx.jobContext, 'previous');
+      // A dry run produces its PDF under another name: the reports API never lists it, nobody is mailed.
+      const fileName = ctx.dryRun ? period.fileName.replace(/\.pdf$/, '.simulation.pdf') : period.fileName;
+      if (!ctx.dryRun) {
+        // Stored before the file: a report on disk always has its figures kept; a replay stores the same.
+        ctx.checkLease();
+        if (!previous.fromSnapshot) {
+          await saveSnapshot(deps.batch, { month: previous.month, figures: complete(previous), computedAt: new Date(previous.computedAt), jobExecutionId: ctx.jobExecutionId, reportFile: null, replace: false });
+        }
+        await saveSnapshot(deps.batch, {
+          month: current.month,
+          figures: complete(current),
+          computedAt: new Date(current.computedAt),
+          jobExecutionId: ctx.jobExecutionId,
+          reportFile: fileName,
+          replace: recomputeOf(ctx.parameters),
+        });
+      }
       const doc = reportDocument({
-        period: current,
-        current: figures('current'),
-        previous: figures('previous'),
-        alerts: stored<ReportAlerts>(ctx.jobContext, 'alerts'),
+        period,
+        current: complete(current),
+        previous: complete(previous),
+        computedAt: new Date(current.computedAt),
+        fromSnapshot: current.fromSnapshot,
         logo: logoOf(deps.logoFile),
         generatedAt: new Date(),
         timeZone: deps.timeZone,
       });
-      // A dry run produces its PDF under another name: the reports API never lists it, nobody is mailed.
-      const fileName = ctx.dryRun ? current.fileName.replace(/\.pdf$/, '.simulation.pdf') : current.fileName;
       ctx.checkLease();
       const written = await writeReportAtomically(doc, deps.reportsDir, fileName);
       const report: GeneratedReport = { fileName, path: written.path, sizeBytes: written.sizeBytes, pages: written.pages, generationMs: Math.round(performance.now() - started) };
-      ctx.jobContext.set('report', report as unknown as Json);
+      ctx.jobContext.set('report', report);
       ctx.count({ read: 1, write: 1 });
     },
   };
@@ -99,11 +184,8 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     kind: 'tasklet',
     name: 'sendReportStep',
     run: async (ctx) => {
-      const report = stored<GeneratedReport>(ctx.jobContext, 'report');
-      const state = await mailReport(ctx, deps, { period: periodOf(ctx, deps.timeZone).current, path: report.path, sizeBytes: report.sizeBytes, fileName: report.fileName });
-      ctx.jobContext.set('mailing', state as unknown as Json);
-      // A dry run mails nobody: it counts the mails it would send (recorded as would-write).
-      ctx.count({ read: state.recipients.length, write: ctx.dryRun ? state.recipients.length : state.sent.length, writeSkip: state.failed.length });
+      const report = fromContext<GeneratedReport>(ctx.jobContext, 'report');
+      await mailReport(ctx, deps, { period: periodsOf(ctx, deps.timeZone).current, path: report.path, sizeBytes: report.sizeBytes, fileName: report.fileName });
     },
   };
 
@@ -112,33 +194,25 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     description: 'The monthly PDF report of the doctoral school, mailed to the administrators',
     validateParameters: (parameters) => {
       if (parameters.month) parseMonth(parameters.month.value);
+      recomputeOf(parameters);
     },
     steps: [
-      collect('collectEnrollmentStatsStep', 'enrollment', (period) => enrollmentStats(deps.inscription, deps.user, period, deps.warningMonths)),
-      collect('collectDefenseStatsStep', 'defense', (period) => defenseStats(deps.defense, period)),
-      collect('collectNotificationStatsStep', 'notification', (period, ctx) => notificationStats(deps.notification, period, ctx.runAt)),
-      {
-        kind: 'tasklet',
-        name: 'collectUserStatsStep',
-        run: async (ctx) => {
-          const { current, previous } = periodOf(ctx, deps.timeZone);
-          const [now, before, alerts] = await Promise.all([userStats(deps.user, current), userStats(deps.user, previous), reportAlerts(deps.batch, current)]);
-          ctx.jobContext.set('user', { current: now, previous: before } as unknown as Json);
-          ctx.jobContext.set('alerts', alerts as unknown as Json);
-          ctx.count({ read: 1, write: 1 });
-        },
-      },
+      collect('collectEnrollmentStatsStep', ['enrollment']),
+      collect('collectDefenseStatsStep', ['defense']),
+      collect('collectNotificationStatsStep', ['notification']),
+      collect('collectUserStatsStep', ['user', 'alerts']),
       generatePdf,
       sendReport,
     ],
-    // 3.11: what was produced and who received it.
-    metrics: (_steps, jobContext, execution) => {
-      const report = stored<GeneratedReport | undefined>(jobContext, 'report');
-      const mailing = stored<MailingState | undefined>(jobContext, 'mailing');
+    // 3.11: what was produced and who received it; the mailing's figures from the step's saved state, which a failed attempt keeps too.
+    metrics: (steps, jobContext, execution) => {
+      const report = jobContext.get('report') as GeneratedReport | undefined;
+      const mailing = steps.get('sendReportStep')?.context as Partial<MailingState> | undefined;
       const pdf = { pdfSizeBytes: report?.sizeBytes ?? 0, pdfPages: report?.pages ?? 0, generationMs: report?.generationMs ?? 0 };
+      const recipients = mailing?.recipients?.length ?? 0;
       // A dry run writes its PDF under a name of its own (`….simulation.pdf`) and mails nobody.
-      if (execution.dryRun) return { ...pdf, recipients: mailing?.recipients.length ?? 0 };
-      return { ...pdf, recipients: mailing?.recipients.length ?? 0, mailsSent: mailing?.sent.length ?? 0, mailsFailed: mailing?.failed.length ?? 0 };
+      if (execution.dryRun) return { ...pdf, recipients };
+      return { ...pdf, recipients, mailsSent: mailing?.sent?.length ?? 0, mailsFailed: mailing?.failed?.length ?? 0 };
     },
     dryRunWords: {
       pdfSizeBytes: 'wrote a simulation report of {n} bytes (….simulation.pdf), not the real one',

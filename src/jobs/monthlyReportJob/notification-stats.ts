@@ -1,40 +1,48 @@
-/** 3.4, notification statistics of a month, by aggregate SQL in notificationdb. */
+/**
+ * 3.4, notification statistics of a month, by aggregate SQL in notificationdb: the
+ * notifications created in the month, by the statut they had when the figures were
+ * computed (a notification keeps no history of its statut).
+ */
 import type { DatabaseHandle } from '../../db/connect.js';
 import { sqlTimestamp } from '../../db/sql-time.js';
 import type { NotificationDb } from '../../db/schema/sibling-tables.js';
 import type { ReportPeriod } from './report-period.js';
 
+/** How long a notification may wait before it counts as stuck (the consistency job re-sends those, 5.10). */
+const STUCK_AFTER_MS = 86_400_000;
+
 export interface NotificationStats {
   /** Created in the month, by statut (PENDING, SENT, FAILED). */
   readonly byStatut: Readonly<Record<string, number>>;
   readonly byType: Readonly<Record<string, number>>;
+  /** Created in the month. */
   readonly total: number;
-  /** SENT / (SENT + FAILED) of the month's notifications; null when none was attempted. */
-  readonly successRate: number | null;
-  /** PENDING for more than 24 hours at the run's instant, whatever their month. */
+  /** SENT among the month's `total`; null when none was created. Pending ones count against it: they were not delivered. */
+  readonly deliveryRate: number | null;
+  /** Of the month's notifications, those still PENDING that were created more than 24 hours before the month's end. */
   readonly pendingOver24h: number;
 }
 
-export async function notificationStats(notification: DatabaseHandle<NotificationDb>, period: ReportPeriod, runAt: Date): Promise<NotificationStats> {
+export async function notificationStats(notification: DatabaseHandle<NotificationDb>, period: ReportPeriod): Promise<NotificationStats> {
   const { db } = notification;
   const inMonth = db.selectFrom('notifications').where('created_at', '>=', sqlTimestamp(period.start)).where('created_at', '<', sqlTimestamp(period.end));
-  const [statuts, types, pending] = await Promise.all([
+  const [statuts, types, stuck] = await Promise.all([
     inMonth.select(['statut', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('statut').execute(),
     inMonth.select(['type', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('type').execute(),
-    db
-      .selectFrom('notifications')
+    // The month's own: a notification created after the month is another month's warning.
+    inMonth
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('statut', '=', 'PENDING')
-      .where('created_at', '<', sqlTimestamp(new Date(runAt.getTime() - 86_400_000)))
+      .where('created_at', '<', sqlTimestamp(new Date(period.end.getTime() - STUCK_AFTER_MS)))
       .executeTakeFirstOrThrow(),
   ]);
   const byStatut = Object.fromEntries(statuts.map((s) => [s.statut, Number(s.n)]));
-  const attempted = (byStatut.SENT ?? 0) + (byStatut.FAILED ?? 0);
+  const total = statuts.reduce((sum, s) => sum + Number(s.n), 0);
   return {
     byStatut,
     byType: Object.fromEntries(types.map((t) => [t.type, Number(t.n)])),
-    total: statuts.reduce((sum, s) => sum + Number(s.n), 0),
-    successRate: attempted === 0 ? null : (byStatut.SENT ?? 0) / attempted,
-    pendingOver24h: Number(pending.n),
+    total,
+    deliveryRate: total === 0 ? null : (byStatut.SENT ?? 0) / total,
+    pendingOver24h: Number(stuck.n),
   };
 }

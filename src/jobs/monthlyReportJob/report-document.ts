@@ -3,9 +3,13 @@
  * French numbers, the month's key figures first with their change against the month
  * before, two charts, a table per category, and the alerts when there are any. An empty
  * month gives a valid report saying so, never a division by zero.
+ * Labels say what is counted: « doctorants » are people, « inscriptions » are yearly
+ * rows; a rate names its numerator and denominator; what cannot be known as of the month
+ * (roles, the enabled flag, statuts) says it is as computed.
  */
 import { barChart, donutChart } from '../../pdf/charts.js';
 import {
+  COLORS,
   charts,
   createReportDocument,
   formatFrenchDate,
@@ -20,25 +24,22 @@ import {
   type ReportDocument,
 } from '../../pdf/report-kit.js';
 import type { DefenseStats } from './defense-stats.js';
-import type { EnrollmentStats } from './enrollment-stats.js';
+import { TOP_DIRECTEURS, type EnrollmentStats } from './enrollment-stats.js';
 import type { NotificationStats } from './notification-stats.js';
 import type { ReportAlerts } from './report-alerts.js';
 import type { ReportPeriod } from './report-period.js';
+import type { MonthFigures } from './report-snapshot.js';
 import type { UserStats } from './user-stats.js';
-
-export interface MonthFigures {
-  readonly enrollment: EnrollmentStats;
-  readonly defense: DefenseStats;
-  readonly notification: NotificationStats;
-  readonly user: UserStats;
-}
 
 export interface ReportContent {
   readonly period: ReportPeriod;
   readonly current: MonthFigures;
-  /** The month before, for the changes of the key figures. */
+  /** The month before (its snapshot), for the changes of the key figures. */
   readonly previous: MonthFigures;
-  readonly alerts: ReportAlerts;
+  /** When the month's figures were computed: at its first report, unless recomputed since. */
+  readonly computedAt: Date;
+  /** The figures are the stored snapshot's, not computed by this run. */
+  readonly fromSnapshot: boolean;
   readonly logo: { readonly svg: string } | { readonly png: string };
   readonly generatedAt: Date;
   readonly timeZone: string;
@@ -55,10 +56,17 @@ const ROLES: Readonly<Record<string, string>> = {
   ROLE_ADMIN: 'Administrateurs',
   ROLE_DIRECTEUR: 'Directeurs de thèse',
   ROLE_DOCTORANT: 'Doctorants',
-  ROLE_DOCTORANT_ACTIF: 'Doctorants actifs',
+  // A role held by accounts, not the people counted as active doctorants above.
+  ROLE_DOCTORANT_ACTIF: 'Rôle « doctorant actif »',
   ROLE_DOCTEUR: 'Docteurs',
 };
 const NOTIFICATION_STATUTS: Readonly<Record<string, string>> = { SENT: 'Envoyées', FAILED: 'En échec', PENDING: 'En attente' };
+const ANOMALY_TYPES: Readonly<Record<string, string>> = {
+  UTILISATEUR_INEXISTANT: 'Utilisateur inexistant',
+  INSCRIPTION_INVALIDE: 'Inscription invalide',
+  FICHIER_MANQUANT: 'Fichier manquant',
+};
+const ANOMALY_ACTIONS: Readonly<Record<string, string>> = { 'AUTO_CORRIGÉE': 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
 const NOTIFICATION_TYPES: Readonly<Record<string, string>> = {
   INSCRIPTION_VALIDEE: 'Inscription validée',
   INSCRIPTION_REJETEE: 'Inscription rejetée',
@@ -88,21 +96,28 @@ function change(current: number | null, previous: number | null, asPoints = fals
 
 /** Lays the report out; returns the document, still open, for the caller to stream and end. */
 export function reportDocument(content: ReportContent): ReportDocument {
-  const { period, current, previous, alerts } = content;
+  const { period, current, previous, timeZone } = content;
   const doc = createReportDocument({
     title: `Rapport mensuel — ${period.label}`,
-    subtitle: `École doctorale — du ${formatFrenchDate(period.start, content.timeZone)} au ${formatFrenchDate(new Date(period.end.getTime() - 1), content.timeZone)}`,
+    subtitle: `École doctorale — du ${formatFrenchDate(period.start, timeZone)} au ${formatFrenchDate(new Date(period.end.getTime() - 1), timeZone)}`,
     logo: content.logo,
     author: 'batch-service',
   });
-  const { enrollment, defense, notification, user } = current;
+  const { enrollment, defense, notification, user, alerts } = current;
 
   kpiBand(doc, [
     { label: 'Nouvelles inscriptions', value: formatNumber(enrollment.newInscriptions.total), change: change(enrollment.newInscriptions.total, previous.enrollment.newInscriptions.total) },
-    { label: 'Doctorants actifs', value: formatNumber(enrollment.activeDoctorants), change: change(enrollment.activeDoctorants, previous.enrollment.activeDoctorants) },
-    { label: 'Soutenances', value: formatNumber(defense.held), change: change(defense.held, previous.defense.held) },
-    { label: 'Notifications réussies', value: formatPercent(notification.successRate), change: change(notification.successRate, previous.notification.successRate, true) },
+    { label: 'Doctorants actifs en fin de mois', value: formatNumber(enrollment.activeDoctorants), change: change(enrollment.activeDoctorants, previous.enrollment.activeDoctorants) },
+    { label: 'Soutenances tenues', value: formatNumber(defense.held), change: change(defense.held, previous.defense.held) },
+    { label: 'Notifications envoyées / créées', value: formatPercent(notification.deliveryRate), change: change(notification.deliveryRate, previous.notification.deliveryRate, true) },
   ]);
+  paragraph(
+    doc,
+    `Chiffres arrêtés au ${formatFrenchDate(new Date(period.end.getTime() - 1), timeZone)}, calculés le ${formatFrenchDate(content.computedAt, timeZone)} à ${formatTime(content.computedAt, timeZone)}` +
+      (content.fromSnapshot ? ' et conservés depuis : ce rapport les reprend tels qu’ils ont été publiés.' : '.') +
+      ' Les évolutions comparent avec les chiffres conservés du mois précédent.',
+    COLORS.muted,
+  );
 
   const quiet = enrollment.newInscriptions.total === 0 && defense.requests === 0 && defense.held === 0 && notification.total === 0 && user.newAccounts === 0;
   if (quiet) paragraph(doc, 'Aucune activité enregistrée ce mois-ci : ni inscription, ni soutenance, ni notification, ni nouveau compte.');
@@ -124,29 +139,40 @@ export function reportDocument(content: ReportContent): ReportDocument {
   defenseSection(doc, defense);
   notificationSection(doc, notification);
   userSection(doc, user);
-  alertsSection(doc, alerts, notification.pendingOver24h);
-  footers(doc, content.generatedAt, content.timeZone);
+  alertsSection(doc, alerts, notification.pendingOver24h, timeZone);
+  footers(doc, content.generatedAt, timeZone);
   return doc;
+}
+
+const formatTime = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone }).format(instant);
+
+/** Whether the report's alerts section has anything to say. */
+export function hasAlerts(alerts: ReportAlerts, pendingOver24h: number): boolean {
+  return alerts.failedExecutions > 0 || alerts.durationOverruns > 0 || alerts.openAnomalies > 0 || pendingOver24h > 0;
 }
 
 function enrollmentSection(doc: ReportDocument, s: EnrollmentStats): void {
   sectionTitle(doc, 'Inscriptions');
   table(doc, ['Indicateur', 'Valeur'], [
-    ['Nouvelles inscriptions', formatNumber(s.newInscriptions.total)],
+    ['Nouvelles inscriptions (datées du mois)', formatNumber(s.newInscriptions.total)],
     ['dont premières inscriptions', formatNumber(s.newInscriptions.premiere)],
     ['dont réinscriptions', formatNumber(s.newInscriptions.reinscription)],
-    ['Taux de validation (validées / décidées)', formatPercent(s.validationRate)],
-    ['Doctorants actifs en fin de mois', formatNumber(s.activeDoctorants)],
+    ['Taux de validation (inscriptions validées / décidées)', formatPercent(s.validation.rate)],
+    ['Inscriptions décidées (validées, rejetées ou suspendues)', formatNumber(s.validation.decided)],
+    ['Inscriptions non décidées (en attente)', formatNumber(s.validation.undecided)],
+    ['Doctorants actifs en fin de mois (personnes)', formatNumber(s.activeDoctorants)],
   ], [380, 115]);
-  if (Object.keys(s.byStatut).length > 0) table(doc, ['Statut des nouvelles inscriptions', 'Nombre'], entries(s.byStatut, STATUTS), [380, 115]);
-  table(doc, ['Durée du doctorat (inscriptions actives)', 'Nombre'], [
+  if (Object.keys(s.byStatut).length > 0) table(doc, ['Statut des nouvelles inscriptions (au calcul)', 'Inscriptions'], entries(s.byStatut, STATUTS), [380, 115]);
+  table(doc, ['Durée du doctorat en fin de mois (doctorants actifs)', 'Doctorants'], [
     ['Moins de 3 ans', formatNumber(s.durationBands.moins3Ans)],
     ['De 3 à 6 ans', formatNumber(s.durationBands.troisAns)],
     ['Proche de 6 ans', formatNumber(s.durationBands.sixAns)],
     ['Plus de 6 ans', formatNumber(s.durationBands.depassement)],
+    ['Total', formatNumber(s.activeDoctorants)],
   ], [380, 115]);
   if (s.topDirecteurs.length > 0) {
-    table(doc, ['Directeurs de thèse (10 premiers)', 'Doctorants actifs'], s.topDirecteurs.map((d) => [d.nom, formatNumber(d.doctorants)]), [380, 115]);
+    const ties = s.topDirecteurs.length > TOP_DIRECTEURS ? ` — ${s.topDirecteurs.length} avec les ex æquo` : ', ex æquo compris';
+    table(doc, [`Directeurs de thèse : les ${TOP_DIRECTEURS} premiers${ties}`, 'Doctorants actifs'], s.topDirecteurs.map((d) => [d.nom, formatNumber(d.doctorants)]), [380, 115]);
   }
 }
 
@@ -165,10 +191,11 @@ function defenseSection(doc: ReportDocument, s: DefenseStats): void {
 function notificationSection(doc: ReportDocument, s: NotificationStats): void {
   sectionTitle(doc, 'Notifications');
   table(doc, ['Indicateur', 'Valeur'], [
-    ['Notifications créées', formatNumber(s.total)],
-    ...entries(s.byStatut, NOTIFICATION_STATUTS),
-    ['Taux de réussite (envoyées / tentées)', formatPercent(s.successRate)],
-    ['En attente depuis plus de 24 h', formatNumber(s.pendingOver24h)],
+    ['Notifications créées dans le mois', formatNumber(s.total)],
+    ...Object.entries(s.byStatut)
+      .sort(([, a], [, b]) => b - a)
+      .map(([code, n]) => [`dont ${label(NOTIFICATION_STATUTS, code).toLowerCase()} (statut au calcul)`, formatNumber(n)]),
+    ['Taux d’envoi (envoyées / créées dans le mois, en attente comprises)', formatPercent(s.deliveryRate)],
   ], [380, 115]);
   if (Object.keys(s.byType).length > 0) table(doc, ['Type de notification', 'Nombre'], entries(s.byType, NOTIFICATION_TYPES), [380, 115]);
 }
@@ -176,25 +203,41 @@ function notificationSection(doc: ReportDocument, s: NotificationStats): void {
 function userSection(doc: ReportDocument, s: UserStats): void {
   sectionTitle(doc, 'Utilisateurs');
   table(doc, ['Indicateur', 'Valeur'], [
-    ['Nouveaux comptes', formatNumber(s.newAccounts)],
-    ['Comptes actifs', formatNumber(s.enabled)],
-    ['Comptes désactivés', formatNumber(s.disabled)],
+    ['Nouveaux comptes (créés dans le mois)', formatNumber(s.newAccounts)],
+    ['Comptes existant en fin de mois', formatNumber(s.accounts)],
+    ['dont activés aujourd’hui', formatNumber(s.enabled)],
+    ['dont désactivés aujourd’hui', formatNumber(s.disabled)],
   ], [380, 115]);
   const roles = Object.keys({ ...s.byRole, ...s.newByRole });
   if (roles.length > 0) {
-    table(doc, ['Rôle', 'Nouveaux', 'Total'], roles.sort().map((r) => [label(ROLES, r), formatNumber(s.newByRole[r] ?? 0), formatNumber(s.byRole[r] ?? 0)]), [295, 100, 100]);
+    table(doc, ['Rôle détenu aujourd’hui', 'Nouveaux comptes', 'Comptes en fin de mois'], roles.sort().map((r) => [label(ROLES, r), formatNumber(s.newByRole[r] ?? 0), formatNumber(s.byRole[r] ?? 0)]), [255, 120, 120]);
   }
+  paragraph(doc, 'Les rôles et l’activation des comptes ne sont pas historisés : ils sont donnés tels qu’au calcul des chiffres, pour les comptes créés au plus tard en fin de mois.', COLORS.muted);
 }
 
-function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h: number): void {
-  if (alerts.failedExecutions === 0 && alerts.durationOverruns === 0 && pendingOver24h === 0) return;
+function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h: number, timeZone: string): void {
+  if (!hasAlerts(alerts, pendingOver24h)) return;
   sectionTitle(doc, 'Alertes');
   const lines = [
+    ...(alerts.openAnomalies > 0
+      ? [`${formatNumber(alerts.openAnomalies)} anomalie(s) de cohérence ouverte(s) en fin de mois, dont ${formatNumber(alerts.anomaliesNeedingAPerson)} demandant une intervention.`]
+      : []),
     ...(alerts.failedExecutions > 0 ? [`${formatNumber(alerts.failedExecutions)} exécution(s) de traitement en échec ce mois-ci.`] : []),
-    ...(alerts.durationOverruns > 0 ? [`${formatNumber(alerts.durationOverruns)} doctorant(s) ont dépassé la durée maximale de 6 ans ; leur inscription est suspendue.`] : []),
-    ...(pendingOver24h > 0 ? [`${formatNumber(pendingOver24h)} notification(s) en attente depuis plus de 24 heures.`] : []),
+    ...(alerts.durationOverruns > 0 ? [`${formatNumber(alerts.durationOverruns)} doctorant(s) alerté(s) ce mois-ci pour dépassement de la durée maximale de 6 ans ; leur inscription a été suspendue.`] : []),
+    ...(pendingOver24h > 0 ? [`${formatNumber(pendingOver24h)} notification(s) créée(s) ce mois-ci encore en attente plus de 24 heures après leur création.`] : []),
   ];
   for (const line of lines) paragraph(doc, `• ${line}`);
+  if (alerts.anomalies.length > 0) {
+    doc.moveDown(0.5);
+    const more = alerts.openAnomalies - alerts.anomalies.length;
+    table(
+      doc,
+      ['Anomalie ouverte en fin de mois', 'Élément', 'Action', 'Depuis le'],
+      alerts.anomalies.map((a) => [label(ANOMALY_TYPES, a.type), `${a.entity} n° ${a.entityId}`, label(ANOMALY_ACTIONS, a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]),
+      [155, 110, 120, 110],
+    );
+    if (more > 0) paragraph(doc, `Les ${formatNumber(alerts.anomalies.length)} plus anciennes (intervention requise d’abord), et ${formatNumber(more)} autre(s).`, COLORS.muted);
+  }
   if (alerts.failures.length > 0) {
     doc.moveDown(0.5);
     table(doc, ['Traitement', 'Exécution', 'Cause'], alerts.failures.map((f) => [f.jobName, `n° ${f.executionId}`, f.message || f.exitCode]), [150, 70, 275]);

@@ -9,8 +9,15 @@
  * A restart therefore mails only those not yet recorded: at worst the one admin whose
  * message left just before a crash, before it was recorded, is sent it again — with the
  * same Message-ID (derived from the instance and the address), so it is the same message
- * twice, which mail systems collapse, never a second report; never all of them again. A failed send is recorded and retried by
- * the next restart; the step still completes, with the failures in its counts.
+ * twice, which mail systems collapse, never a second report; never all of them again.
+ *
+ * A refused message does not stop the others: every admin is tried and the event
+ * published, then the step — and the run — ends FAILED naming the admins not mailed, so
+ * `batch-service restart` retries exactly them (they are not in `sent`). An address that
+ * fails again on a restart is reported to the technical admins (TECH_ADMIN_EMAILS) in
+ * one message naming it, recorded in `escalated` right after it is sent, as the report
+ * mails are, and under a Message-ID derived from the instance and the addresses: a
+ * further restart never tells them again about the same address.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -20,7 +27,7 @@ import type { Databases } from '../../db/databases.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { MonthlyReportEvent } from '../../events/event-types.js';
 import { enqueue } from '../../events/outbox.js';
-import type { Mailer } from '../../mail/mailer.js';
+import type { MailMessage, Mailer } from '../../mail/mailer.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import { formatFrenchDate } from '../../pdf/report-kit.js';
 import type { ReportPeriod } from './report-period.js';
@@ -29,46 +36,82 @@ export interface MailingDeps extends Pick<Databases, 'batch' | 'user'> {
   readonly mailer: Mailer;
   readonly topic: string;
   readonly timeZone: string;
+  readonly techAdmins: readonly string[];
   readonly logger: Logger;
 }
 
 export interface MailingState extends JsonObject {
   readonly recipients: readonly string[];
   readonly sent: readonly string[];
+  /** The latest attempt's failures. */
   readonly failed: readonly { readonly to: string; readonly error: string }[];
+  /** Addresses whose message failed in an earlier attempt of this instance. */
+  readonly failedBefore: readonly string[];
+  /** Addresses the technical admins were told about (each once). */
+  readonly escalated: readonly string[];
   readonly eventPublished: boolean;
+}
+
+/** Some admins were not mailed: the run ends FAILED and its restart retries them. */
+export class ReportNotMailedError extends Error {
+  constructor(readonly month: string, readonly notMailed: readonly { readonly to: string; readonly error: string }[], note: string) {
+    super(
+      `monthly report of ${month} not mailed to ${notMailed.map((f) => `${f.to} (${f.error})`).join(', ')}; ` +
+        `every other admin has it. Check the address or the mail server, then restart this execution: it mails only ${notMailed.length === 1 ? 'that admin' : 'those admins'}${note}`,
+    );
+    this.name = 'ReportNotMailedError';
+  }
+}
+
+/** The report's message to one admin: the job's mailing and `batch-service report resend` send the same. */
+export function reportMessage(report: { period: ReportPeriod; fileName: string }, attachment: Buffer, timeZone: string, to: string): MailMessage {
+  return {
+    to: [to],
+    subject: `Rapport mensuel de l’école doctorale — ${report.period.label}`,
+    text: mailText(report.period, timeZone),
+    attachments: [{ filename: report.fileName, content: attachment, contentType: 'application/pdf' }],
+  };
 }
 
 export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report: { period: ReportPeriod; path: string; sizeBytes: number; fileName: string }): Promise<MailingState> {
   const saved = ctx.restoredContext as Partial<MailingState>;
   const recipients = saved.recipients ?? (await adminAddresses(deps.user));
-  let state: MailingState = { recipients, sent: saved.sent ?? [], failed: [], eventPublished: saved.eventPublished ?? false };
+  // Read once per instance: a restart keeps the first attempt's list and its count.
+  if (saved.recipients === undefined) ctx.count({ read: recipients.length });
+  let state: MailingState = {
+    recipients,
+    sent: saved.sent ?? [],
+    failed: [],
+    failedBefore: [...new Set([...(saved.failedBefore ?? []), ...(saved.failed ?? []).map((f) => f.to)])],
+    escalated: saved.escalated ?? [],
+    eventPublished: saved.eventPublished ?? false,
+  };
   const log = deps.logger.child({ job: ctx.jobName, execution: ctx.jobExecutionId, step: ctx.stepName });
   if (recipients.length === 0) {
     ctx.warn('no enabled user holds ROLE_ADMIN: the report was generated and mailed to nobody');
+    await ctx.saveState(state);
     return state;
   }
   if (ctx.dryRun) {
     log.info({ recipients }, 'dry run: the report would be mailed to these admins');
+    // Counted as would-write by the engine: the mails a real run would send.
+    ctx.count({ write: recipients.length });
+    await ctx.saveState(state);
     return state;
   }
   const attachment = await readFile(report.path);
+  const instance = hashOf(ctx.jobName, ctx.parameters, report.period.month);
   for (const to of recipients.filter((r) => !state.sent.includes(r))) {
     if (ctx.signal.aborted) throw ctx.signal.reason as Error;
     ctx.checkLease();
     try {
-      await deps.mailer.send({
-        to: [to],
-        subject: `Rapport mensuel de l’école doctorale — ${report.period.label}`,
-        text: mailText(report.period, deps.timeZone),
-        attachments: [{ filename: report.fileName, content: attachment, contentType: 'application/pdf' }],
-        messageId: `<monthly-report.${hashOf(ctx.jobName, ctx.parameters, report.period.month).slice(0, 24)}.${createHash('sha256').update(to).digest('hex').slice(0, 16)}@batch-service>`,
-      });
+      await deps.mailer.send({ ...reportMessage(report, attachment, deps.timeZone, to), messageId: `<monthly-report.${instance.slice(0, 24)}.${shortHash(to)}@batch-service>` });
       state = { ...state, sent: [...state.sent, to] };
+      ctx.count({ write: 1 });
       log.info({ to }, 'monthly report mailed');
     } catch (error) {
       state = { ...state, failed: [...state.failed, { to, error: (error as Error).message }] };
-      log.error({ err: error, to }, 'monthly report not mailed to this admin; a restart tries again');
+      log.error({ err: error, to }, 'monthly report not mailed to this admin; a restart of the execution tries again');
     }
     await ctx.saveState(state);
   }
@@ -78,8 +121,47 @@ export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report:
     state = { ...state, eventPublished: true };
     await ctx.saveState(state);
   }
-  return state;
+  if (state.failed.length === 0) return state;
+  const again = state.failed.filter((f) => state.failedBefore.includes(f.to) && !state.escalated.includes(f.to));
+  let note = state.failed.some((f) => state.escalated.includes(f.to)) ? '; the technical admins were told already' : '';
+  if (again.length > 0) {
+    if (deps.techAdmins.length === 0) {
+      note = '; TECH_ADMIN_EMAILS is empty: no technical admin was told';
+    } else {
+      ctx.checkLease();
+      try {
+        await deps.mailer.send(escalation(report.period, again, deps.techAdmins, ctx.jobExecutionId, instance));
+        state = { ...state, escalated: [...state.escalated, ...again.map((f) => f.to)] };
+        await ctx.saveState(state);
+        note = '; the technical admins were told (second failure)';
+      } catch (error) {
+        log.error({ err: error }, 'could not tell the technical admins that the monthly report failed again');
+        note = `; the technical admins could not be told either (${(error as Error).message})`;
+      }
+    }
+  }
+  throw new ReportNotMailedError(report.period.month, state.failed, note);
 }
+
+/** One message to the technical admins naming the admins the report failed to reach twice. */
+function escalation(period: ReportPeriod, failed: MailingState['failed'], techAdmins: readonly string[], executionId: number, instance: string): MailMessage {
+  const addresses = failed.map((f) => f.to).sort();
+  return {
+    to: techAdmins,
+    subject: `[batch-service] Rapport mensuel ${period.month} non remis à ${addresses.join(', ')}`,
+    text: [
+      `Le rapport mensuel de ${period.label} n’a pas pu être envoyé, une seconde fois, à :`,
+      ...failed.map((f) => `  - ${f.to} : ${f.error}`),
+      '',
+      'Les autres administrateurs l’ont reçu. Vérifiez ces adresses ou le serveur de messagerie, puis relancez',
+      `l’exécution (batch-service restart ${executionId}) : seuls ces destinataires seront servis.`,
+      `Ou envoyez le fichier à une autre adresse : batch-service report resend --month ${period.month} --to ADRESSE`,
+    ].join('\n'),
+    messageId: `<monthly-report-escalation.${instance.slice(0, 24)}.${shortHash(addresses.join(','))}@batch-service>`,
+  };
+}
+
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 async function publish(deps: MailingDeps, ctx: TaskletContext, report: { period: ReportPeriod; sizeBytes: number; fileName: string }, recipients: readonly string[]): Promise<void> {
   const event: MonthlyReportEvent = {

@@ -48,22 +48,23 @@ describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
     const text = pages.map((p) => p.text).join('\n');
     expect(text).toContain('Rapport mensuel — octobre 2026');
     expect(text).toMatch(/du 1 octobre 2026 au 31 octobre 2026/);
-    // Planted figures: 3 new inscriptions (2 first), 2/3 validated, 3 active doctorants, 2 defenses 90 and 120 days after their request, 3 of 4 notifications sent, 2 new accounts.
-    expect(text).toMatch(/Nouvelles inscriptions\s+3/);
+    // Planted figures: 3 new inscriptions (2 first), 2 validated of 3 decided, 2 active doctorants (doctorant 102's latest
+    // inscription is REJETÉ, and he defended), 2 defenses 90 and 120 days after their request, 3 of 4 notifications sent, 2 new accounts.
+    expect(text).toMatch(/Nouvelles inscriptions \(datées du mois\)\s+3/);
     expect(text).toMatch(/dont premières inscriptions\s+2/);
-    expect(text).toMatch(/Taux de validation \(validées \/ décidées\)\s+66,7 %/);
-    expect(text).toMatch(/Doctorants actifs en fin de mois\s+3/);
+    expect(text).toMatch(/Taux de validation \(inscriptions validées \/ décidées\)\s+66,7 %/);
+    expect(text).toMatch(/Inscriptions décidées \(validées, rejetées ou suspendues\)\s+3/);
+    expect(text).toMatch(/Doctorants actifs en fin de mois \(personnes\)\s+2/);
     expect(text).toMatch(/Soutenances tenues\s+2/);
     expect(text).toMatch(/Délai moyen demande → soutenance\s+105 jours/);
     expect(text).toContain('Très honorable avec félicitations');
-    expect(text).toMatch(/Taux de réussite \(envoyées \/ tentées\)\s+75 %/);
-    expect(text).toMatch(/Nouveaux comptes\s+2/);
+    expect(text).toMatch(/Taux d’envoi \(envoyées \/ créées dans le mois, en attente comprises\)\s+75 %/);
+    expect(text).toMatch(/Nouveaux comptes \(créés dans le mois\)\s+2/);
     expect(text).toContain('Nouvelles inscriptions sur 12 mois');
     expect(text).toContain('Soutenances par mention');
-    // The one alert of the fixture: a notification pending since 1 November, past 24 hours at runAt.
-    expect(text).toContain('Alertes');
-    expect(text).toContain('1 notification(s) en attente depuis plus de 24 heures.');
-    expect(text).not.toContain('exécution(s) de traitement en échec');
+    // The fixture's one pending notification was created on 1 November: November's warning, not October's.
+    expect(text).not.toContain('Alertes');
+    expect(text).not.toContain('en attente plus de 24 heures');
     pages.forEach((page, i) => expect(page.text).toMatch(new RegExp(`Généré le \\d{1,2} \\S+ \\d{4} à \\d\\d:\\d\\d — page ${i + 1} / ${pages.length}`)));
     // The charts are vector drawings: many paths on the first page.
     expect(pages[0]!.paths).toBeGreaterThan(40);

@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { reportDocument, type MonthFigures } from '../../../src/jobs/monthlyReportJob/report-document.js';
+import { reportDocument } from '../../../src/jobs/monthlyReportJob/report-document.js';
 import { reportPeriod } from '../../../src/jobs/monthlyReportJob/report-period.js';
 import type { ReportAlerts } from '../../../src/jobs/monthlyReportJob/report-alerts.js';
+import type { MonthFigures } from '../../../src/jobs/monthlyReportJob/report-snapshot.js';
 import { readPdf } from '../../support/pdf.js';
 
 const count = fc.nat({ max: 5_000 });
@@ -20,9 +21,9 @@ const figures: fc.Arbitrary<MonthFigures> = fc.record({
   enrollment: fc.record({
     newInscriptions: fc.record({ total: count, premiere: count, reinscription: count }),
     byStatut: tally(['EN_ATTENTE', 'VALIDÉ', 'REJETÉ', 'SUSPENDU']),
-    validationRate: ratio,
+    validation: fc.record({ validated: count, decided: count, undecided: count, rate: ratio }),
     activeDoctorants: count,
-    topDirecteurs: fc.array(fc.record({ directeurId: fc.nat(), nom: fc.constantFrom('Hélène Lefèvre', 'Zoé Ménard', 'Jean-Noël Briançon'), doctorants: count }), { maxLength: 10 }),
+    topDirecteurs: fc.array(fc.record({ directeurId: fc.nat(), nom: fc.constantFrom('Hélène Lefèvre', 'Zoé Ménard', 'Jean-Noël Briançon'), doctorants: count }), { maxLength: 14 }),
     durationBands: fc.record({ moins3Ans: count, troisAns: count, sixAns: count, depassement: count }),
     trend: fc.array(count, { minLength: 12, maxLength: 12 }).map((values) => values.map((c, i) => ({ month: `2026-${String(i + 1).padStart(2, '0')}`, count: c }))),
   }),
@@ -37,23 +38,36 @@ const figures: fc.Arbitrary<MonthFigures> = fc.record({
     byStatut: tally(['SENT', 'FAILED', 'PENDING']),
     byType: tally(['RAPPEL', 'COMPTE_CREE']),
     total: count,
-    successRate: ratio,
+    deliveryRate: ratio,
     pendingOver24h: fc.nat({ max: 3 }),
   }),
-  user: fc.record({ newAccounts: count, newByRole: tally(['ROLE_ADMIN', 'ROLE_DOCTORANT']), byRole: tally(['ROLE_ADMIN', 'ROLE_DOCTORANT']), enabled: count, disabled: count }),
-});
-const alerts: fc.Arbitrary<ReportAlerts> = fc.record({
-  failedExecutions: fc.nat({ max: 3 }),
-  failures: fc.array(fc.record({ jobName: fc.constant('tokenCleanupJob'), executionId: fc.nat(), exitCode: fc.constant('FAILED'), message: fc.constant('échec de l’étape') }), { maxLength: 3 }),
-  durationOverruns: fc.nat({ max: 3 }),
+  user: fc.record({ newAccounts: count, newByRole: tally(['ROLE_ADMIN', 'ROLE_DOCTORANT']), accounts: count, byRole: tally(['ROLE_ADMIN', 'ROLE_DOCTORANT']), enabled: count, disabled: count }),
+  alerts: fc.record({
+    failedExecutions: fc.nat({ max: 3 }),
+    failures: fc.array(fc.record({ jobName: fc.constant('tokenCleanupJob'), executionId: fc.nat(), exitCode: fc.constant('FAILED'), message: fc.constant('échec de l’étape') }), { maxLength: 3 }),
+    durationOverruns: fc.nat({ max: 3 }),
+    openAnomalies: fc.nat({ max: 40 }),
+    anomaliesNeedingAPerson: fc.nat({ max: 40 }),
+    anomalies: fc.array(
+      fc.record({
+        type: fc.constantFrom('UTILISATEUR_INEXISTANT', 'FICHIER_MANQUANT', 'NOUVEAU_TYPE'),
+        entity: fc.constant('inscription'),
+        entityId: fc.nat(),
+        action: fc.constantFrom('AUTO_CORRIGÉE', 'INTERVENTION_REQUISE'),
+        firstSeen: fc.constant('2026-10-03T21:00:00.000Z'),
+      }),
+      { maxLength: 5 },
+    ),
+  }) satisfies fc.Arbitrary<ReportAlerts>,
 });
 
-async function render(current: MonthFigures, previous: MonthFigures, alertList: ReportAlerts): Promise<Uint8Array> {
+async function render(current: MonthFigures, previous: MonthFigures, fromSnapshot: boolean): Promise<Uint8Array> {
   const doc = reportDocument({
     period: reportPeriod('2026-11', 'Europe/Paris'),
     current,
     previous,
-    alerts: alertList,
+    computedAt: new Date('2026-12-01T08:00:00Z'),
+    fromSnapshot,
     logo: { svg: readFileSync(new URL('../../../assets/logo.svg', import.meta.url), 'utf8') },
     generatedAt: new Date('2026-12-01T08:00:00Z'),
     timeZone: 'Europe/Paris',
@@ -69,15 +83,18 @@ async function render(current: MonthFigures, previous: MonthFigures, alertList: 
 describe('the report document', () => {
   it('Property 18: every section, the charts, alerts only when due, and a correct footer on every page', async () => {
     await fc.assert(
-      fc.asyncProperty(figures, figures, alerts, async (current, previous, alertList) => {
-        const pages = await readPdf(await render(current, previous, alertList));
+      fc.asyncProperty(figures, figures, fc.boolean(), async (current, previous, fromSnapshot) => {
+        const pages = await readPdf(await render(current, previous, fromSnapshot));
         const text = pages.map((p) => p.text).join('\n');
         expect(text).toContain('Rapport mensuel — novembre 2026');
         for (const section of ['Inscriptions', 'Soutenances', 'Notifications', 'Utilisateurs', 'Nouvelles inscriptions sur 12 mois']) expect(text).toContain(section);
-        const due = alertList.failedExecutions + alertList.durationOverruns + current.notification.pendingOver24h > 0;
+        const { alerts } = current;
+        const due = alerts.failedExecutions + alerts.durationOverruns + alerts.openAnomalies + current.notification.pendingOver24h > 0;
         expect(/\bAlertes\b/.test(text)).toBe(due);
         expect(pages[0]!.paths).toBeGreaterThan(20);
         pages.forEach((page, i) => expect(page.text).toContain(`Généré le 1 décembre 2026 à 09:00 — page ${i + 1} / ${pages.length}`));
+        expect(text).toMatch(/calculés\s+le\s+1\s+décembre\s+2026\s+à\s+09:00/);
+        expect(/conservés\s+depuis/.test(text)).toBe(fromSnapshot);
         expect(text).not.toMatch(/NaN|undefined|Infinity/);
       }),
       { numRuns: 25 },

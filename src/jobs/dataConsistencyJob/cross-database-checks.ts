@@ -65,7 +65,7 @@ const WOULD_CHANGE_LISTED = 200;
 export const OPEN_DEFENSE = ['DEMANDEE', 'AUTORISEE', 'PLANIFIEE'];
 const MOTIF = { user: 'UTILISATEUR_INEXISTANT', inscription: 'INSCRIPTION_INVALIDE' } as const;
 
-export const emptyTotals = (): CheckTotals => ({ read: 0, anomalies: 0, newAnomalies: 0, manual: 0, corrected: 0, wouldChange: NOTHING });
+const emptyTotals = (): CheckTotals => ({ read: 0, anomalies: 0, newAnomalies: 0, manual: 0, corrected: 0, wouldChange: NOTHING });
 
 interface InscriptionState {
   readonly statut: string;

@@ -272,7 +272,8 @@ program
       app.operator.job(jobName);
       const page = await app.executions.listExecutions(jobName, opts.page, opts.size);
       if (opts.json) {
-        console.log(JSON.stringify({ total: page.total, items: page.items.map((e) => executionJson(e, [])) }, null, 2));
+        const steps = await app.executions.stepsOf(page.items.map((e) => e.id));
+        console.log(JSON.stringify({ total: page.total, items: page.items.map((e) => executionJson(e, steps.get(e.id) ?? [])) }, null, 2));
         return;
       }
       const rows = page.items.map((e) => {

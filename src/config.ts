@@ -287,7 +287,11 @@ export interface Config {
     readonly dureeDoctoratAlert: { readonly cron: string; readonly warningMonths: number; readonly chunkSize: number; readonly skipLimit: number };
     readonly monthlyReport: { readonly cron: string };
     readonly archive: { readonly cron: string; readonly skipLimit: number };
-    readonly dataConsistency: { readonly cron: string };
+    readonly dataConsistency: {
+      readonly cron: string;
+      /** 5.6: a doctorant no longer active loses ROLE_DOCTORANT_ACTIF (false: the role is only ever added). */
+      readonly roleSyncRevoke: boolean;
+    };
   };
   readonly operations: OperationsSettings;
 }
@@ -434,7 +438,10 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
       cron: r.cron('ARCHIVE_CRON', '0 0 3 1 1,4,7,10 ?', 'archiveJob schedule (4.1)'),
       skipLimit: r.int('ARCHIVE_SKIP_LIMIT', 100, 'records archiveJob may skip (a document missing, unreadable, a symlink, outside UPLOADS_DIR) before it fails', 0),
     },
-    dataConsistency: { cron: r.cron('DATA_CONSISTENCY_CRON', '0 0 23 * * ?', 'dataConsistencyJob schedule (5.1)') },
+    dataConsistency: {
+      cron: r.cron('DATA_CONSISTENCY_CRON', '0 0 23 * * ?', 'dataConsistencyJob schedule (5.1)'),
+      roleSyncRevoke: r.bool('ROLE_SYNC_REVOKE', true, 'dataConsistencyJob takes ROLE_DOCTORANT_ACTIF from a doctorant no longer active (5.6); false: the role is only added'),
+    },
   };
   const operations: OperationsSettings = {
     diskMinFreeBytes: r.int('HEALTH_DISK_MIN_FREE_MB', 100, 'health is DOWN when a data directory has less free space (MiB)', 0) * 1024 * 1024,

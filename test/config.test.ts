@@ -12,6 +12,8 @@ describe('configuration', () => {
     expect(config.kafka.topic).toBe('notifications');
     expect(config.scheduler.enabled).toBe(true);
     expect(config.jobs.tokenCleanup).toEqual({ chunkSize: 100, cron: '0 0 2 * * ?' });
+    expect(config.jobs.dataConsistency.roleSyncRevoke).toBe(true);
+    expect(loadConfig({ ROLE_SYNC_REVOKE: 'false' }).jobs.dataConsistency.roleSyncRevoke).toBe(false);
   });
 
   it('reports every bad variable at once, by name, with what is expected', () => {
@@ -22,6 +24,7 @@ describe('configuration', () => {
         USER_DB_URL: 'postgres://x/y',
         TOKEN_CLEANUP_CRON: 'every night',
         BATCH_TIMEZONE: 'Mars/Olympus',
+        ROLE_SYNC_REVOKE: 'sometimes',
       });
     expect(attempt).toThrow(ConfigError);
     try {
@@ -33,6 +36,7 @@ describe('configuration', () => {
       expect(problems).toMatch(/USER_DB_URL=.*expected sqlite:<path> or mysql:/);
       expect(problems).toMatch(/TOKEN_CLEANUP_CRON="every night": expected a Quartz-style cron/);
       expect(problems).toMatch(/BATCH_TIMEZONE="Mars\/Olympus"/);
+      expect(problems).toMatch(/ROLE_SYNC_REVOKE="sometimes": expected true or false/);
     }
   });
 

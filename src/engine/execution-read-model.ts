@@ -7,9 +7,9 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp } from '../db/sql-time.js';
-import { SUMMARY_COLUMNS, toExecution, toSummary, type SummaryRow } from './execution-rows.js';
+import { SUMMARY_COLUMNS, toExecution, toStepExecution, toSummary, type SummaryRow } from './execution-rows.js';
 import type { SkipRecord } from './job-repository.js';
-import type { BatchStatus, JobExecution, JobExecutionSummary } from './types.js';
+import type { BatchStatus, JobExecution, JobExecutionSummary, StepExecution } from './types.js';
 
 export interface ExecutionPage {
   readonly total: number;
@@ -119,6 +119,21 @@ export class ExecutionReadModel {
         .executeTakeFirstOrThrow(),
     ]);
     return { total: Number(total.n), items: rows.map(toExecution) };
+  }
+
+  /**
+   * The step executions of each of these executions, in the order they ran, in one query
+   * (a page of executions printed with their steps, not one query per execution).
+   *
+   * @example
+   * const steps = await readModel.stepsOf(page.items.map((e) => e.id));
+   */
+  async stepsOf(executionIds: readonly number[]): Promise<ReadonlyMap<number, readonly StepExecution[]>> {
+    const steps = new Map<number, StepExecution[]>(executionIds.map((id) => [id, []]));
+    if (executionIds.length === 0) return steps;
+    const rows = await this.db.selectFrom('batch_step_execution').selectAll().where('job_execution_id', 'in', executionIds).orderBy('id').execute();
+    for (const row of rows) steps.get(Number(row.job_execution_id))?.push(toStepExecution(row));
+    return steps;
   }
 
   /**

@@ -11,11 +11,18 @@ import type { JsonObject, StepCounts, TaskletStep } from './types.js';
  * - gave up after a stop request: STOPPED, and a restart runs it again with the state it
  *   saved (`saveState`, persisted at once: "mails already sent: …");
  * - gave up after the timeout, or failed: FAILED, with the timeout's message.
+ *
+ * Counts are committed with the state: `saveState` persists both, and a tasklet that gives
+ * up records the counts of its last `saveState`, not what it counted since. A restart
+ * starts from that pair and redoes the work after it, so nothing is counted twice (the
+ * work it redoes was counted in no saved state); a crash leaves the same pair behind.
  */
 export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): Promise<StepOutcome> {
-  const counts: { -readonly [K in keyof StepCounts]: StepCounts[K] } = { ...runtime.stepExecution.counts };
+  type Counts = { -readonly [K in keyof StepCounts]: StepCounts[K] };
+  const counts: Counts = { ...runtime.stepExecution.counts };
+  let committed: StepCounts = { ...counts };
   let state: JsonObject = runtime.stepExecution.context;
-  const snapshot = () => ({ ...runtime.stepExecution, counts: { ...counts }, context: state });
+  const snapshot = (recorded: StepCounts) => ({ ...runtime.stepExecution, counts: { ...recorded }, context: state });
   const { signal } = runtime.context;
   let warning: string | null = null;
   try {
@@ -29,22 +36,24 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
       },
       async saveState(next) {
         state = next;
-        await runtime.saveProgress(snapshot());
+        const pair = { ...counts };
+        await runtime.saveProgress(snapshot(pair));
+        committed = pair;
       },
       warn(message) {
         warning = warning === null ? message : `${warning}; ${message}`;
       },
     });
     counts.commit++;
-    return { execution: { ...snapshot(), status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: warning } };
+    return { execution: { ...snapshot(counts), status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: warning } };
   } catch (error) {
-    counts.rollback++;
+    const recorded = { ...committed, rollback: committed.rollback + 1 };
     const reason: unknown = signal.aborted ? signal.reason : undefined;
     if (runtime.stopRequested() && reason !== undefined && !(reason instanceof StepTimeoutError) && !(reason instanceof LeaseLostError)) {
-      return { execution: { ...snapshot(), status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
+      return { execution: { ...snapshot(recorded), status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
     }
     const cause = reason instanceof StepTimeoutError || reason instanceof LeaseLostError ? reason : error;
     const message = cause instanceof Error ? cause.message : String(cause);
-    return { execution: { ...snapshot(), status: 'FAILED', exitCode: 'FAILED', exitMessage: message }, error: cause };
+    return { execution: { ...snapshot(recorded), status: 'FAILED', exitCode: 'FAILED', exitMessage: message }, error: cause };
   }
 }

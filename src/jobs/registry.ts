@@ -86,6 +86,7 @@ const JOBS: readonly JobEntry[] = [
         topic: config.kafka.topic,
         timeZone: config.timeZone,
         logoFile: config.reportLogo,
+        roleSyncRevoke: config.jobs.dataConsistency.roleSyncRevoke,
       }),
   },
 ];

@@ -2,7 +2,8 @@
  * Tasklet semantics the side-effect jobs rely on: a timeout aborts the tasklet's signal
  * and fails the step once the tasklet has given up; a stop it obeys ends STOPPED with no
  * failure notification; a restart runs it again with the state it saved, so each unit
- * of work (a mail) is done once across the stop.
+ * of work (a mail) is done once across the stop, and its counts are those saved with its
+ * state: the restart counts nothing twice.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -112,5 +113,48 @@ describe.each(dialects)('tasklet steps (%s)', (dialect) => {
     const restarted = await (await operator.restart(stopped.id, { trigger: 'CLI' })).done;
     expect(restarted.status).toBe('COMPLETED');
     expect(sent).toEqual(recipients);
+  });
+
+  it('a stopped tasklet records the counts saved with its state, so its restart counts each item once', async () => {
+    env = await createTestEnvironment(dialect);
+    const items = Array.from({ length: 8 }, (_, i) => i + 1);
+    let stop: (() => Promise<void>) | undefined;
+    const job: JobDefinition = {
+      name: 'countingJob',
+      description: 'counts each item as it takes it, saves after doing it',
+      steps: [
+        {
+          kind: 'tasklet',
+          name: 'countStep',
+          run: async (ctx: TaskletContext) => {
+            const done = (ctx.restoredContext.done as number[] | undefined) ?? [];
+            for (const item of items.filter((i) => !done.includes(i))) {
+              // Counted as it is taken, given up before it is done: this count was never saved.
+              ctx.count({ read: 1 });
+              if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+              done.push(item);
+              ctx.count({ write: 1 });
+              await ctx.saveState({ done: [...done] });
+              if (done.length === 3) await stop?.();
+            }
+          },
+        },
+      ],
+    };
+    const operator = operatorFor(env.databases, [job]);
+    const { execution, done } = await operator.start('countingJob', { trigger: 'CLI' });
+    stop = () => operator.stop(execution.id).then(() => undefined);
+    const stopped = await done;
+    expect(stopped.status).toBe('STOPPED');
+    const [halted] = await operator.repository.stepExecutions(stopped.id);
+    // What the restart starts from: the saved state and its counts agree.
+    expect([halted?.context, halted?.counts.read, halted?.counts.write]).toEqual([{ done: [1, 2, 3] }, 3, 3]);
+    await operator.stopAll();
+
+    stop = undefined;
+    const restarted = await (await operator.restart(stopped.id, { trigger: 'CLI' })).done;
+    expect(restarted.status).toBe('COMPLETED');
+    const [step] = await operator.repository.stepExecutions(restarted.id);
+    expect([step?.counts.read, step?.counts.write]).toEqual([items.length, items.length]);
   });
 });

@@ -11,7 +11,7 @@ import { TableRegion } from '../ui/table-region.js';
 
 const PAGE_SIZE = 20;
 const STATUSES: Readonly<Record<string, string>> = { open: 'ouverte', resolved: 'résolue' };
-const TYPES = ['UTILISATEUR_INEXISTANT', 'INSCRIPTION_INVALIDE', 'FICHIER_MANQUANT'];
+const TYPES = ['UTILISATEUR_INEXISTANT', 'INSCRIPTION_INVALIDE', 'FICHIER_MANQUANT', 'PREMIERE_INSCRIPTION_DIVERGENTE'];
 
 export function AnomaliesScreen({ query }: { query: URLSearchParams }) {
   const { timeZone } = useService();

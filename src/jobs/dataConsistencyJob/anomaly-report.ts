@@ -4,12 +4,17 @@
  * per anomaly type present saying what the job did about it or what a person must do,
  * and a row per anomaly.
  *
+ * It lists every anomaly still open, not only tonight's: one left to a person stays in
+ * each report until it is resolved, with how long it has been open (first seen → this
+ * run); tonight's new ones say so.
+ *
  * A section lists at most 500 rows and says how many more there are: the report is read
  * and sent as an attachment, and a broken upload volume can produce tens of thousands of
  * FICHIER_MANQUANT rows; the complete list stays in the API and the admin console. New
- * anomalies come first, so the cut never hides what the admins have not seen yet.
+ * anomalies come first, then those waiting for a person, oldest first, so the cut never
+ * hides what the admins have not seen yet nor what waits for them.
  */
-import { dateInZone } from '../../doctorate/calendar.js';
+import { dateInZone, daysBetween } from '../../doctorate/calendar.js';
 import type { Json, JsonObject } from '../../engine/types.js';
 import {
   COLORS,
@@ -37,6 +42,8 @@ export interface AnomalyReportInput {
   /** Ids (AnomalyRecord.id) of those first seen by this run. */
   readonly newIds: ReadonlySet<number>;
   readonly figures: {
+    /** Rows this run corrected (inscriptions suspended, soutenances blocked). */
+    readonly autoCorrected: number;
     readonly rolesAdded: number;
     readonly rolesRemoved: number;
     readonly orphansMoved: number;
@@ -50,7 +57,9 @@ const MAX_ROWS_PER_TYPE = 500;
 const SECTIONS: Readonly<Record<AnomalyType, { readonly heading: string; readonly explanation: string }>> = {
   UTILISATEUR_INEXISTANT: {
     heading: 'Inscriptions dont le doctorant n’existe pas',
-    explanation: 'Ces inscriptions désignent un doctorant absent des comptes utilisateurs ; action prise : l’inscription est suspendue.',
+    explanation:
+      'Ces inscriptions désignent un doctorant absent des comptes utilisateurs ; action prise : l’inscription est suspendue. ' +
+      'Celles qui étaient suspendues pour un autre motif, rejetées ou archivées n’ont pas été modifiées : intervention requise.',
   },
   INSCRIPTION_INVALIDE: {
     heading: 'Soutenances sans inscription validée',
@@ -59,6 +68,12 @@ const SECTIONS: Readonly<Record<AnomalyType, { readonly heading: string; readonl
   FICHIER_MANQUANT: {
     heading: 'Documents référencés mais absents du disque',
     explanation: 'Ces documents sont référencés en base mais leur fichier est introuvable ; intervention requise : restaurer le fichier depuis une sauvegarde ou corriger la référence.',
+  },
+  PREMIERE_INSCRIPTION_DIVERGENTE: {
+    heading: 'Doctorants dont les dates de première inscription divergent',
+    explanation:
+      'Les inscriptions de ces doctorants ne portent pas la même date de première inscription ; la durée du doctorat est comptée depuis la plus ancienne. ' +
+      'Intervention requise : corriger les inscriptions qui se trompent.',
   },
 };
 const ACTIONS: Readonly<Record<AnomalyAction, string>> = { AUTO_CORRIGÉE: 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
@@ -71,6 +86,12 @@ const REFERENCES: Readonly<Record<string, string>> = {
   soutenanceId: 'soutenance',
   directeurId: 'directeur',
   documentId: 'document',
+};
+/** Detail keys shown under a French label. */
+const LABELS: Readonly<Record<string, string>> = {
+  datesPremiereInscription: 'premières inscriptions',
+  dateRetenue: 'retenue',
+  inscriptionStatut: 'statut de l’inscription',
 };
 
 /** `rapport_anomalies_2026_12_02.pdf`: the date of `runAt` in the zone, as the contract names the file. */
@@ -90,12 +111,12 @@ export function anomalyReportDocument(input: AnomalyReportInput): ReportDocument
   });
 
   const isNew = (a: AnomalyRecord) => newIds.has(a.id);
-  const auto = (a: AnomalyRecord) => a.action === 'AUTO_CORRIGÉE';
+  const manual = (a: AnomalyRecord) => a.action === 'INTERVENTION_REQUISE';
   kpiBand(doc, [
-    { label: 'Anomalies', value: formatNumber(anomalies.length) },
-    { label: 'Nouvelles', value: formatNumber(anomalies.filter(isNew).length) },
-    { label: 'Corrigées automatiquement', value: formatNumber(anomalies.filter(auto).length) },
-    { label: 'Intervention requise', value: formatNumber(anomalies.filter((a) => !auto(a)).length) },
+    { label: 'Anomalies ouvertes', value: formatNumber(anomalies.length) },
+    { label: 'Nouvelles cette nuit', value: formatNumber(anomalies.filter(isNew).length) },
+    { label: 'Corrigées cette nuit', value: formatNumber(figures.autoCorrected) },
+    { label: 'Intervention requise', value: formatNumber(anomalies.filter(manual).length) },
   ]);
   paragraph(
     doc,
@@ -108,28 +129,47 @@ export function anomalyReportDocument(input: AnomalyReportInput): ReportDocument
   if (groups.length === 0) {
     paragraph(doc, 'Aucune anomalie ouverte : les données sont cohérentes.');
   } else {
+    paragraph(
+      doc,
+      'Le rapport liste toutes les anomalies encore ouvertes, nouvelles ou connues : « Corrigées cette nuit » compte les corrections faites par ce contrôle, ' +
+        '« Intervention requise » les anomalies ouvertes qui attendent une personne, depuis leur première détection.',
+      COLORS.muted,
+    );
     doc.moveDown(0.8);
     table(
       doc,
-      ['Type d’anomalie', 'Anomalies', 'Nouvelles', 'Intervention requise'],
-      groups.map(({ type, items }) => [sectionOf(type).heading, formatNumber(items.length), formatNumber(items.filter(isNew).length), formatNumber(items.filter((a) => !auto(a)).length)]),
+      ['Type d’anomalie', 'Ouvertes', 'Nouvelles', 'Intervention requise'],
+      groups.map(({ type, items }) => [sectionOf(type).heading, formatNumber(items.length), formatNumber(items.filter(isNew).length), formatNumber(items.filter(manual).length)]),
       [245, 75, 75, 100],
     );
   }
 
+  const today = dateInZone(input.runAt, timeZone);
+  const openFor = (a: AnomalyRecord) => {
+    if (isNew(a)) return 'Nouvelle cette nuit';
+    const days = daysBetween(dateInZone(a.firstSeen, timeZone), today);
+    return `Depuis le ${formatFrenchDate(a.firstSeen, timeZone)} (${formatNumber(days)} jour${days > 1 ? 's' : ''})`;
+  };
   for (const { type, items } of groups) {
     const section = sectionOf(type);
     sectionTitle(doc, section.heading);
     paragraph(doc, section.explanation);
     doc.moveDown(0.5);
-    const ordered = [...items].sort((a, b) => Number(isNew(b)) - Number(isNew(a)) || a.entity.localeCompare(b.entity) || a.entityId - b.entityId);
+    const ordered = [...items].sort(
+      (a, b) =>
+        Number(isNew(b)) - Number(isNew(a)) ||
+        Number(manual(b)) - Number(manual(a)) ||
+        a.firstSeen.getTime() - b.firstSeen.getTime() ||
+        a.entity.localeCompare(b.entity) ||
+        a.entityId - b.entityId,
+    );
     table(
       doc,
-      ['Entité', 'Détails', 'Situation', 'Action'],
+      ['Entité', 'Détails', 'Ouverte', 'Action'],
       ordered.slice(0, MAX_ROWS_PER_TYPE).map((a) => [
         `${ENTITIES[a.entity] ?? a.entity.replace(/_/g, ' ')} ${a.entityId}`,
         describeDetails(a.details),
-        isNew(a) ? 'Nouvelle' : `Connue depuis le ${formatFrenchDate(a.firstSeen, timeZone)}`,
+        openFor(a),
         ACTIONS[a.action] ?? a.action,
       ]),
       [95, 170, 105, 125],
@@ -169,6 +209,7 @@ function describeDetails(details: JsonObject): string {
     if (key in REFERENCES && (typeof value === 'number' || typeof value === 'string')) return `${REFERENCES[key]} ${value}`;
     if (key === 'statut' && typeof value === 'string') return `statut : ${STATUTS[value] ?? value}`;
     if (key === 'chemin' && typeof value === 'string') return `fichier : ${value}`;
+    if (key in LABELS) return `${LABELS[key]} : ${Array.isArray(value) ? value.map((v) => text(v)).join(', ') : text(value)}`;
     return `${key} : ${text(value)}`;
   });
   return parts.length > 0 ? parts.join(' ; ') : '—';

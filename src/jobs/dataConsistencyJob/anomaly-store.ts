@@ -15,13 +15,19 @@ import type { JsonObject } from '../../engine/types.js';
 import type { PublishedEvent } from '../../events/event-types.js';
 import { enqueueAll, type EnqueueOptions } from '../../events/outbox.js';
 
-export const ANOMALY_TYPES = ['UTILISATEUR_INEXISTANT', 'INSCRIPTION_INVALIDE', 'FICHIER_MANQUANT'] as const;
+export const ANOMALY_TYPES = ['UTILISATEUR_INEXISTANT', 'INSCRIPTION_INVALIDE', 'FICHIER_MANQUANT', 'PREMIERE_INSCRIPTION_DIVERGENTE'] as const;
 export type AnomalyType = (typeof ANOMALY_TYPES)[number];
+/**
+ * `AUTO_CORRIGÉE`: the job's safe correction is in place (made this night or an earlier
+ * one: the entity bears it). `INTERVENTION_REQUISE`: the job changed nothing, a person must
+ * act (a file to restore, a row the job must not touch: already suspended for another
+ * reason, rejected, archived). Never « corrigée » when nothing was changed.
+ */
 export const ANOMALY_ACTIONS = ['AUTO_CORRIGÉE', 'INTERVENTION_REQUISE'] as const;
 export type AnomalyAction = (typeof ANOMALY_ACTIONS)[number];
 export type AnomalyStatus = 'open' | 'resolved';
 
-/** What a check saw. `entity` names the table the id is from (`inscription`, `soutenance`, `document`, `soutenance_document`). */
+/** What a check saw. `entity` names what the id is of (`inscription`, `soutenance`, `document`, `soutenance_document`, `doctorant`). */
 export interface Anomaly {
   readonly type: AnomalyType;
   readonly entity: string;
@@ -95,6 +101,17 @@ export async function observeAnomalies(db: Kysely<BatchDb>, seen: readonly Anoma
     if (!isUniqueViolation(error)) throw error;
     return attempt();
   }
+}
+
+/**
+ * How many of `seen` are not open yet: what `observeAnomalies` would record as new. Read
+ * only, for a dry run, so it announces the new anomalies the real run then records.
+ */
+export async function countUnopened(db: Kysely<BatchDb>, seen: readonly Anomaly[]): Promise<number> {
+  if (seen.length === 0) return 0;
+  const keys = seen.map(openKey);
+  const open = new Set((await db.selectFrom('consistency_anomaly').select('open_key').where('open_key', 'in', keys).execute()).map((r) => r.open_key));
+  return keys.filter((k) => !open.has(k)).length;
 }
 
 /** Open anomalies of `types` that this run's completed check did not see: resolved now. */

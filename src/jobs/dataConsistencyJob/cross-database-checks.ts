@@ -17,8 +17,8 @@ import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { AnomalyEvent } from '../../events/event-types.js';
 import type { EnqueueOptions } from '../../events/outbox.js';
 import { adminAddresses } from '../../notifications/recipients.js';
-import { observeAnomalies, resolveUnseen, type Anomaly } from './anomaly-store.js';
-import { eachPage } from './paging.js';
+import { countUnopened, observeAnomalies, resolveUnseen, type Anomaly } from './anomaly-store.js';
+import { eachPage, type PageOutcome } from './paging.js';
 
 export interface CheckDeps {
   readonly batch: DatabaseHandle<BatchDb>;
@@ -27,21 +27,27 @@ export interface CheckDeps {
   readonly defense: DatabaseHandle<DefenseDb>;
   readonly topic: string;
   readonly pageSize: number;
-  /** Called between a side effect and its record (fault-injection tests only). */
-  readonly boundary?: (at: ConsistencyBoundary) => void;
+  /** Called between a side effect and its record, and awaited (fault-injection tests only). */
+  readonly boundary?: (at: ConsistencyBoundary) => void | Promise<void>;
 }
 
 /**
  * The points between a change and what records it, named for the tests that kill a
- * process at each of them (test/fixtures/consistency-child.ts); production passes no hook.
+ * process (test/fixtures/consistency-child.ts) or ask a stop at each of them; the job
+ * waits for the hook. Production passes none.
  */
-export type ConsistencyBoundary = 'corrected' | 'notification-sent' | 'report-written' | 'report-mailed';
+export type ConsistencyBoundary = 'corrected' | 'orphan-moved' | 'notification-sent' | 'report-written' | 'report-mailed';
 
 /** What a check did, kept in its step context and, for a dry run, listed by the CLI. */
 export interface CheckTotals extends JsonObject {
   read: number;
+  /** Anomalies found. */
   anomalies: number;
+  /** Of them, not open before this run (a dry run reads the store to tell). */
   newAnomalies: number;
+  /** Of them, left to a person (INTERVENTION_REQUISE). */
+  manual: number;
+  /** Rows this run changed (a dry run: would change). */
   corrected: number;
   /** Dry run: what would change, for the audit-mode summary. */
   wouldChange: Listing;
@@ -56,11 +62,34 @@ export interface Listing extends JsonObject {
 export const NOTHING: Listing = { count: 0, first: [] };
 
 const WOULD_CHANGE_LISTED = 200;
-const SAFE_INSCRIPTION = ['SUSPENDU', 'REJETÉ'];
 export const OPEN_DEFENSE = ['DEMANDEE', 'AUTORISEE', 'PLANIFIEE'];
 const MOTIF = { user: 'UTILISATEUR_INEXISTANT', inscription: 'INSCRIPTION_INVALIDE' } as const;
 
-const emptyTotals = (): CheckTotals => ({ read: 0, anomalies: 0, newAnomalies: 0, corrected: 0, wouldChange: NOTHING });
+const emptyTotals = (): CheckTotals => ({ read: 0, anomalies: 0, newAnomalies: 0, manual: 0, corrected: 0, wouldChange: NOTHING });
+
+interface InscriptionState {
+  readonly statut: string;
+  readonly motif_suspension: string | null;
+  readonly archived: number | boolean;
+}
+
+/**
+ * 5.3 on an inscription whose doctorant is missing: `suspend` it now; `suspended` already,
+ * by this rule (it bears the motif: this job's correction, made on an earlier night or
+ * before a crash); or `left` as it is for a person (suspended for another reason,
+ * rejected, archived: the job must not touch it, so nothing was corrected).
+ */
+export function missingUserDecision(row: InscriptionState): 'suspend' | 'suspended' | 'left' {
+  if (row.statut === 'SUSPENDU') return row.motif_suspension === MOTIF.user ? 'suspended' : 'left';
+  if (row.statut === 'REJETÉ' || Number(row.archived)) return 'left';
+  return 'suspend';
+}
+
+const USER_CORRECTION = {
+  suspend: 'SUSPENDU',
+  suspended: 'déjà SUSPENDU (motif UTILISATEUR_INEXISTANT)',
+  left: 'aucune (inscription suspendue pour un autre motif, rejetée ou archivée)',
+} as const;
 
 /** 5.2, 5.3: every inscription's doctorant exists; otherwise the inscription is suspended. */
 export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps): Promise<CheckTotals> {
@@ -72,17 +101,16 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
     (after) =>
       deps.inscription.db
         .selectFrom('inscriptions')
-        .select(['id', 'doctorant_id', 'statut', 'archived'])
+        .select(['id', 'doctorant_id', 'statut', 'motif_suspension', 'archived'])
         .where('id', '>', after)
         .orderBy('id')
         .limit(deps.pageSize)
         .execute(),
     (row) => Number(row.id),
     async (page, totals) => {
-      const doctorants = [...new Set(page.map((r) => Number(r.doctorant_id)))];
-      const existing = new Set((await deps.user.db.selectFrom('users').select('id').where('id', 'in', doctorants).execute()).map((u) => Number(u.id)));
-      const orphaned = page.filter((r) => !existing.has(Number(r.doctorant_id)));
-      const toSuspend = orphaned.filter((r) => !SAFE_INSCRIPTION.includes(r.statut) && !Number(r.archived));
+      const existing = await existingUsers(deps.user, page.map((r) => Number(r.doctorant_id)));
+      const orphaned = page.filter((r) => !existing.has(Number(r.doctorant_id))).map((r) => ({ ...r, decision: missingUserDecision(r) }));
+      const toSuspend = orphaned.filter((r) => r.decision === 'suspend');
       // A dry run counts what it would correct (the engine records it as would-write).
       let corrected = ctx.dryRun ? toSuspend.length : 0;
       if (toSuspend.length > 0 && !ctx.dryRun) {
@@ -92,23 +120,22 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
           .set({ statut: 'SUSPENDU', motif_suspension: MOTIF.user, updated_at: sqlTimestamp(new Date()) })
           .where('id', 'in', toSuspend.map((r) => Number(r.id)))
           // Guarded by what was read: a row a person changed meanwhile is left to the next night.
-          .where('statut', 'not in', SAFE_INSCRIPTION)
+          .where('statut', 'not in', ['SUSPENDU', 'REJETÉ'])
           .where('archived', '=', 0)
           .where('doctorant_id', 'in', [...new Set(toSuspend.map((r) => Number(r.doctorant_id)))])
           .executeTakeFirst();
         corrected = Number(result.numUpdatedRows);
-        deps.boundary?.('corrected');
+        await deps.boundary?.('corrected');
       }
-      const suspendedNow = new Set(toSuspend.map((r) => Number(r.id)));
       const anomalies: Anomaly[] = orphaned.map((r) => ({
         type: 'UTILISATEUR_INEXISTANT',
         entity: 'inscription',
         entityId: Number(r.id),
-        details: { doctorantId: Number(r.doctorant_id), statut: r.statut, archived: !!Number(r.archived), correction: suspendedNow.has(Number(r.id)) ? 'SUSPENDU' : 'aucune (déjà suspendue, rejetée ou archivée)' },
-        action: 'AUTO_CORRIGÉE',
+        details: { doctorantId: Number(r.doctorant_id), statut: r.statut, archived: !!Number(r.archived), correction: USER_CORRECTION[r.decision] },
+        action: r.decision === 'left' ? 'INTERVENTION_REQUISE' : 'AUTO_CORRIGÉE',
       }));
       const fresh = await record(ctx, deps, anomalies, (a) => anomalyEvent(a, admins, ctx.runAt));
-      return addPage(ctx, totals, { read: page.length, anomalies: anomalies.length, fresh, corrected }, () =>
+      return addPage(ctx, totals, { read: page.length, anomalies, fresh, corrected }, () =>
         toSuspend.map((r) => `inscription ${r.id} (doctorant ${r.doctorant_id} inexistant) : ${r.statut} → SUSPENDU`),
       );
     },
@@ -121,7 +148,12 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
  * 5.4, 5.5: every open soutenance references an existing inscription `VALIDÉ`; otherwise
  * it is blocked. Soutenances this check blocked earlier are read too: their anomaly
  * stays open while their inscription is still invalid, and is resolved once it is valid
- * again (unblocking the defense is then a person's decision, not the job's).
+ * again (unblocking the defense is then a person's decision, not the job's). Either way
+ * the job's correction is in place: the anomaly is AUTO_CORRIGÉE.
+ *
+ * A dry run suspended nothing in the step before: an inscription that step would have
+ * suspended is read here as the real run will find it, suspended, so the dry run
+ * announces the defenses the real run then blocks.
  */
 export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDeps): Promise<CheckTotals> {
   const admins = await adminAddresses(deps.user);
@@ -140,10 +172,7 @@ export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDe
         .execute(),
     (row) => Number(row.id),
     async (page, totals) => {
-      const inscriptionIds = [...new Set(page.map((s) => Number(s.inscription_id)))];
-      const inscriptions = new Map(
-        (await deps.inscription.db.selectFrom('inscriptions').select(['id', 'statut']).where('id', 'in', inscriptionIds).execute()).map((i) => [Number(i.id), i.statut]),
-      );
+      const inscriptions = await inscriptionStatuts(ctx, deps, [...new Set(page.map((s) => Number(s.inscription_id)))]);
       const invalid = page.filter((s) => inscriptions.get(Number(s.inscription_id)) !== 'VALIDÉ');
       const toBlock = invalid.filter((s) => OPEN_DEFENSE.includes(s.statut));
       let corrected = ctx.dryRun ? toBlock.length : 0;
@@ -168,14 +197,14 @@ export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDe
           type: 'INSCRIPTION_INVALIDE',
           entity: 'soutenance',
           entityId: Number(s.id),
-          details: { inscriptionId: Number(s.inscription_id), inscriptionStatut, statut: s.statut, correction: blockedNow.has(Number(s.id)) ? 'BLOQUEE' : 'aucune (déjà bloquée)' },
+          details: { inscriptionId: Number(s.inscription_id), inscriptionStatut, statut: s.statut, correction: blockedNow.has(Number(s.id)) ? 'BLOQUEE' : 'déjà BLOQUEE (motif INSCRIPTION_INVALIDE)' },
           action: 'AUTO_CORRIGÉE',
         };
         return { anomaly, directeur: s.directeur_id === null ? undefined : directeurs.get(Number(s.directeur_id)) };
       });
       const byKey = new Map(anomalies.map((a) => [a.anomaly.entityId, a.directeur]));
       const fresh = await record(ctx, deps, anomalies.map((a) => a.anomaly), (a) => anomalyEvent(a, [...admins, ...(byKey.get(a.entityId) ? [byKey.get(a.entityId)!] : [])], ctx.runAt));
-      return addPage(ctx, totals, { read: page.length, anomalies: anomalies.length, fresh, corrected }, () =>
+      return addPage(ctx, totals, { read: page.length, anomalies: anomalies.map((a) => a.anomaly), fresh, corrected }, () =>
         toBlock.map((s) => `soutenance ${s.id} (inscription ${s.inscription_id} ${inscriptions.get(Number(s.inscription_id)) ?? 'inexistante'}) : ${s.statut} → BLOQUEE`),
       );
     },
@@ -184,15 +213,44 @@ export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDe
   return totals;
 }
 
-/** One page's figures added to a check's totals (and its step counts); a dry run lists what it would change. */
-function addPage(ctx: TaskletContext, totals: CheckTotals, page: { read: number; anomalies: number; fresh: number; corrected: number }, wouldChange: () => string[]): CheckTotals {
-  ctx.count({ read: page.read, write: page.corrected, filter: page.read - page.corrected });
+/** The statut of each inscription as the defense check must judge it (see checkEnrollmentDefenses on a dry run). */
+async function inscriptionStatuts(ctx: TaskletContext, deps: CheckDeps, ids: readonly number[]): Promise<Map<number, string>> {
+  const rows = await deps.inscription.db.selectFrom('inscriptions').select(['id', 'doctorant_id', 'statut', 'motif_suspension', 'archived']).where('id', 'in', ids).execute();
+  const statuts = new Map(rows.map((i) => [Number(i.id), i.statut]));
+  if (ctx.dryRun) {
+    const validated = rows.filter((i) => i.statut === 'VALIDÉ');
+    const existing = await existingUsers(deps.user, validated.map((i) => Number(i.doctorant_id)));
+    for (const i of validated) if (!existing.has(Number(i.doctorant_id)) && missingUserDecision(i) === 'suspend') statuts.set(Number(i.id), 'SUSPENDU');
+  }
+  return statuts;
+}
+
+async function existingUsers(user: DatabaseHandle<UserDb>, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  return new Set((await user.db.selectFrom('users').select('id').where('id', 'in', [...new Set(ids)]).execute()).map((u) => Number(u.id)));
+}
+
+/**
+ * One page of a check: its figures added to the check's, and its items counted once: read
+ * inscriptions (or soutenances), the corrected written, the rest filtered. A dry run lists
+ * what it would change.
+ */
+function addPage(
+  ctx: TaskletContext,
+  totals: CheckTotals,
+  page: { read: number; anomalies: readonly Anomaly[]; fresh: number; corrected: number },
+  wouldChange: () => string[],
+): PageOutcome<CheckTotals> {
   return {
-    read: totals.read + page.read,
-    anomalies: totals.anomalies + page.anomalies,
-    newAnomalies: totals.newAnomalies + page.fresh,
-    corrected: totals.corrected + page.corrected,
-    wouldChange: ctx.dryRun ? listed(totals.wouldChange, wouldChange()) : totals.wouldChange,
+    counts: { read: page.read, write: page.corrected, filter: page.read - page.corrected },
+    totals: {
+      read: totals.read + page.read,
+      anomalies: totals.anomalies + page.anomalies.length,
+      newAnomalies: totals.newAnomalies + page.fresh,
+      manual: totals.manual + page.anomalies.filter((a) => a.action === 'INTERVENTION_REQUISE').length,
+      corrected: totals.corrected + page.corrected,
+      wouldChange: ctx.dryRun ? listed(totals.wouldChange, wouldChange()) : totals.wouldChange,
+    },
   };
 }
 
@@ -201,9 +259,10 @@ async function emailsOf(user: DatabaseHandle<UserDb>, ids: readonly number[]): P
   return (await user.db.selectFrom('users').select(['id', 'email']).where('id', 'in', [...new Set(ids)]).where('enabled', '=', 1).execute()).map((u) => ({ id: Number(u.id), email: u.email }));
 }
 
-/** Records the page's anomalies (not in a dry run); returns how many were new. */
-export async function record(ctx: TaskletContext, deps: CheckDeps, anomalies: readonly Anomaly[], eventOf: (a: Anomaly) => AnomalyEvent): Promise<number> {
-  if (ctx.dryRun || anomalies.length === 0) return 0;
+/** Records the page's anomalies; returns how many were new (a dry run records nothing and says how many would be). */
+export async function record(ctx: TaskletContext, deps: Pick<CheckDeps, 'batch' | 'topic'>, anomalies: readonly Anomaly[], eventOf: (a: Anomaly) => AnomalyEvent): Promise<number> {
+  if (anomalies.length === 0) return 0;
+  if (ctx.dryRun) return countUnopened(deps.batch.db, anomalies);
   ctx.checkLease();
   const options: EnqueueOptions = { topic: deps.topic, key: 'consistency', now: new Date() };
   const fresh = await observeAnomalies(deps.batch.db, anomalies, { runAt: ctx.runAt, jobExecutionId: ctx.jobExecutionId, eventsFor: (news) => news.map((a) => ({ event: eventOf(a), options: { ...options, key: `${a.entity}:${a.entityId}` } })) });
@@ -216,22 +275,6 @@ export function listed(listing: Listing, more: readonly string[]): Listing {
 
 /** The French notification of a new anomaly (admins; the directeur too for a blocked defense). */
 export function anomalyEvent(anomaly: Anomaly, recipients: readonly string[], runAt: Date): AnomalyEvent {
-  const d = anomaly.details as Record<string, unknown>;
-  const text =
-    anomaly.type === 'UTILISATEUR_INEXISTANT'
-      ? {
-          subject: `Inscription n° ${anomaly.entityId} : doctorant inexistant`,
-          message: `L’inscription n° ${anomaly.entityId} référence le doctorant n° ${String(d.doctorantId)}, qui n’existe pas dans la base des utilisateurs. ${d.correction === 'SUSPENDU' ? 'Elle a été suspendue automatiquement (motif UTILISATEUR_INEXISTANT).' : 'Elle était déjà suspendue, rejetée ou archivée.'} Vérifiez le compte du doctorant.`,
-        }
-      : anomaly.type === 'INSCRIPTION_INVALIDE'
-        ? {
-            subject: `Soutenance n° ${anomaly.entityId} bloquée : inscription non valide`,
-            message: `La soutenance n° ${anomaly.entityId} référence l’inscription n° ${String(d.inscriptionId)}, ${d.inscriptionStatut === null ? 'qui n’existe pas' : `dont le statut est ${String(d.inscriptionStatut)} et non VALIDÉ`}. ${d.correction === 'BLOQUEE' ? 'Elle a été bloquée automatiquement (motif INSCRIPTION_INVALIDE).' : 'Elle était déjà bloquée.'} Régularisez l’inscription avant de la débloquer.`,
-          }
-        : {
-            subject: `Document manquant : ${String(d.chemin)}`,
-            message: `Le fichier ${String(d.chemin)} est référencé (${anomaly.entity} n° ${anomaly.entityId}) mais absent du répertoire des dépôts. Restaurez-le depuis une sauvegarde ou corrigez la référence.`,
-          };
   return {
     eventId: randomUUID(),
     type: 'CONSISTENCY_ANOMALY',
@@ -241,7 +284,39 @@ export function anomalyEvent(anomaly: Anomaly, recipients: readonly string[], ru
     action: anomaly.action,
     details: anomaly.details,
     recipients: [...new Set(recipients)],
-    ...text,
+    ...anomalyText(anomaly),
     occurredAt: runAt.toISOString(),
   };
+}
+
+function anomalyText(anomaly: Anomaly): { subject: string; message: string } {
+  const d = anomaly.details as Record<string, unknown>;
+  switch (anomaly.type) {
+    case 'UTILISATEUR_INEXISTANT':
+      return {
+        subject: `Inscription n° ${anomaly.entityId} : doctorant inexistant`,
+        message: `L’inscription n° ${anomaly.entityId} référence le doctorant n° ${String(d.doctorantId)}, qui n’existe pas dans la base des utilisateurs. ${
+          d.correction === USER_CORRECTION.suspend
+            ? 'Elle a été suspendue automatiquement (motif UTILISATEUR_INEXISTANT).'
+            : anomaly.action === 'AUTO_CORRIGÉE'
+              ? 'Elle était déjà suspendue pour ce motif.'
+              : 'Elle était suspendue pour un autre motif, rejetée ou archivée : elle n’a pas été modifiée.'
+        } Vérifiez le compte du doctorant.`,
+      };
+    case 'INSCRIPTION_INVALIDE':
+      return {
+        subject: `Soutenance n° ${anomaly.entityId} bloquée : inscription non valide`,
+        message: `La soutenance n° ${anomaly.entityId} référence l’inscription n° ${String(d.inscriptionId)}, ${d.inscriptionStatut === null ? 'qui n’existe pas' : `dont le statut est ${String(d.inscriptionStatut)} et non VALIDÉ`}. ${d.correction === 'BLOQUEE' ? 'Elle a été bloquée automatiquement (motif INSCRIPTION_INVALIDE).' : 'Elle était déjà bloquée.'} Régularisez l’inscription avant de la débloquer.`,
+      };
+    case 'PREMIERE_INSCRIPTION_DIVERGENTE':
+      return {
+        subject: `Doctorant n° ${anomaly.entityId} : dates de première inscription divergentes`,
+        message: `Les inscriptions du doctorant n° ${anomaly.entityId} ne portent pas la même date de première inscription (${(d.datesPremiereInscription as string[] | undefined)?.join(', ') ?? '?'}). La durée du doctorat est comptée depuis la plus ancienne, le ${String(d.dateRetenue)}. Corrigez les inscriptions qui se trompent.`,
+      };
+    default:
+      return {
+        subject: `Document manquant : ${String(d.chemin)}`,
+        message: `Le fichier ${String(d.chemin)} est référencé (${anomaly.entity} n° ${anomaly.entityId}) mais absent du répertoire des dépôts. Restaurez-le depuis une sauvegarde ou corrigez la référence.`,
+      };
+  }
 }

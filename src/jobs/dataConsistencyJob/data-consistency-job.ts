@@ -6,7 +6,16 @@
  * resumes where it was. Anomalies are kept in batchdb across nights (anomaly-store.ts).
  *
  * A dry run is the audit mode: every check runs and lists what it would change; nothing
- * is written, moved or sent, and the report step does not run.
+ * is written, moved or sent. Its figures and each step's would-write are what the real run
+ * on the same data and `runAt` then does (a refused mail aside, which no simulation can
+ * foresee): the anomalies it would record as new, the corrections, role changes, moves and
+ * re-sends it would make, and whether a report would be written.
+ *
+ * Figures (5.16) keep two things apart: what this run changed (`autoCorrected`: the
+ * inscriptions it suspended and the soutenances it blocked; roles, orphans, notifications)
+ * and the stock of anomalies open after it, by action (`openAutoCorrected`: the job's
+ * correction is in place; `manualRequired`: a person must act). A night that finds only
+ * known anomalies changes nothing and reports 0 corrections.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -39,8 +48,10 @@ export interface DataConsistencyDeps extends Databases {
   readonly logoFile?: string;
   /** Rows per page of every check (default 500). */
   readonly pageSize?: number;
+  /** Take ROLE_DOCTORANT_ACTIF from a doctorant no longer active (ROLE_SYNC_REVOKE, default true). */
+  readonly roleSyncRevoke?: boolean;
   /** Fault-injection tests only: called between each side effect and its record. */
-  readonly boundary?: (at: ConsistencyBoundary) => void;
+  readonly boundary?: (at: ConsistencyBoundary) => void | Promise<void>;
 }
 
 interface ReportState {
@@ -54,22 +65,31 @@ const stored = <T>(jobContext: ExecutionContext, key: string) => jobContext.get(
 
 export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
   const pageSize = deps.pageSize ?? 500;
-  const checkDeps = { ...deps, pageSize };
+  const checkDeps = { ...deps, pageSize, revoke: deps.roleSyncRevoke ?? true };
   const step = (name: string, key: string, run: Parameters<typeof tasklet>[2]): TaskletStep => tasklet(name, key, run);
 
   const generateReport: TaskletStep = {
     kind: 'tasklet',
     name: 'generateAnomalyReportStep',
     // 5.15: only when this night found something new; a known anomaly seen again is in the
-    // API, not in another mail (two runs in a row: the second notifies nobody).
+    // API and in the next report, not in another mail (two runs in a row: the second
+    // notifies nobody).
     condition: (jobContext) => newAnomaliesOf(jobContext) > 0,
     run: async (ctx) => {
+      // A dry run announces the report the real run would write and mail.
+      if (ctx.dryRun) {
+        ctx.count({ read: 1, write: 1 });
+        return;
+      }
       const saved = stepState(ctx) as { report?: ReportState; mailed?: boolean };
       let report = saved.report;
       if (!report) {
         const anomalies = await anomaliesSeenAt(deps.batch.db, ctx.runAt);
         const newIds = new Set(anomalies.filter((a) => a.firstSeen.getTime() === ctx.runAt.getTime()).map((a) => a.id));
+        const users = stored<CheckTotals>(ctx.jobContext, 'users');
+        const defenses = stored<CheckTotals>(ctx.jobContext, 'defenses');
         const figures = {
+          autoCorrected: (users?.corrected ?? 0) + (defenses?.corrected ?? 0),
           rolesAdded: stored<RoleTotals>(ctx.jobContext, 'roles')?.rolesAdded ?? 0,
           rolesRemoved: stored<RoleTotals>(ctx.jobContext, 'roles')?.rolesRemoved ?? 0,
           orphansMoved: stored<DocumentTotals>(ctx.jobContext, 'documents')?.orphansMoved ?? 0,
@@ -82,12 +102,12 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
         const written = await writeReportAtomically(doc, deps.reportsDir, fileName);
         report = { fileName, path: written.path, sizeBytes: written.sizeBytes, pages: written.pages };
         await savePhase(ctx, 'report', report as unknown as JsonObject);
-        deps.boundary?.('report-written');
+        await deps.boundary?.('report-written');
       }
       ctx.jobContext.set('report', report as unknown as Json);
       if (!saved.mailed) {
         await mailReport(ctx, report);
-        deps.boundary?.('report-mailed');
+        await deps.boundary?.('report-mailed');
         await savePhase(ctx, 'mailed', true);
       }
       ctx.count({ read: 1, write: 1 });
@@ -128,28 +148,35 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
       step('retryPendingNotificationsStep', 'notifications', (ctx) => retryPendingNotifications(ctx, { ...checkDeps, techAdmins: deps.techAdmins })),
       generateReport,
     ],
-    // 5.16. The anomaly figures come from the rows this run's `runAt` saw: exact whatever was
-    // restarted. A dry run recorded none: its figures are the steps' own, and what it would change.
+    // 5.16. What this run changed comes from the steps' saved figures (committed with their
+    // position, so a restart counts nothing twice). The anomalies open after it come from
+    // the rows this run's `runAt` saw: exact whatever was restarted. A dry run recorded
+    // none: its figures are what its checks found, and what the real run would change.
     metrics: async (_steps, jobContext, execution): Promise<JsonObject> => {
       const users = stored<CheckTotals>(jobContext, 'users');
       const defenses = stored<CheckTotals>(jobContext, 'defenses');
       const roles = stored<RoleTotals>(jobContext, 'roles');
       const documents = stored<DocumentTotals>(jobContext, 'documents');
       const notifications = stored<RetryTotals>(jobContext, 'notifications');
-      const common = {
+      const changed = {
+        autoCorrected: (users?.corrected ?? 0) + (defenses?.corrected ?? 0),
+        inscriptionsSuspended: users?.corrected ?? 0,
+        soutenancesBlocked: defenses?.corrected ?? 0,
+        usersChanged: roles?.usersChanged ?? 0,
         rolesAdded: roles?.rolesAdded ?? 0,
         rolesRemoved: roles?.rolesRemoved ?? 0,
         orphansMoved: documents?.orphansMoved ?? 0,
         notificationsRetried: notifications?.retried ?? 0,
-        notificationsSent: notifications?.sent ?? 0,
-        notificationsFailed: notifications?.failed ?? 0,
       };
       if (execution.dryRun) {
-        const found = (users?.anomalies ?? 0) + (defenses?.anomalies ?? 0) + (documents?.missing ?? 0);
-        // Nothing recorded, corrected or sent: what was found, and what would change.
+        const found = (users?.anomalies ?? 0) + (defenses?.anomalies ?? 0) + (roles?.anomalies ?? 0) + (documents?.missing ?? 0);
+        const manual = (users?.manual ?? 0) + (defenses?.manual ?? 0) + (roles?.manual ?? 0) + (documents?.missing ?? 0);
         return {
           totalAnomalies: found,
-          manualRequired: documents?.missing ?? 0,
+          newAnomalies: newAnomaliesOf(jobContext),
+          openAutoCorrected: found - manual,
+          manualRequired: manual,
+          ...changed,
           wouldChange: {
             inscriptions: users?.wouldChange ?? NOTHING,
             soutenances: defenses?.wouldChange ?? NOTHING,
@@ -160,20 +187,30 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
         };
       }
       const ranAt = stored<string>(jobContext, 'runAt');
-      if (ranAt === undefined) return { totalAnomalies: 0, newAnomalies: 0, autoCorrected: 0, manualRequired: 0, ...common };
-      const runAt = new Date(ranAt);
-      const seen = await anomaliesSeenAt(deps.batch.db, runAt);
+      const seen = ranAt === undefined ? [] : await anomaliesSeenAt(deps.batch.db, new Date(ranAt));
       return {
         totalAnomalies: seen.length,
-        newAnomalies: seen.filter((a) => a.firstSeen.getTime() === runAt.getTime()).length,
-        autoCorrected: seen.filter((a) => a.action === 'AUTO_CORRIGÉE').length,
+        newAnomalies: seen.filter((a) => a.firstSeen.toISOString() === ranAt).length,
+        openAutoCorrected: seen.filter((a) => a.action === 'AUTO_CORRIGÉE').length,
         manualRequired: seen.filter((a) => a.action === 'INTERVENTION_REQUISE').length,
-        ...common,
+        ...changed,
+        notificationsSent: notifications?.sent ?? 0,
+        notificationsFailed: notifications?.failed ?? 0,
       };
     },
     dryRunWords: {
       totalAnomalies: 'found {n} anomalies (none recorded)',
+      newAnomalies: 'of which {n} not yet known (would be notified and reported)',
+      openAutoCorrected: 'would leave {n} of them corrected by the job',
       manualRequired: 'would report {n} of them for a person to fix',
+      autoCorrected: 'would correct {n} rows (inscriptions suspended, soutenances blocked)',
+      inscriptionsSuspended: 'would suspend {n} inscriptions',
+      soutenancesBlocked: 'would block {n} soutenances',
+      usersChanged: 'would change the roles of {n} users',
+      rolesAdded: 'would add {n} roles',
+      rolesRemoved: 'would remove {n} roles',
+      orphansMoved: 'would move {n} orphan files to orphelins/',
+      notificationsRetried: 'would send {n} pending notifications again',
     },
   };
 }
@@ -190,5 +227,5 @@ function tasklet(name: string, key: string, run: (ctx: Parameters<TaskletStep['r
 }
 
 function newAnomaliesOf(jobContext: ExecutionContext): number {
-  return ['users', 'defenses', 'documents'].reduce((sum, key) => sum + Number((jobContext.get(key) as { newAnomalies?: number } | undefined)?.newAnomalies ?? 0), 0);
+  return ['users', 'defenses', 'roles', 'documents'].reduce((sum, key) => sum + Number((jobContext.get(key) as { newAnomalies?: number } | undefined)?.newAnomalies ?? 0), 0);
 }

@@ -6,6 +6,9 @@
  * A document of an archived record is not missing: archiveJob removed it on purpose and
  * its row indexes the archive. Names are compared after Unicode normalisation (a file
  * written as NFD matches an NFC `chemin`, and the reverse).
+ *
+ * The step's items are the files of the walk: read, moved (written) or kept (filtered).
+ * The document rows checked and the files found missing are figures of their own.
  */
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +19,7 @@ import type { DefenseDb, InscriptionDb, UserDb } from '../../db/schema/sibling-t
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import { resolveUnseen, type Anomaly } from './anomaly-store.js';
-import { anomalyEvent, listed, NOTHING, record, type Listing } from './cross-database-checks.js';
+import { anomalyEvent, listed, NOTHING, record, type ConsistencyBoundary, type Listing } from './cross-database-checks.js';
 import { moveOrphan, scanOrphans } from './orphan-files.js';
 import { eachPage, savePhase, stepState } from './paging.js';
 
@@ -29,13 +32,17 @@ export interface DocumentDeps {
   readonly topic: string;
   readonly pageSize: number;
   readonly logger: Logger;
+  readonly boundary?: (at: ConsistencyBoundary) => void | Promise<void>;
 }
 
 export interface DocumentTotals extends JsonObject {
   documentsChecked: number;
+  /** FICHIER_MANQUANT found (each left to a person). */
   missing: number;
   newAnomalies: number;
+  /** Files the walk read, this attempt and the ones before. */
   filesSeen: number;
+  /** Orphans moved, this attempt and the ones before (a dry run: would move). */
   orphansMoved: number;
   /** Moved (or, in a dry run, to move) orphans, `from → to`. */
   orphans: Listing;
@@ -117,8 +124,8 @@ export async function checkDocuments(ctx: TaskletContext, deps: DocumentDeps): P
           .filter((_, i) => !flags[i])
           .map((row) => ({ type: 'FICHIER_MANQUANT', entity: source.entity, entityId: row.id, details: { chemin: row.chemin, [source.owner]: row.owner }, action: 'INTERVENTION_REQUISE' }));
         const news = await record(ctx, deps, anomalies, (a) => anomalyEvent(a, admins, ctx.runAt));
-        ctx.count({ read: page.length, filter: page.length });
-        return { checked: totals.checked + page.length, missing: totals.missing + anomalies.length, fresh: totals.fresh + news };
+        // Rows, not the step's items (files): figures only.
+        return { counts: {}, totals: { checked: totals.checked + page.length, missing: totals.missing + anomalies.length, fresh: totals.fresh + news } };
       },
     );
     checked += totals.checked;
@@ -140,14 +147,26 @@ export async function referencedAmong(deps: Pick<DocumentDeps, 'inscription' | '
   return new Set([...a, ...b].map((r) => r.chemin.normalize('NFC')));
 }
 
+/** What the walk saved: the moves so far (they will not be found again), and whether it finished. */
+interface WalkState {
+  readonly orphansMoved?: number;
+  readonly orphans?: Listing;
+  readonly walked?: { readonly filesSeen: number; readonly symlinksSkipped: Listing };
+}
+
 /**
  * The walk is not resumable by key; it need not be: a restart walks again, and what the
- * first attempt moved is no longer there to find. The totals saved after each batch carry
- * the moves over.
+ * first attempt moved is no longer there to find. The moves saved after each batch carry
+ * over. So that a restart counts no file twice, the walk's files are counted once, when it
+ * ends, in the same save that marks it walked: the files this walk read plus those the
+ * attempts before moved.
  */
 async function moveOrphans(ctx: TaskletContext, deps: DocumentDeps): Promise<Pick<DocumentTotals, 'filesSeen' | 'orphansMoved' | 'orphans' | 'symlinksSkipped'>> {
-  const saved = (stepState(ctx).orphans ?? {}) as Partial<DocumentTotals>;
-  let totals = { filesSeen: 0, orphansMoved: saved.orphansMoved ?? 0, orphans: saved.orphans ?? NOTHING, symlinksSkipped: NOTHING };
+  // A dry run moved nothing: a restarted one walks and lists again from nothing.
+  const saved = (ctx.dryRun ? {} : (stepState(ctx).orphans ?? {})) as WalkState;
+  const movedBefore = saved.orphansMoved ?? 0;
+  if (saved.walked) return { filesSeen: saved.walked.filesSeen, orphansMoved: movedBefore, orphans: saved.orphans ?? NOTHING, symlinksSkipped: saved.walked.symlinksSkipped };
+  let walk = { filesSeen: 0, moved: 0, orphans: saved.orphans ?? NOTHING, symlinksSkipped: NOTHING };
   const log = deps.logger.child({ job: ctx.jobName, execution: ctx.jobExecutionId, step: ctx.stepName });
   for await (const batch of scanOrphans({ uploadsDir: deps.uploadsDir, runAt: ctx.runAt, referenced: (chemins) => referencedAmong(deps, chemins), signal: ctx.signal })) {
     const moved: string[] = [];
@@ -158,19 +177,26 @@ async function moveOrphans(ctx: TaskletContext, deps: DocumentDeps): Promise<Pic
       }
       ctx.checkLease();
       const to = await moveOrphan(deps.uploadsDir, orphan.path);
-      if (to !== undefined) moved.push(`${orphan.path} → ${to}`);
+      if (to !== undefined) {
+        moved.push(`${orphan.path} → ${to}`);
+        await deps.boundary?.('orphan-moved');
+      }
     }
     if (moved.length > 0) log.info({ orphans: moved }, ctx.dryRun ? 'orphan documents that would be moved' : 'orphan documents moved to orphelins/');
     if (batch.symlinksSkipped.length > 0) log.warn({ symlinks: batch.symlinksSkipped }, 'symbolic links in UPLOADS_DIR left alone (never followed nor moved)');
-    totals = {
-      filesSeen: totals.filesSeen + batch.filesSeen,
-      orphansMoved: totals.orphansMoved + (ctx.dryRun ? 0 : moved.length),
-      orphans: listed(totals.orphans, moved),
-      symlinksSkipped: listed(totals.symlinksSkipped, batch.symlinksSkipped),
+    walk = {
+      filesSeen: walk.filesSeen + batch.filesSeen,
+      // In a dry run, the moves it would make.
+      moved: walk.moved + moved.length,
+      orphans: listed(walk.orphans, moved),
+      symlinksSkipped: listed(walk.symlinksSkipped, batch.symlinksSkipped),
     };
-    // In a dry run, the moves it would make (recorded as would-write).
-    ctx.count({ read: batch.filesSeen, write: moved.length, filter: batch.filesSeen - moved.length });
-    await savePhase(ctx, 'orphans', { orphansMoved: totals.orphansMoved, orphans: totals.orphans });
+    if (!ctx.dryRun) await savePhase(ctx, 'orphans', { orphansMoved: movedBefore + walk.moved, orphans: walk.orphans });
   }
-  return totals;
+  const orphansMoved = movedBefore + walk.moved;
+  const filesSeen = movedBefore + walk.filesSeen;
+  // In a dry run, the moves it would make are recorded as would-write.
+  ctx.count({ read: filesSeen, write: orphansMoved, filter: walk.filesSeen - walk.moved });
+  await savePhase(ctx, 'orphans', { orphansMoved, orphans: walk.orphans, walked: { filesSeen, symlinksSkipped: walk.symlinksSkipped } });
+  return { filesSeen, orphansMoved, orphans: walk.orphans, symlinksSkipped: walk.symlinksSkipped };
 }

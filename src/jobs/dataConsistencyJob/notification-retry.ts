@@ -25,7 +25,7 @@ import { sqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { listed, NOTHING, type ConsistencyBoundary, type Listing } from './cross-database-checks.js';
-import { eachPage, savePhase, stepState } from './paging.js';
+import { eachPage, savePhase, stepState, type PageOutcome } from './paging.js';
 
 export interface RetryDeps {
   readonly notification: DatabaseHandle<NotificationDb>;
@@ -35,10 +35,11 @@ export interface RetryDeps {
   readonly logger: Logger;
   /** How long a claim keeps other senders away (default 1 hour). */
   readonly claimTtlMs?: number;
-  readonly boundary?: (at: ConsistencyBoundary) => void;
+  readonly boundary?: (at: ConsistencyBoundary) => void | Promise<void>;
 }
 
 export interface RetryTotals extends JsonObject {
+  /** Claimed and sent again, successfully or not (a dry run: would be). */
   retried: number;
   sent: number;
   failed: number;
@@ -85,16 +86,32 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
         .limit(deps.pageSize)
         .execute(),
     (row) => Number(row.id),
-    async (page, totals) => {
+    async (page, totals): Promise<PageOutcome<RetryTotals>> => {
       const now = new Date();
-      const candidates = page.filter((n) => claimable(n.derniere_erreur, ctx.runAt, now, ttl));
       if (ctx.dryRun) {
-        ctx.count({ read: page.length, write: candidates.length, filter: page.length - candidates.length });
-        return { ...totals, wouldChange: listed(totals.wouldChange, candidates.map((n) => `notification ${n.id} → ${n.destinataire_email} : « ${n.sujet} »`)) };
+        const candidates = page.filter((n) => claimable(n.derniere_erreur, ctx.runAt, now, ttl));
+        return {
+          counts: { read: page.length, write: candidates.length, filter: page.length - candidates.length },
+          totals: { ...totals, retried: totals.retried + candidates.length, wouldChange: listed(totals.wouldChange, candidates.map((n) => `notification ${n.id} → ${n.destinataire_email} : « ${n.sujet} »`)) },
+        };
       }
-      let { retried, sent, failed, failures } = totals;
-      for (const n of candidates) {
-        if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+      // Each notification is decided in turn: sent (written), failed (a write skip) or left
+      // (filtered: not claimable, or another sender claimed it first).
+      let read = 0;
+      let retried = 0;
+      let sent = 0;
+      let failed = 0;
+      let failures = totals.failures;
+      let stoppedAfter: number | undefined;
+      for (const n of page) {
+        if (ctx.signal.aborted) {
+          // A stop between two mails: what was sent is saved with its counts before giving up.
+          if (read === 0) throw ctx.signal.reason as Error;
+          stoppedAfter = Number(page[read - 1]!.id);
+          break;
+        }
+        read++;
+        if (!claimable(n.derniere_erreur, ctx.runAt, now, ttl)) continue;
         ctx.checkLease();
         const id = Number(n.id);
         const marker = claimMarker(ctx.runAt, new Date());
@@ -117,7 +134,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           );
         const mine = (q: ReturnType<typeof db.updateTable<'notifications'>>) => q.where('id', '=', id).where('derniere_erreur', '=', marker);
         if (outcome.ok) {
-          deps.boundary?.('notification-sent');
+          await deps.boundary?.('notification-sent');
           await mine(db.updateTable('notifications').set({ statut: 'SENT', sent_at: sqlTimestampMillis(new Date()), derniere_erreur: null })).execute();
           sent++;
         } else {
@@ -127,8 +144,11 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           log.warn({ notification: id, to: n.destinataire_email, error: outcome.error }, 'notification re-send failed; marked FAILED');
         }
       }
-      ctx.count({ read: page.length, write: sent, writeSkip: failed, filter: page.length - sent - failed });
-      return { retried, sent, failed, failures, wouldChange: totals.wouldChange };
+      return {
+        counts: { read, write: sent, writeSkip: failed, filter: read - sent - failed },
+        totals: { retried: totals.retried + retried, sent: totals.sent + sent, failed: totals.failed + failed, failures, wouldChange: totals.wouldChange },
+        ...(stoppedAfter === undefined ? {} : { stoppedAfter }),
+      };
     },
   );
   const summarised = stepState(ctx).summary === true;

@@ -1,8 +1,9 @@
 /**
- * The anomaly report (5.13), read back with PDF.js: every anomaly under its type's French
- * heading with its details, whether it is new and the action taken or required; the
- * run's counts; no section for a type with nothing to report; long lists paginate and
- * stop at 500 rows per type, saying how many more there are.
+ * The anomaly report (5.13), read back with PDF.js: every open anomaly under its type's
+ * French heading with its details, whether it is new tonight or how long it has been open,
+ * and the action taken or required; the night's corrections apart from the stock; no
+ * section for a type with nothing to report; long lists paginate and stop at 500 rows per
+ * type, saying how many more there are.
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -18,9 +19,10 @@ const HEADINGS: Readonly<Record<AnomalyType, string>> = {
   UTILISATEUR_INEXISTANT: 'Inscriptions dont le doctorant n’existe pas',
   INSCRIPTION_INVALIDE: 'Soutenances sans inscription validée',
   FICHIER_MANQUANT: 'Documents référencés mais absents du disque',
+  PREMIERE_INSCRIPTION_DIVERGENTE: 'Doctorants dont les dates de première inscription divergent',
 };
 const ACTIONS: Readonly<Record<AnomalyAction, string>> = { AUTO_CORRIGÉE: 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
-const noFigures = { rolesAdded: 0, rolesRemoved: 0, orphansMoved: 0, notificationsSent: 0, notificationsFailed: 0 };
+const noFigures = { autoCorrected: 0, rolesAdded: 0, rolesRemoved: 0, orphansMoved: 0, notificationsSent: 0, notificationsFailed: 0 };
 
 function anomaly(id: number, type: AnomalyType, entity: string, entityId: number, details: JsonObject, action: AnomalyAction): AnomalyRecord {
   return { id, type, entity, entityId, details, action, firstSeen: KNOWN_SINCE, lastSeen: RUN_AT, resolvedAt: null, jobExecutionId: 7 };
@@ -51,31 +53,37 @@ async function render(report: AnomalyReportInput): Promise<{ pages: readonly str
 }
 
 describe('the anomaly report', () => {
-  it('lists every anomaly under its French heading with its details, situation and action, after the counts', async () => {
+  it('lists every open anomaly under its French heading with its details, how long it has been open and its action, after the counts', async () => {
     const anomalies = [
       anomaly(1, 'UTILISATEUR_INEXISTANT', 'inscription', 41, { doctorantId: 901, statut: 'VALIDÉ' }, 'AUTO_CORRIGÉE'),
       anomaly(2, 'UTILISATEUR_INEXISTANT', 'inscription', 42, { doctorantId: 902, statut: 'EN_ATTENTE' }, 'AUTO_CORRIGÉE'),
       anomaly(3, 'UTILISATEUR_INEXISTANT', 'inscription', 43, { doctorantId: 903 }, 'AUTO_CORRIGÉE'),
       anomaly(4, 'FICHIER_MANQUANT', 'document', 7, { chemin: 'theses/7.pdf', inscriptionId: 41 }, 'INTERVENTION_REQUISE'),
       anomaly(5, 'FICHIER_MANQUANT', 'soutenance_document', 8, { chemin: 'pv/8.pdf', taille: 1234 }, 'INTERVENTION_REQUISE'),
+      { ...anomaly(6, 'UTILISATEUR_INEXISTANT', 'inscription', 44, { doctorantId: 904, statut: 'REJETÉ' }, 'INTERVENTION_REQUISE'), firstSeen: new Date('2026-11-20T22:00:00Z') },
+      anomaly(7, 'PREMIERE_INSCRIPTION_DIVERGENTE', 'doctorant', 14, { datesPremiereInscription: ['2022-10-01', '2023-10-01'], dateRetenue: '2022-10-01' }, 'INTERVENTION_REQUISE'),
     ];
-    const figures = { rolesAdded: 4, rolesRemoved: 2, orphansMoved: 6, notificationsSent: 9, notificationsFailed: 1 };
+    const figures = { autoCorrected: 2, rolesAdded: 4, rolesRemoved: 2, orphansMoved: 6, notificationsSent: 9, notificationsFailed: 1 };
     const { pages, text } = await render(input(anomalies, [1, 3, 5], figures));
 
     expect(text).toContain('Rapport d’anomalies — 2 décembre 2026');
-    expect(text).toContain('Anomalies 5 Nouvelles 3 Corrigées automatiquement 3 Intervention requise 2');
+    // Tonight's corrections (a figure of the run), apart from the stock of open anomalies by action.
+    expect(text).toContain('Anomalies ouvertes 7 Nouvelles cette nuit 3 Corrigées cette nuit 2 Intervention requise 4');
     expect(text).toContain('Rôles ajoutés : 4 · rôles retirés : 2 · fichiers orphelins déplacés : 6 · notifications renvoyées : 9, en échec : 1.');
-    // The summary row of each type present: anomalies, new ones, needing a person.
-    expect(text).toContain(`${HEADINGS.UTILISATEUR_INEXISTANT} 3 2 0`);
+    // The summary row of each type present: open anomalies, new ones, needing a person.
+    expect(text).toContain(`${HEADINGS.UTILISATEUR_INEXISTANT} 4 2 1`);
     expect(text).toContain(`${HEADINGS.FICHIER_MANQUANT} 2 1 2`);
+    expect(text).toContain(`${HEADINGS.PREMIERE_INSCRIPTION_DIVERGENTE} 1 0 1`);
 
-    // New ones first within a type, then by entity and id.
+    // New ones first within a type, then those waiting for a person, oldest first, then by entity and id.
     const rows = [
-      'inscription 41 doctorant 901 ; statut : Validé Nouvelle Corrigée automatiquement',
-      'inscription 43 doctorant 903 Nouvelle Corrigée automatiquement',
-      'inscription 42 doctorant 902 ; statut : En attente Connue depuis le 3 novembre 2026 Corrigée automatiquement',
-      'document de soutenance 8 fichier : pv/8.pdf ; taille : 1234 Nouvelle Intervention requise',
-      'document 7 fichier : theses/7.pdf ; inscription 41 Connue depuis le 3 novembre 2026 Intervention requise',
+      'inscription 41 doctorant 901 ; statut : Validé Nouvelle cette nuit Corrigée automatiquement',
+      'inscription 43 doctorant 903 Nouvelle cette nuit Corrigée automatiquement',
+      'inscription 44 doctorant 904 ; statut : Rejeté Depuis le 20 novembre 2026 (12 jours) Intervention requise',
+      'inscription 42 doctorant 902 ; statut : En attente Depuis le 3 novembre 2026 (29 jours) Corrigée automatiquement',
+      'document de soutenance 8 fichier : pv/8.pdf ; taille : 1234 Nouvelle cette nuit Intervention requise',
+      'document 7 fichier : theses/7.pdf ; inscription 41 Depuis le 3 novembre 2026 (29 jours) Intervention requise',
+      'doctorant 14 premières inscriptions : 2022-10-01, 2023-10-01 ; retenue : 2022-10-01 Depuis le 3 novembre 2026 (29 jours) Intervention requise',
     ];
     const positions = rows.map((row) => text.indexOf(row));
     expect(positions.every((p) => p >= 0), `rows missing from:\n${text}`).toBe(true);
@@ -83,8 +91,8 @@ describe('the anomaly report', () => {
 
     const sectionAt = (type: AnomalyType) => text.lastIndexOf(HEADINGS[type]);
     expect(sectionAt('UTILISATEUR_INEXISTANT')).toBeLessThan(positions[0]!);
-    expect(sectionAt('FICHIER_MANQUANT')).toBeGreaterThan(positions[2]!);
-    expect(sectionAt('FICHIER_MANQUANT')).toBeLessThan(positions[3]!);
+    expect(sectionAt('FICHIER_MANQUANT')).toBeGreaterThan(positions[3]!);
+    expect(sectionAt('FICHIER_MANQUANT')).toBeLessThan(positions[4]!);
     expect(text).toContain('l’inscription est suspendue');
     expect(text).toContain('intervention requise : restaurer le fichier depuis une sauvegarde ou corriger la référence');
     expect(text).not.toContain(HEADINGS.INSCRIPTION_INVALIDE);
@@ -103,10 +111,10 @@ describe('the anomaly report', () => {
       fc.asyncProperty(planted, async (list) => {
         const { text } = await render(input(list, list.filter((a) => a.fresh).map((a) => a.id)));
         const auto = list.filter((a) => a.action === 'AUTO_CORRIGÉE').length;
-        expect(text).toContain(`Anomalies ${list.length} Nouvelles ${list.filter((a) => a.fresh).length} Corrigées automatiquement ${auto} Intervention requise ${list.length - auto}`);
+        expect(text).toContain(`Anomalies ouvertes ${list.length} Nouvelles cette nuit ${list.filter((a) => a.fresh).length} Corrigées cette nuit 0 Intervention requise ${list.length - auto}`);
         for (const type of ANOMALY_TYPES) expect(text.includes(HEADINGS[type])).toBe(list.some((a) => a.type === type));
         for (const a of list) {
-          expect(text).toContain(`soutenance ${a.entityId} inscription ${a.entityId + 1} ${a.fresh ? 'Nouvelle' : 'Connue depuis le 3 novembre 2026'} ${ACTIONS[a.action]}`);
+          expect(text).toContain(`soutenance ${a.entityId} inscription ${a.entityId + 1} ${a.fresh ? 'Nouvelle cette nuit' : 'Depuis le 3 novembre 2026 (29 jours)'} ${ACTIONS[a.action]}`);
         }
         expect(text.includes('Aucune anomalie ouverte')).toBe(list.length === 0);
       }),
@@ -128,7 +136,7 @@ describe('the anomaly report', () => {
     // Every page holding rows shows the table's header, and the note about the rest is in one piece.
     const withRows = pages.filter((page) => /document \d+ fichier/.test(page));
     expect(withRows.length).toBeGreaterThan(5);
-    withRows.forEach((page) => expect(page).toContain('Entité Détails Situation Action'));
+    withRows.forEach((page) => expect(page).toContain('Entité Détails Ouverte Action'));
     expect(pages.filter((page) => page.includes('… et 700 de plus, non listées ici') && page.includes('type=FICHIER_MANQUANT.')).length).toBe(1);
     pages.forEach((page, i) => expect(page).toContain(`page ${i + 1} / ${pages.length}`));
   });
@@ -136,7 +144,7 @@ describe('the anomaly report', () => {
   it('lists exactly 500 anomalies of a type in full, with no « de plus »', async () => {
     const anomalies = Array.from({ length: 500 }, (_, i) => anomaly(i + 1, 'UTILISATEUR_INEXISTANT', 'inscription', i + 1, { doctorantId: 10_000 + i }, 'AUTO_CORRIGÉE'));
     const { text } = await render(input(anomalies, []));
-    expect(text).toContain('inscription 500 doctorant 10499 Connue depuis le 3 novembre 2026 Corrigée automatiquement');
+    expect(text).toContain('inscription 500 doctorant 10499 Depuis le 3 novembre 2026 (29 jours) Corrigée automatiquement');
     expect(text).not.toContain('de plus');
   });
 

@@ -1,10 +1,12 @@
 /**
  * A real process killed (SIGKILL) between each side effect of dataConsistencyJob and what
- * records it — after a correction and before its anomaly, after a mail and before its row
- * says SENT, after the report is written, after it is mailed — then restarted: the end
+ * records it — after a correction and before its anomaly, after an orphan's move and before
+ * its batch is saved, after a mail and before its row says SENT, after the report is written, after it is mailed — then restarted: the end
  * state is an uninterrupted run's, every anomaly recorded and announced once; a mail that
  * left just before the kill is sent at most once more, with the same Message-ID.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dataConsistencyJob } from '../../../src/jobs/dataConsistencyJob/data-consistency-job.js';
@@ -19,7 +21,7 @@ import { createTestEnvironment, dialects, type TestEnvironment } from '../../sup
 import { startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
 
-const BOUNDARIES = ['corrected', 'notification-sent', 'report-written', 'report-mailed'] as const;
+const BOUNDARIES = ['corrected', 'orphan-moved', 'notification-sent', 'report-written', 'report-mailed'] as const;
 
 describe.each(dialects)('dataConsistencyJob killed between a side effect and its record (%s)', (dialect) => {
   let env: TestEnvironment;
@@ -37,7 +39,7 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     expect(killed.code, killed.stdout + killed.stderr).toBeNull();
 
     await sleep(2_200);
-    // The same job, with the short heartbeat timeout the child ran under, so its run is found dead now.
+    // The same job; a sweep with a short heartbeat timeout finds the killed child's run dead now (its own lease was long).
     const mailer = createMailer({ smtpUrl: smtp.url, from: env.config.mail.from, mailDir: `${env.dataDir}/mail` }, silentLogger);
     const job = dataConsistencyJob({ ...env.databases, mailer, audit: new AuditLog(env.databases.batch.db), logger: silentLogger, uploadsDir: env.config.uploadsDir, reportsDir: env.config.reportsDir, techAdmins: [TECH], topic: 't', timeZone: 'Europe/Paris' });
     const sweeper = operatorFor(env.databases, [job], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 2_000 });
@@ -53,11 +55,14 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     // As an uninterrupted run (data-consistency.test.ts): corrections, anomalies, events.
     expect((await env.databases.inscription.db.selectFrom('inscriptions').select('statut').where('id', '=', 4).executeTakeFirstOrThrow()).statut).toBe('SUSPENDU');
     const open = await listAnomalies(env.databases.batch.db, { status: 'open', page: 0, size: 50 });
-    expect(open.total).toBe(6);
+    expect(open.total).toBe(7);
     const events = (await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY');
-    expect(events).toHaveLength(6);
+    expect(events).toHaveLength(7);
     const notifications = (await env.databases.notification.db.selectFrom('notifications').select(['id', 'statut', 'tentatives']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}`);
     expect(notifications).toEqual(['1:SENT', '2:FAILED', '3:PENDING', '4:FAILED']);
+    // The orphan moved once, never lost nor copied.
+    expect(existsSync(path.join(env.config.uploadsDir, 'inscriptions/1/oublie.pdf'))).toBe(false);
+    expect(readdirSync(path.join(env.config.uploadsDir, 'orphelins/inscriptions/1'))).toEqual(['oublie.pdf']);
 
     // Mail: each message at most twice, and twice only with one Message-ID (the one in flight at the kill).
     const byId = new Map<string, number>();
@@ -67,7 +72,7 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     expect(repeated.every(([, n]) => n === 2)).toBe(true);
     if (boundary === 'notification-sent') expect(repeated.map(([id]) => id)).toEqual(['<notification.1@batch-service>']);
     if (boundary === 'report-mailed') expect(repeated.map(([id]) => id)[0]).toMatch(/^<anomaly-report\./);
-    if (boundary === 'corrected' || boundary === 'report-written') expect(repeated).toEqual([]);
+    if (boundary === 'corrected' || boundary === 'orphan-moved' || boundary === 'report-written') expect(repeated).toEqual([]);
     expect([...byId.keys()].filter((id) => id.startsWith('<anomaly-report.'))).toHaveLength(1);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 /**
  * Properties 32, 33, 35 and 36 (5.2–5.9) on random platforms spread over the four sibling
  * databases and UPLOADS_DIR: users that exist or not, inscriptions and soutenances in every
- * state, roles held or not, files referenced by either document table or by none, old or
+ * state, roles held or not (a doctorant no longer active loses ROLE_DOCTORANT_ACTIF), files referenced by either document table or by none, old or
  * young. After a run, each rule holds row by row and file by file against a model computed
  * here from the data as planted; a second run changes nothing (idempotence).
  * Small pages (3 rows) so every case crosses page boundaries.
@@ -106,11 +106,14 @@ describe.each(dialects)('dataConsistencyJob properties (%s)', (dialect) => {
         const expectedRoles = existing.map((u) => {
           const roles = new Set<string>(u.roles);
           const docteur = p.soutenances.some((s) => s.doctorant === u.id && s.statut === 'SOUTENUE');
-          const active = p.inscriptions.some((r, i) => r.doctorant === u.id && expectedInscriptions[i] === 'VALIDÉ' && !r.archived);
+          // Active: the latest row (all share one date, so the highest id), as step 1 left it, is VALIDÉ; archived or not.
+          const latest = p.inscriptions.map((r, i) => ({ r, i })).filter(({ r }) => r.doctorant === u.id).at(-1);
+          const active = latest !== undefined && expectedInscriptions[latest.i] === 'VALIDÉ';
           if (docteur) {
             roles.add('ROLE_DOCTEUR');
             roles.delete('ROLE_DOCTORANT_ACTIF');
           } else if (active) roles.add('ROLE_DOCTORANT_ACTIF');
+          else roles.delete('ROLE_DOCTORANT_ACTIF');
           return [...roles].sort().map((r) => `${u.id}:${r}`);
         }).flat();
 

@@ -57,7 +57,7 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect((await listAnomalies(env.databases.batch.db, { page: 0, size: 50 })).total).toBe(0);
     expect(smtp!.received).toHaveLength(0);
     expect(dry.metrics).toMatchObject({ dryRun: {
-      totalAnomalies: 6,
+      totalAnomalies: 7, newAnomalies: 7, autoCorrected: 3, openAutoCorrected: 3, manualRequired: 4, rolesAdded: 2, rolesRemoved: 2, usersChanged: 3, orphansMoved: 1, notificationsRetried: 2,
       wouldChange: {
         inscriptions: { count: 1, first: [expect.stringMatching(/^inscription 4 .*EN_ATTENTE → SUSPENDU/)] },
         soutenances: { count: 2, first: [expect.stringMatching(/^soutenance 2 /), expect.stringMatching(/^soutenance 3 /)] },
@@ -65,18 +65,26 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
         notifications: { count: 2 },
       },
     } });
-    expect(((dry.metrics.dryRun as JsonObject).wouldChange as { roles: { first: string[] } }).roles.first.sort()).toEqual(['utilisateur 10 : + ROLE_DOCTORANT_ACTIF', 'utilisateur 11 : + ROLE_DOCTEUR', 'utilisateur 11 : − ROLE_DOCTORANT_ACTIF']);
+    expect(((dry.metrics.dryRun as JsonObject).wouldChange as { roles: { first: string[] } }).roles.first.sort()).toEqual([
+      'utilisateur 10 : + ROLE_DOCTORANT_ACTIF (doctorant actif)',
+      'utilisateur 11 : + ROLE_DOCTEUR (a soutenu)',
+      'utilisateur 11 : − ROLE_DOCTORANT_ACTIF (a soutenu)',
+      'utilisateur 13 : − ROLE_DOCTORANT_ACTIF (n’est plus doctorant actif au 2026-12-01)',
+    ]);
 
     const first = await run(RUN_AT);
     expect(first.status, first.exitMessage ?? '').toBe('COMPLETED');
+    // « Corrigée » only where a change was made: inscriptions 5 (REJETÉ) and 6 (archived) were left to a person.
     expect(first.metrics).toMatchObject({
-      totalAnomalies: 6, newAnomalies: 6, autoCorrected: 5, manualRequired: 1, rolesAdded: 2, rolesRemoved: 1, orphansMoved: 1,
-      notificationsRetried: 2, notificationsSent: 1, notificationsFailed: 1,
+      totalAnomalies: 7, newAnomalies: 7, autoCorrected: 3, inscriptionsSuspended: 1, soutenancesBlocked: 2, openAutoCorrected: 3, manualRequired: 4,
+      rolesAdded: 2, rolesRemoved: 2, usersChanged: 3, orphansMoved: 1, notificationsRetried: 2, notificationsSent: 1, notificationsFailed: 1,
     });
+    // The dry run announced exactly this (a refused mail aside: it cannot know of one).
+    for (const [name, value] of Object.entries(dry.metrics.dryRun as JsonObject)) if (typeof value === 'number') expect([name, first.metrics[name]]).toEqual([name, value]);
     const after = await statuts();
-    expect(after.inscriptions).toEqual(['1:VALIDÉ:', '2:VALIDÉ:', '3:VALIDÉ:', '4:SUSPENDU:UTILISATEUR_INEXISTANT', '5:REJETÉ:', '6:VALIDÉ:', '7:SUSPENDU:']);
+    expect(after.inscriptions).toEqual(['1:VALIDÉ:', '2:VALIDÉ:', '3:VALIDÉ:', '4:SUSPENDU:UTILISATEUR_INEXISTANT', '5:REJETÉ:', '6:VALIDÉ:', '7:SUSPENDU:', '8:VALIDÉ:', '9:SUSPENDU:', '10:VALIDÉ:', '11:VALIDÉ:']);
     expect(after.soutenances).toEqual(['1:SOUTENUE:', '2:BLOQUEE:INSCRIPTION_INVALIDE', '3:BLOQUEE:INSCRIPTION_INVALIDE', '4:AUTORISEE:']);
-    expect(after.roles).toEqual(['1:ROLE_ADMIN', '2:ROLE_DIRECTEUR', '10:ROLE_DOCTORANT_ACTIF', '11:ROLE_DOCTEUR', '12:ROLE_DOCTORANT_ACTIF']);
+    expect(after.roles).toEqual(['1:ROLE_ADMIN', '2:ROLE_DIRECTEUR', '10:ROLE_DOCTORANT_ACTIF', '11:ROLE_DOCTEUR', '12:ROLE_DOCTORANT_ACTIF', '14:ROLE_DOCTORANT_ACTIF']);
     expect(after.notifications).toEqual(['1:SENT:1', '2:FAILED:1', '3:PENDING:0', '4:FAILED:0']);
     const failed = await env.databases.notification.db.selectFrom('notifications').select(['derniere_erreur', 'sent_at']).where('id', 'in', [1, 2]).orderBy('id').execute();
     expect(failed[0]?.sent_at).not.toBeNull();
@@ -95,18 +103,22 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
       'FICHIER_MANQUANT:document:2:INTERVENTION_REQUISE',
       'INSCRIPTION_INVALIDE:soutenance:2:AUTO_CORRIGÉE',
       'INSCRIPTION_INVALIDE:soutenance:3:AUTO_CORRIGÉE',
+      'PREMIERE_INSCRIPTION_DIVERGENTE:doctorant:14:INTERVENTION_REQUISE',
       'UTILISATEUR_INEXISTANT:inscription:4:AUTO_CORRIGÉE',
-      'UTILISATEUR_INEXISTANT:inscription:5:AUTO_CORRIGÉE',
-      'UTILISATEUR_INEXISTANT:inscription:6:AUTO_CORRIGÉE',
+      'UTILISATEUR_INEXISTANT:inscription:5:INTERVENTION_REQUISE',
+      'UTILISATEUR_INEXISTANT:inscription:6:INTERVENTION_REQUISE',
     ]);
+    expect(open.items.find((a) => a.entity === 'doctorant')?.details).toEqual({ datesPremiereInscription: ['2022-10-01', '2023-10-01'], dateRetenue: '2022-10-01' });
 
     // Told once: one event per new anomaly, in French, the directeur too for a blocked defense.
     const events = (await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY').map((e) => JSON.parse(e.payload) as AnomalyEvent);
-    expect(events).toHaveLength(6);
+    expect(events).toHaveLength(7);
     const blocked = events.find((e) => e.entity === 'soutenance' && e.entityId === 2)!;
     expect([...blocked.recipients].sort()).toEqual([ADMIN, DIRECTEUR].sort());
     expect(blocked.message).toContain('La soutenance n° 2 référence l’inscription n° 7, dont le statut est SUSPENDU');
     expect(events.find((e) => e.entity === 'inscription' && e.entityId === 4)!.recipients).toEqual([ADMIN]);
+    expect(events.find((e) => e.entity === 'inscription' && e.entityId === 5)!.message).toContain('elle n’a pas été modifiée');
+    expect(events.find((e) => e.entity === 'doctorant')!.message).toContain('(2022-10-01, 2023-10-01). La durée du doctorat est comptée depuis la plus ancienne, le 2022-10-01.');
 
     // Mail: the re-sent notification (its Message-ID derived from its id), the failure
     // summary and the report, each once.
@@ -120,33 +132,42 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(reportMail.attachments[0]?.content.equals(readFileSync(reportFile))).toBe(true);
     expect((await listReports(env.config.reportsDir)).map((r) => [r.name, r.kind])).toEqual([['rapport_anomalies_2026_12_01.pdf', 'anomalies']]);
     const text = (await readPdf(readFileSync(reportFile))).map((p) => p.text).join('\n');
-    for (const id of ['inscription 4', 'inscription 5', 'inscription 6', 'soutenance 2', 'soutenance 3']) expect(text).toContain(id);
+    for (const id of ['inscription 4', 'inscription 5', 'inscription 6', 'soutenance 2', 'soutenance 3', 'doctorant 14']) expect(text).toContain(id);
+    expect(text.replace(/\s+/g, ' ')).toContain('Anomalies ouvertes 7 Nouvelles cette nuit 7 Corrigées cette nuit 3 Intervention requise 4');
     // A long path may wrap inside its table cell.
     expect(text.replace(/\s+/g, '')).toContain('inscriptions/1/manquant.pdf');
 
     // Audited: one entry per role change.
     const audit = (await new AuditLog(env.databases.batch.db).list(0, 100)).items.filter((e) => e.action.startsWith('ROLE_'));
-    expect(audit.map((e) => `${e.action}:${e.target}:${(e.details as { role: string }).role}`).sort()).toEqual(['ROLE_ADD:user#10:ROLE_DOCTORANT_ACTIF', 'ROLE_ADD:user#11:ROLE_DOCTEUR', 'ROLE_REMOVE:user#11:ROLE_DOCTORANT_ACTIF']);
+    expect(audit.map((e) => `${e.action}:${e.target}:${(e.details as { role: string }).role}:${(e.details as { rule: string }).rule}`).sort()).toEqual([
+      'ROLE_ADD:user#10:ROLE_DOCTORANT_ACTIF:5.6',
+      'ROLE_ADD:user#11:ROLE_DOCTEUR:5.7',
+      'ROLE_REMOVE:user#11:ROLE_DOCTORANT_ACTIF:5.7',
+      'ROLE_REMOVE:user#13:ROLE_DOCTORANT_ACTIF:5.6',
+    ]);
 
     // The next night: the same anomalies seen again, nothing changed, nobody told.
     const mails = smtp!.received.length;
     const roleEntries = async () => (await new AuditLog(env.databases.batch.db).list(0, 1000)).items.filter((e) => e.action.startsWith('ROLE_')).length;
     const second = await run(NEXT_NIGHT);
     expect(second.status).toBe('COMPLETED');
-    expect(second.metrics).toMatchObject({ totalAnomalies: 6, newAnomalies: 0, rolesAdded: 0, rolesRemoved: 0, orphansMoved: 0, notificationsRetried: 0 });
+    // Nothing changed: 0 corrections; the stock is the same, by action.
+    expect(second.metrics).toMatchObject({
+      totalAnomalies: 7, newAnomalies: 0, autoCorrected: 0, openAutoCorrected: 3, manualRequired: 4, rolesAdded: 0, rolesRemoved: 0, usersChanged: 0, orphansMoved: 0, notificationsRetried: 0,
+    });
     expect(smtp!.received.length).toBe(mails);
     expect((await statuts()).notifications).toEqual(after.notifications);
     expect((await statuts()).inscriptions).toEqual(after.inscriptions);
     expect((await statuts()).roles).toEqual(after.roles);
-    expect((await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY')).toHaveLength(6);
-    expect(await roleEntries()).toBe(3);
+    expect((await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY')).toHaveLength(7);
+    expect(await roleEntries()).toBe(4);
     const steps = await app!.operator.repository.stepExecutions(second.id);
     expect(steps.find((s) => s.stepName === 'generateAnomalyReportStep')?.exitCode).toBe('NOOP');
 
     // A fix: user 900 exists now; the third night resolves that anomaly (the inscription stays suspended: a person lifts it).
     await env.databases.user.db.insertInto('users').values({ id: 900, email: 'd900@univ-exemple.fr', nom: null, prenom: null, enabled: 1, created_at: '2026-12-02 10:00:00' }).execute();
     const third = await run('2026-12-03T22:00:00Z');
-    expect(third.metrics).toMatchObject({ totalAnomalies: 5, newAnomalies: 0 });
+    expect(third.metrics).toMatchObject({ totalAnomalies: 6, newAnomalies: 0, autoCorrected: 0 });
     const resolved = await listAnomalies(env.databases.batch.db, { status: 'resolved', page: 0, size: 50 });
     expect(resolved.items.map((a) => `${a.type}:${a.entityId}`)).toEqual(['UTILISATEUR_INEXISTANT:4']);
     expect(resolved.items[0]?.resolvedAt?.toISOString()).toBe('2026-12-03T22:00:00.000Z');

@@ -18,7 +18,10 @@ const AT = '2024-01-01 00:00:00';
 
 export async function plant(env: TestEnvironment): Promise<void> {
   const user = (id: number, email: string) => ({ id, email, nom: `Nom${id}`, prenom: `Prénom${id}`, enabled: 1, created_at: AT });
-  await env.databases.user.db.insertInto('users').values([user(1, ADMIN), user(2, DIRECTEUR), user(10, 'd10@univ-exemple.fr'), user(11, 'd11@univ-exemple.fr'), user(12, 'd12@univ-exemple.fr')]).execute();
+  await env.databases.user.db
+    .insertInto('users')
+    .values([user(1, ADMIN), user(2, DIRECTEUR), ...[10, 11, 12, 13, 14].map((id) => user(id, `d${id}@univ-exemple.fr`))])
+    .execute();
   await env.databases.user.db
     .insertInto('user_roles')
     .values([
@@ -26,11 +29,13 @@ export async function plant(env: TestEnvironment): Promise<void> {
       { user_id: 2, role: 'ROLE_DIRECTEUR' },
       { user_id: 11, role: 'ROLE_DOCTORANT_ACTIF' }, // 5.7: defended, loses ACTIF, gains DOCTEUR
       { user_id: 12, role: 'ROLE_DOCTORANT_ACTIF' }, // right already
+      { user_id: 13, role: 'ROLE_DOCTORANT_ACTIF' }, // 5.6: no longer active (latest inscription SUSPENDU): loses ACTIF
+      { user_id: 14, role: 'ROLE_DOCTORANT_ACTIF' }, // right already
     ])
     .execute();
-  const inscription = (id: number, doctorant: number, statut: string, archived = 0) => ({
+  const inscription = (id: number, doctorant: number, statut: string, archived = 0, dates: { inscription?: string; premiere?: string } = {}) => ({
     id, doctorant_id: doctorant, directeur_id: 2, sujet_these: `Sujet ${id}`, annee_universitaire: '2025-2026', type: 'PREMIERE',
-    date_inscription: '2025-10-01', date_premiere_inscription: '2023-10-01', statut, motif_suspension: null, archived, created_at: AT, updated_at: AT,
+    date_inscription: dates.inscription ?? '2025-10-01', date_premiere_inscription: dates.premiere ?? '2023-10-01', statut, motif_suspension: null, archived, created_at: AT, updated_at: AT,
   });
   await env.databases.inscription.db
     .insertInto('inscriptions')
@@ -41,7 +46,11 @@ export async function plant(env: TestEnvironment): Promise<void> {
       inscription(4, 900, 'EN_ATTENTE'), // no such user: suspended
       inscription(5, 901, 'REJETÉ'), // no such user: an anomaly, left as it is
       inscription(6, 902, 'VALIDÉ', 1), // no such user, archived: an anomaly, left as it is
-      inscription(7, 12, 'SUSPENDU'),
+      inscription(7, 12, 'SUSPENDU', 0, { inscription: '2024-10-01' }), // an earlier year: 12's latest is 3, VALIDÉ
+      inscription(8, 13, 'VALIDÉ', 0, { inscription: '2024-10-01' }),
+      inscription(9, 13, 'SUSPENDU'),
+      inscription(10, 14, 'VALIDÉ', 0, { inscription: '2024-10-01', premiere: '2022-10-01' }), // rows that disagree: PREMIERE_INSCRIPTION_DIVERGENTE
+      inscription(11, 14, 'VALIDÉ'),
     ])
     .execute();
   const soutenance = (id: number, inscriptionId: number, doctorant: number, statut: string) => ({

@@ -16,7 +16,6 @@
  * before D, one finds which of them had defended by D. Three queries a page, never one a
  * person.
  */
-import { sql } from 'kysely';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { DefenseDb, InscriptionDb } from '../db/schema/sibling-tables.js';
 import { addDays, type PlainDate } from './calendar.js';
@@ -175,12 +174,23 @@ export async function activeDoctorantPage(
   return { active, lastKey: ids[ids.length - 1]! };
 }
 
-/** How many doctorants `activeDoctorantPage` will examine after `afterId`: an upper bound of the active ones, for progress. */
+/**
+ * About how many active doctorants `activeDoctorantPage` will return after `afterId`, for
+ * progress: those with a `VALIDÉ` row by `asOf` whose first enrollment is in the range, one
+ * plain count on the index. Not the pages' condition (asked of each doctorant's rows
+ * together, it cost a third of the alert job's time on MariaDB), so a guide: it counts
+ * doctorants a later row suspended or a defense ended, and misses none whose rows agree.
+ */
 export async function countDoctorantCandidates(inscription: DatabaseHandle<InscriptionDb>, asOf: PlainDate, afterId: number, range?: FirstEnrollmentRange): Promise<number> {
-  const row = await inscription.db
-    .selectFrom(candidates(inscription, asOf, afterId, range).as('c'))
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
+  let query = inscription.db
+    .selectFrom('inscriptions')
+    .select((eb) => eb.fn.count<number>('doctorant_id').distinct().as('n'))
+    .where('doctorant_id', '>', afterId)
+    .where('date_inscription', '<=', asOf)
+    .where('statut', '=', 'VALIDÉ');
+  if (range) query = query.where('date_premiere_inscription', '<=', range.to);
+  if (range?.from) query = query.where('date_premiere_inscription', '>=', range.from);
+  const row = await query.executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -207,18 +217,14 @@ function inRange(date: PlainDate, range: FirstEnrollmentRange): boolean {
 /**
  * The doctorants that may be active (and have their first enrollment in `range`), by id
  * after `afterId`: a superset narrow enough for an index on `doctorant_id` to do the work.
- * An active doctorant has a `VALIDÉ` row by `asOf` (their latest), and a row by `asOf`
- * whose first enrollment is in the range (the one that gives the earliest): both are
- * asked of the doctorant's rows, not of one row, so rows that disagree on the first
- * enrollment cannot hide anyone.
+ * Without a range: a `VALIDÉ` row by `asOf` (an active doctorant's latest is one). With a
+ * range: a row by `asOf` whose first enrollment is in it, whatever its statut (the row that
+ * gives the earliest is one), so rows that disagree on the first enrollment cannot hide
+ * anyone; the rule then reads all their rows.
  */
 function candidates(inscription: DatabaseHandle<InscriptionDb>, asOf: PlainDate, afterId: number, range?: FirstEnrollmentRange) {
-  const rows = inscription.db.selectFrom('inscriptions').where('doctorant_id', '>', afterId).where('date_inscription', '<=', asOf);
-  if (!range) return rows.where('statut', '=', 'VALIDÉ').select('doctorant_id').distinct();
-  const inRange = range.from === null ? sql`date_premiere_inscription <= ${range.to}` : sql`date_premiere_inscription between ${range.from} and ${range.to}`;
-  return rows
-    .select('doctorant_id')
-    .groupBy('doctorant_id')
-    .having(sql`sum(case when statut = 'VALIDÉ' then 1 else 0 end)`, '>', 0)
-    .having(sql`sum(case when ${inRange} then 1 else 0 end)`, '>', 0);
+  const rows = inscription.db.selectFrom('inscriptions').select('doctorant_id').distinct().where('doctorant_id', '>', afterId).where('date_inscription', '<=', asOf);
+  if (!range) return rows.where('statut', '=', 'VALIDÉ');
+  const upTo = rows.where('date_premiere_inscription', '<=', range.to);
+  return range.from === null ? upTo : upTo.where('date_premiere_inscription', '>=', range.from);
 }

@@ -12,28 +12,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoData, siblingDatabasesAreEmpty } from '../../src/db/fixtures/demo-data.js';
 import { parseSqlTimestamp, sqlDate, sqlTimestamp } from '../../src/db/sql-time.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { plusMonths, recountBand } from '../support/recount-calendar.js';
 
 const REFERENCE = new Date('2026-03-15T10:20:30.250Z');
 const DAY = 86_400_000;
 
-/** Calendar months, a missing day clamped to the month's last one. */
-function plusMonths(date: string, months: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const index = y * 12 + (m - 1) + months;
-  const year = Math.floor(index / 12);
-  const month = index % 12;
-  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  return sqlDate(new Date(Date.UTC(year, month, Math.min(d, last))));
-}
-
 /** Requirement 2's bands, on `YYYY-MM-DD` strings (which order like dates). */
-function band(first: string, day: string): string {
-  const sixth = plusMonths(first, 72);
-  if (day < plusMonths(first, 36)) return 'MOINS_3_ANS';
-  if (day < plusMonths(sixth, -6)) return '3_ANS';
-  if (day <= sixth) return '6_ANS';
-  return 'DEPASSEMENT';
-}
+const band = (first: string, day: string): string => recountBand(first, day);
 
 /** `2025-2026` for a day of that academic year (1 September to 31 August). */
 function academicYear(day: string): string {

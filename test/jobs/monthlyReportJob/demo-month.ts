@@ -13,6 +13,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { generateDemoData } from '../../../src/db/fixtures/demo-data.js';
 import type { TestEnvironment } from '../../support/databases.js';
+import { plusMonths, recountBand } from '../../support/recount-calendar.js';
 
 export const REFERENCE = new Date('2026-12-07T10:00:00Z');
 export const ZONE = 'Europe/Paris';
@@ -180,23 +181,8 @@ async function plantBatchRows(env: TestEnvironment): Promise<void> {
     .execute();
 }
 
-/** Requirement 2's calendar months: a missing day becomes the month's last. */
-function plusMonths(date: string, months: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const index = y * 12 + (m - 1) + months;
-  const year = Math.floor(index / 12);
-  const month = index % 12;
-  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(year, month, Math.min(d, last))).toISOString().slice(0, 10);
-}
-
-function band(first: string, day: string): 'moins3Ans' | 'troisAns' | 'sixAns' | 'depassement' {
-  const sixth = plusMonths(first, 72);
-  if (day > sixth) return 'depassement';
-  if (day >= plusMonths(sixth, -WARNING_MONTHS)) return 'sixAns';
-  if (day >= plusMonths(first, 36)) return 'troisAns';
-  return 'moins3Ans';
-}
+const BAND_KEYS = { MOINS_3_ANS: 'moins3Ans', '3_ANS': 'troisAns', '6_ANS': 'sixAns', DEPASSEMENT: 'depassement' } as const;
+const band = (first: string, day: string) => BAND_KEYS[recountBand(first, day, WARNING_MONTHS)];
 
 const tally = (list: readonly { key: string | null; n: number | string | bigint }[]) => Object.fromEntries(list.map((r) => [r.key ?? 'SANS_MENTION', Number(r.n)]));
 

@@ -286,7 +286,12 @@ export interface Config {
     readonly tokenCleanup: { readonly chunkSize: number; readonly cron: string };
     readonly dureeDoctoratAlert: { readonly cron: string; readonly warningMonths: number; readonly chunkSize: number; readonly skipLimit: number };
     readonly monthlyReport: { readonly cron: string };
-    readonly archive: { readonly cron: string; readonly skipLimit: number };
+    readonly archive: {
+      readonly cron: string;
+      readonly skipLimit: number;
+      /** optimizeDatabaseStep maintains the sibling tables too (4.8), not only batchdb's. */
+      readonly maintainSiblings: boolean;
+    };
     readonly dataConsistency: {
       readonly cron: string;
       /** 5.6: a doctorant no longer active loses ROLE_DOCTORANT_ACTIF (false: the role is only ever added). */
@@ -437,6 +442,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     archive: {
       cron: r.cron('ARCHIVE_CRON', '0 0 3 1 1,4,7,10 ?', 'archiveJob schedule (4.1)'),
       skipLimit: r.int('ARCHIVE_SKIP_LIMIT', 100, 'records archiveJob may skip (a document missing, unreadable, a symlink, outside UPLOADS_DIR) before it fails', 0),
+      maintainSiblings: r.bool('DB_MAINTENANCE_SIBLINGS', false, "archiveJob's optimizeDatabaseStep also maintains the sibling tables it touched (on MariaDB OPTIMIZE TABLE rebuilds them: their owners' call); false: batchdb's archive tables only"),
     },
     dataConsistency: {
       cron: r.cron('DATA_CONSISTENCY_CRON', '0 0 23 * * ?', 'dataConsistencyJob schedule (5.1)'),

@@ -70,6 +70,7 @@ const JOBS: readonly JobEntry[] = [
         archivesDir: config.archivesDir,
         timeZone: config.timeZone,
         skipLimit: config.jobs.archive.skipLimit,
+        maintainSiblings: config.jobs.archive.maintainSiblings,
         keys: () => loadArchiveKeys(config),
         logger: services.logger,
       }),

@@ -31,6 +31,11 @@ export interface ArchiveDeps extends Pick<Databases, 'batch' | 'inscription' | '
   readonly archivesDir: string;
   readonly timeZone: string;
   readonly skipLimit: number;
+  /**
+   * Also maintain the sibling services' tables this job touched (DB_MAINTENANCE_SIBLINGS):
+   * on MariaDB, OPTIMIZE TABLE rebuilds a table, so it is their owners' call, off by default.
+   */
+  readonly maintainSiblings?: boolean;
   /** Throws ArchiveKeyError (a 400, exit 2) when the keys are missing or malformed. */
   keys(): MasterKeys;
   readonly logger?: Logger;
@@ -162,17 +167,18 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     },
   };
 
-  // 4.8: the tables this job touched; corruption fails the step, a missing privilege is a warning.
+  // 4.8: batchdb's archive tables, and the sibling tables this job touched when their owners allow it
+  // (DB_MAINTENANCE_SIBLINGS); corruption fails the step, a missing privilege is a warning.
   const optimizeDatabase: TaskletStep = {
     kind: 'tasklet',
     name: 'optimizeDatabaseStep',
     run: async (ctx) => {
-      const touched: readonly (readonly [DatabaseHandle<unknown>, readonly string[]])[] = [
+      const siblings: readonly (readonly [DatabaseHandle<unknown>, readonly string[]])[] = [
         [deps.inscription as DatabaseHandle<unknown>, ['inscriptions', 'documents']],
         [deps.defense as DatabaseHandle<unknown>, ['soutenances', 'soutenance_documents']],
         [deps.notification as DatabaseHandle<unknown>, ['notifications']],
-        [deps.batch as DatabaseHandle<unknown>, ['inscription_archive', 'defense_archive']],
       ];
+      const touched = [...(deps.maintainSiblings ? siblings : []), [deps.batch as DatabaseHandle<unknown>, ['inscription_archive', 'defense_archive']] as const];
       // Counted in tables (not operations, which differ by engine), so a dry run announces what the real run counts.
       const tables = touched.reduce((sum, [, names]) => sum + names.length, 0);
       if (ctx.dryRun) {
@@ -180,7 +186,8 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
         return;
       }
       const results: MaintenanceResult[] = [];
-      for (const [handle, tables] of touched) results.push(...(await maintain(handle, tables)));
+      for (const [handle, names] of touched) results.push(...(await maintain(handle, names)));
+      deps.logger?.info({ job: ctx.jobName, execution: ctx.jobExecutionId, results }, `database maintenance of ${tables} tables done`);
       const warnings = results.filter((r) => r.status === 'WARNING');
       if (warnings.length > 0) ctx.warn(`maintenance skipped where privileges are missing: ${warnings.map((w) => `${w.operation} ${w.database}.${w.table}`).join(', ')}`);
       await ctx.saveState({ results: results as unknown as Json } as JsonObject);

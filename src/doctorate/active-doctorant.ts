@@ -96,13 +96,19 @@ export async function defendedAmong(defense: DatabaseHandle<DefenseDb>, doctoran
   return new Set(rows.map((r) => Number(r.doctorant_id)));
 }
 
-/** The doctorants among `doctorantIds` as of `asOf`, active or not (absent: no inscription by then). */
-export async function doctoratesOf(dbs: DoctorateDatabases, doctorantIds: readonly number[], asOf: PlainDate): Promise<Map<number, Doctorate>> {
+/**
+ * The doctorants among `doctorantIds` as of `asOf`, active or not (absent: no inscription
+ * by then). A caller that needs the defended ones too passes its own `defendedAmong` of the
+ * same ids, so defensedb is asked once.
+ */
+export async function doctoratesOf(
+  dbs: DoctorateDatabases,
+  doctorantIds: readonly number[],
+  asOf: PlainDate,
+  defendedOnes: Promise<ReadonlySet<number>> = defendedAmong(dbs.defense, doctorantIds, asOf),
+): Promise<Map<number, Doctorate>> {
   if (doctorantIds.length === 0) return new Map();
-  const [rows, defended] = await Promise.all([
-    inscriptionRows(dbs.inscription, asOf).where('doctorant_id', 'in', doctorantIds).execute(),
-    defendedAmong(dbs.defense, doctorantIds, asOf),
-  ]);
+  const [rows, defended] = await Promise.all([inscriptionRows(dbs.inscription, asOf).where('doctorant_id', 'in', doctorantIds).execute(), defendedOnes]);
   return doctoratesFrom(rows, defended, asOf);
 }
 

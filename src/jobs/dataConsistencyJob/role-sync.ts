@@ -100,9 +100,10 @@ export async function syncRoles(ctx: TaskletContext, deps: RoleDeps): Promise<Ro
     (row) => Number(row.id),
     async (page, totals) => {
       const ids = page.map((u) => Number(u.id));
+      const defendedOnes = defendedAmong(deps.defense, ids, asOf);
       const [doctorates, defended, roles] = await Promise.all([
-        doctoratesOf(deps, ids, asOf),
-        defendedAmong(deps.defense, ids, asOf),
+        doctoratesOf(deps, ids, asOf, defendedOnes),
+        defendedOnes,
         deps.user.db.selectFrom('user_roles').select(['user_id', 'role']).where('user_id', 'in', ids).where('role', 'in', [ACTIF, DOCTEUR]).execute(),
       ]);
       const held = new Map<number, Set<string>>();

@@ -62,8 +62,11 @@ LABEL org.opencontainers.image.title="batch-service" \
       org.opencontainers.image.revision="${GIT_COMMIT}"
 
 # Every default path would sit under /app/data, inside the image: each directory gets
-# its own volume instead. An empty GIT_COMMIT counts as unset (src/config.ts).
+# its own volume instead. An empty GIT_COMMIT counts as unset (src/config.ts). The
+# image's system zone is UTC: the school's zone is set, not inherited (a deployment may
+# override it; NODE_ENV=production refuses to start without one).
 ENV NODE_ENV=production \
+    BATCH_TIMEZONE=Europe/Paris \
     DATA_DIR=/var/lib/batch-service/data \
     UPLOADS_DIR=/var/lib/batch-service/uploads \
     REPORTS_DIR=/var/lib/batch-service/reports \

@@ -129,7 +129,7 @@ mariadb_url="${MARIADB_TEST_URL%/}"
 port=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
 service_env=(
   # The Dockerfile's ENV, its paths under $work.
-  NODE_ENV=production GIT_COMMIT=
+  NODE_ENV=production GIT_COMMIT= BATCH_TIMEZONE=Europe/Paris
   DATA_DIR="${data_dirs[0]}" UPLOADS_DIR="${data_dirs[1]}" REPORTS_DIR="${data_dirs[2]}"
   ARCHIVES_DIR="${data_dirs[3]}" LOG_DIR="${data_dirs[4]}"
   # What a deployment adds (README, batch.env).

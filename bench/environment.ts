@@ -31,7 +31,7 @@ function configFor(engine: string, location: string) {
   if (engine === 'sqlite') return loadConfig({ DATA_DIR: location });
   const url = (name: string) => new URL(name, location.endsWith('/') ? location : `${location}/`).toString();
   const [batch, user, inscription, defense, notification] = NAMES.map(url) as [string, string, string, string, string];
-  return loadConfig({ BATCH_DB_URL: batch, USER_DB_URL: user, INSCRIPTION_DB_URL: inscription, DEFENSE_DB_URL: defense, NOTIFICATION_DB_URL: notification });
+  return loadConfig({ BATCH_TIMEZONE: 'UTC', BATCH_DB_URL: batch, USER_DB_URL: user, INSCRIPTION_DB_URL: inscription, DEFENSE_DB_URL: defense, NOTIFICATION_DB_URL: notification });
 }
 
 /** Creates empty databases with batchdb migrated and the sibling tables. */

@@ -27,6 +27,7 @@ import { countPendingEventsWith, readJobFiguresWith } from './observability/metr
 import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
 import { auditListener } from './security/audit-listener.js';
+import { archiveKeysIndicator } from './security/archive-keys.js';
 
 export interface App {
   readonly config: Config;
@@ -112,6 +113,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       ),
       mailIndicator(config, timeoutMs),
       eventBrokerIndicator(config, databases.batch.db, relay, timeoutMs),
+      archiveKeysIndicator(config),
     ],
     timeoutMs,
   );

@@ -29,7 +29,7 @@ import { JobNotFoundError } from './engine/errors.js';
 import { allSchedules } from './jobs/schedules.js';
 import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
 import { createLogger } from './observability/logger.js';
-import { withEmbeddedSecret } from './security/first-start.js';
+import { withEmbeddedArchiveKey } from './security/first-start.js';
 import { startService } from './service.js';
 
 /** Whether commander printed an error itself (parse errors), or one of ours still has to be. */
@@ -78,7 +78,8 @@ const cliHost = hostname();
 
 function config() {
   loadDotEnv();
-  return loadConfig();
+  // The embedded default's archive key, when `serve` has made one (security/first-start.ts).
+  return withEmbeddedArchiveKey(loadConfig(), { create: false }).config;
 }
 
 /** A refusal explained in full, one line per problem: printed as it is, exit 2, no stack. */
@@ -286,8 +287,7 @@ program
   });
 
 registerEventsCommand(program, withApp);
-// Embedded default: signed with DATA_DIR/jwt-secret, the secret `serve` verifies with (made here if serve has not run yet).
-registerTokenCommand(program, () => withEmbeddedSecret(config()).config);
+registerTokenCommand(program, config);
 registerAuditCommand(program, config);
 registerArchiveCommand(program, config);
 registerAnomaliesCommand(program, config);

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { quartzCron } from './schedule/quartz-cron.js';
+import { archiveKeysProblem } from './security/archive-keys.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -147,10 +148,15 @@ class Reader {
     }
   }
 
-  timeZone(name: string, meaning: string): string {
+  /** `requiredBecause`: why an unset value is refused (a production-shaped configuration), or undefined. */
+  timeZone(name: string, meaning: string, whenUnset: string, requiredBecause: string | undefined): string {
     const system = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    this.docs.push({ name, meaning, default: "the system's zone" });
+    this.docs.push({ name, meaning, default: whenUnset });
     const value = this.raw(name);
+    if (value === undefined && requiredBecause !== undefined) {
+      this.problems.push(`${name} is not set: required ${requiredBecause}, e.g. ${name}=Europe/Paris (the system's zone here is ${system})`);
+      return system;
+    }
     if (value === undefined) return system;
     try {
       new Intl.DateTimeFormat('en', { timeZone: value });
@@ -383,11 +389,11 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   if (reportLogo !== undefined && (!existsSync(reportLogo) || !/\.(svg|png)$/i.test(reportLogo))) {
     r.problems.push(`REPORT_LOGO=${JSON.stringify(reportLogo)}: expected an existing .svg or .png file`);
   }
-  const archiveKeys = r.secret('ARCHIVE_KEYS', 'archive keys, keyId:base64key list, first is current', 'none: archiveJob fails');
-  const archiveKeyFile = r.optional('ARCHIVE_KEY_FILE', 'file holding ARCHIVE_KEYS', 'none');
-  if (archiveKeyFile !== undefined && !existsSync(archiveKeyFile)) {
-    r.problems.push(`ARCHIVE_KEY_FILE=${JSON.stringify(archiveKeyFile)}: expected an existing file`);
-  }
+  const archiveKeys = r.secret('ARCHIVE_KEYS', 'archive keys, keyId:base64key list, first is current; checked at start', 'embedded default: generated in DATA_DIR/archive-keys; otherwise none: archiveJob is refused and health shows archiveKeys DOWN');
+  const archiveKeyFile = r.optional('ARCHIVE_KEY_FILE', 'file holding ARCHIVE_KEYS, owned by the service\'s user or root, mode 0600, 0400, 0640 or 0440', 'none');
+  // Checked now, not at archiveJob's quarterly run: a typo would otherwise surface months later.
+  const archiveKeyProblem = archiveKeysProblem({ archiveKeys, archiveKeyFile });
+  if (archiveKeyProblem !== undefined) r.problems.push(archiveKeyProblem);
   const kafka = {
     brokers: r.list('KAFKA_BROKERS', 'Kafka brokers, host:port list', 'none: events stay in the outbox'),
     topic: r.string('KAFKA_TOPIC_NOTIFICATIONS', 'notifications', 'topic of notification events'),
@@ -398,7 +404,19 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     techAdmins: r.list('TECH_ADMIN_EMAILS', 'technical team addresses for failure alerts', 'none'),
     timeoutMs: r.int('SMTP_TIMEOUT_MS', 5_000, 'SMTP connection, greeting and socket-inactivity timeout; a silent server fails the attempt (then retried)', 100),
   };
-  const timeZone = r.timeZone('BATCH_TIMEZONE', 'zone of the cron schedules and of date rules');
+  // A container's system zone is UTC: the 23:00 and 09:00 schedules and the report's month
+  // would shift by an hour or two for a school in Europe/Paris without anyone seeing it.
+  const productionShaped = Object.values(databases).some((url) => !url.startsWith('sqlite:'))
+    ? 'when a database is on MariaDB'
+    : env.NODE_ENV === 'production'
+      ? 'when NODE_ENV=production'
+      : undefined;
+  const timeZone = r.timeZone(
+    'BATCH_TIMEZONE',
+    'IANA zone of the cron schedules, of date rules and of the report months (e.g. Europe/Paris)',
+    "required with any MariaDB database or NODE_ENV=production; otherwise the system's zone",
+    productionShaped,
+  );
   const scheduler = {
     enabled: r.bool('SCHEDULER_ENABLED', true, 'run the cron schedules'),
     misfireGraceMs: r.int('SCHEDULER_MISFIRE_GRACE_MS', 3_600_000, 'a fire missed while the service was down runs once at start-up when younger than this (0 = never)', 0),

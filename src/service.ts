@@ -17,11 +17,13 @@ import { contractIndicator } from './observability/contract-health.js';
 import { BATCH_METRICS } from './observability/metrics.js';
 import { announceStart } from './observability/start-banner.js';
 import { Scheduler } from './schedule/scheduler.js';
-import { consoleLink, usesOnlySqlite, withEmbeddedSecret } from './security/first-start.js';
+import { consoleLink, usesOnlySqlite, withEmbeddedArchiveKey, withEmbeddedSecret } from './security/first-start.js';
 
 export async function startService(loaded: Config): Promise<void> {
-  const { config, created } = withEmbeddedSecret(loaded);
+  const withKey = withEmbeddedArchiveKey(loaded, { create: true });
+  const { config, created } = withEmbeddedSecret(withKey.config);
   const logger = createLogger({ level: config.logLevel, logDir: config.logDir, format: config.logFormat });
+  if (withKey.created) logger.info(`embedded default: archive key generated in ${config.archiveKeyFile} (set ARCHIVE_KEYS or ARCHIVE_KEY_FILE for production)`);
   if (config.jwt.secretFile !== undefined) {
     logger.info(
       `embedded default: API tokens are verified with the secret ${created ? 'just generated in' : 'kept in'} ${config.jwt.secretFile} (set JWT_SECRET or JWT_JWKS_URL for production)`,

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, maskUrl, settingDocs } from '../src/config.js';
@@ -53,7 +56,7 @@ describe('configuration', () => {
   });
 
   it('accepts MariaDB URLs and documents every variable of the contract', () => {
-    const config = loadConfig({ BATCH_DB_URL: 'mysql://u:p@127.0.0.1:3306/batchdb' });
+    const config = loadConfig({ BATCH_DB_URL: 'mysql://u:p@127.0.0.1:3306/batchdb', BATCH_TIMEZONE: 'Europe/Paris' });
     expect(config.databases.batch).toBe('mysql://u:p@127.0.0.1:3306/batchdb');
     const names = settingDocs().map((d) => d.name);
     for (const name of ['PORT', 'DATA_DIR', 'BATCH_DB_URL', 'USER_DB_URL', 'INSCRIPTION_DB_URL', 'DEFENSE_DB_URL', 'NOTIFICATION_DB_URL',
@@ -61,6 +64,48 @@ describe('configuration', () => {
       'ARCHIVE_KEY_FILE', 'KAFKA_BROKERS', 'KAFKA_TOPIC_NOTIFICATIONS', 'SMTP_URL', 'MAIL_FROM', 'TECH_ADMIN_EMAILS', 'EUREKA_URL',
       'BATCH_TIMEZONE', 'SCHEDULER_ENABLED']) {
       expect(names).toContain(name);
+    }
+  });
+});
+
+describe('checked at start, not months later', () => {
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('requires BATCH_TIMEZONE with any MariaDB database or NODE_ENV=production, and takes the system zone otherwise', () => {
+    expect(problemsOf({ NOTIFICATION_DB_URL: 'mysql://u:p@db/notificationdb' })).toEqual([
+      expect.stringMatching(/^BATCH_TIMEZONE is not set: required when a database is on MariaDB, e.g. BATCH_TIMEZONE=Europe\/Paris/),
+    ]);
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^BATCH_TIMEZONE is not set: required when NODE_ENV=production/)]);
+    expect(loadConfig({ NODE_ENV: 'production', BATCH_TIMEZONE: 'Europe/Paris' }).timeZone).toBe('Europe/Paris');
+    expect(loadConfig({}).timeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+
+  it('refuses a malformed ARCHIVE_KEYS or an unsafe ARCHIVE_KEY_FILE, naming the variable and never the key', () => {
+    const key = randomBytes(32).toString('base64');
+    const [short] = problemsOf({ ARCHIVE_KEYS: 'k1:abcd' });
+    expect(short).toMatch(/^ARCHIVE_KEYS=\*\*\*\*: an entry is not keyId:base64 of 32 bytes/);
+    expect(problemsOf({ ARCHIVE_KEYS: `k1:${key}` })).toEqual([]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'config-keys-'));
+    try {
+      const file = path.join(dir, 'keys');
+      writeFileSync(file, `k1:${key}\n`, { mode: 0o644 });
+      expect(problemsOf({ ARCHIVE_KEY_FILE: file })).toEqual([expect.stringMatching(/^ARCHIVE_KEY_FILE=".*keys": mode 0644 lets others read/)]);
+      chmodSync(file, 0o440);
+      expect(problemsOf({ ARCHIVE_KEY_FILE: file })).toEqual([]);
+      chmodSync(file, 0o600);
+      writeFileSync(file, `k1:${key.slice(1)}\n`);
+      const [bad] = problemsOf({ ARCHIVE_KEY_FILE: file });
+      expect(bad).toMatch(/ARCHIVE_KEY_FILE=.*: an entry is not keyId:base64/);
+      expect(bad).not.toContain(key.slice(1, 9));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -58,6 +58,8 @@ export interface JobView {
   readonly running: boolean;
   readonly runningExecutionId: number | null;
   readonly lastExecution: ExecutionSummary | null;
+  /** Why the job cannot run now (archiveJob without an archive key); null when it can. */
+  readonly unavailable: string | null;
 }
 
 export interface LaunchedExecution {

@@ -236,6 +236,12 @@ export interface JobDefinition {
   /** Throws JobParametersInvalidError for a bad parameter (an API 400). */
   readonly validateParameters?: (parameters: JobParameters) => void;
   /**
+   * Why the job cannot run at all right now (archiveJob without a key), in a sentence for
+   * the console; undefined when it can. Its launch is refused anyway: this only says so
+   * before anyone tries.
+   */
+  readonly unavailable?: () => string | undefined;
+  /**
    * Job-specific metrics from the latest execution of each step of the instance. Derive
    * them from durable state where the job can (rows recorded under the instance's
    * executions): step counts miss what was committed after a crash's last checkpoint.

@@ -29,6 +29,8 @@ export function actuatorRoutes(app: App, auth: Authenticator) {
         build: { name: build.name, version: build.version, description: build.description, time: build.builtAt },
         git: { commit: { id: build.commit } },
         jobs: app.operator.jobNames().map((name) => ({ name, description: app.operator.job(name).description, cron: cronOf.get(name) ?? null })),
+        // The zone the schedules, date rules and report months are in (BATCH_TIMEZONE).
+        timeZone: config.timeZone,
         scheduler: { enabled: config.scheduler.enabled, timeZone: config.timeZone, misfireGraceMs: config.scheduler.misfireGraceMs },
         schedules: [...cronOf].map(([jobName, cron]) => ({
           jobName,

@@ -47,6 +47,7 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
           running: running !== undefined,
           runningExecutionId: running?.id ?? null,
           lastExecution: last ? summaryView(last) : null,
+          unavailable: app.operator.job(name).unavailable?.() ?? null,
         };
       });
 
@@ -64,7 +65,8 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
         if (built?.version !== version || Date.now() >= built.until) {
           const views = jobViews(await app.executions.lastExecutions());
           const fires = views.flatMap((v) => (v.nextFireTime === null ? [] : [Date.parse(v.nextFireTime)]));
-          built = { version, until: Math.min(Infinity, ...fires), json: reply.serialize(views) as string };
+          // A minute at most: whether a job can run (an archive key file fixed) changes no execution.
+          built = { version, until: Math.min(Date.now() + 60_000, ...fires), json: reply.serialize(views) as string };
         }
         // A string with a JSON content type is sent as it is: serialized once, above, by this route's schema.
         return reply.type('application/json; charset=utf-8').send(built.json as never);

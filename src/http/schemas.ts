@@ -168,6 +168,7 @@ export const JobView = Type.Object({
   running: Type.Boolean(),
   runningExecutionId: Nullable(Type.Integer()),
   lastExecution: Nullable(ExecutionSummary),
+  unavailable: Nullable(Type.String({ description: 'why the job cannot run now (archiveJob without an archive key); null when it can' })),
 });
 
 export const ScheduleView = Type.Object({

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { maskUrl, type Config } from '../config.js';
+import { loadArchiveKeys } from '../security/archive-keys.js';
 import { serviceUrl } from '../security/first-start.js';
 import { readBuildInfo } from './build-info.js';
 import { createLogger } from './logger.js';
@@ -19,6 +20,10 @@ export interface StartFacts {
   readonly databases: readonly string[];
   readonly mail: string;
   readonly events: string;
+  /** BATCH_TIMEZONE: the schedules and the report months are in it. */
+  readonly timeZone: string;
+  /** The archive key in use, or why archiveJob cannot run. */
+  readonly archiveKeys: string;
 }
 
 export function startFacts(config: Config, port: number): StartFacts {
@@ -32,7 +37,19 @@ export function startFacts(config: Config, port: number): StartFacts {
       config.kafka.brokers.length === 0
         ? 'outbox only (no KAFKA_BROKERS)'
         : `Kafka ${config.kafka.brokers.join(', ')}, topic ${config.kafka.topic}`,
+    timeZone: config.timeZone,
+    archiveKeys: describeArchiveKeys(config),
   };
+}
+
+function describeArchiveKeys(config: Config): string {
+  try {
+    const keys = loadArchiveKeys(config);
+    const source = config.archiveKeys !== undefined ? 'ARCHIVE_KEYS' : config.archiveKeyFile;
+    return `key ${keys.current.id} (${source})${keys.byId.size > 1 ? `, ${keys.byId.size - 1} older` : ''}`;
+  } catch {
+    return 'no key (set ARCHIVE_KEYS or ARCHIVE_KEY_FILE): archiveJob cannot run';
+  }
 }
 
 /**
@@ -53,6 +70,8 @@ export function startBanner(facts: StartFacts, link: string | undefined): string
     ...otherDatabases.map((line) => row('', line)),
     row('mail', facts.mail),
     row('events', facts.events),
+    row('zone', facts.timeZone),
+    row('archives', facts.archiveKeys),
     // Without the embedded default's link, the console asks for a token from the gateway.
     row('console', link ?? `${facts.url}/admin/`),
     '',
@@ -68,7 +87,7 @@ export function announceStart(config: Config, port: number, link: string | undef
     return;
   }
   const databases = Object.fromEntries(Object.entries(config.databases).map(([name, url]) => [name, maskUrl(url)]));
-  logger.info({ url: facts.url, dataDir: facts.dataDir, databases, mail: facts.mail, events: facts.events }, `batch-service ${facts.version} ready at ${facts.url}`);
+  logger.info({ url: facts.url, dataDir: facts.dataDir, databases, mail: facts.mail, events: facts.events, timeZone: facts.timeZone, archiveKeys: facts.archiveKeys }, `batch-service ${facts.version} ready at ${facts.url}`);
   // Console only and whatever LOG_LEVEL says: the link is the way in, and its token must not outlive it in LOG_DIR.
   if (link !== undefined) createLogger({ level: 'info' }).info(`admin console (embedded default): ${link}`);
 }

@@ -17,6 +17,7 @@ import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { archiveKeysProblem } from './archive-keys.js';
 import { mintToken } from './token-minter.js';
 
 export const SECRET_FILE_NAME = 'jwt-secret';
@@ -67,11 +68,32 @@ export function withEmbeddedSecret(config: Config): FirstStart {
   return { config: { ...config, jwt: { ...config.jwt, secret, secretFile: file } }, created };
 }
 
+export const ARCHIVE_KEY_FILE_NAME = 'archive-keys';
+
+/**
+ * On the embedded default without ARCHIVE_KEYS or ARCHIVE_KEY_FILE, the configuration
+ * reading `DATA_DIR/archive-keys` as if ARCHIVE_KEY_FILE named it — so the demo's
+ * archiveJob runs and health is UP. `create` makes the file (one 32-byte key, mode 0600)
+ * when it is missing: `serve` does, other commands only use the one serve made, so a
+ * command run from the wrong folder leaves nothing behind. Keeping the key beside the
+ * archives protects nothing against someone holding the data directory: production
+ * sets ARCHIVE_KEYS or ARCHIVE_KEY_FILE, and any JWT or MariaDB setting turns this off.
+ */
+export function withEmbeddedArchiveKey(config: Config, options: { readonly create: boolean }): { config: Config; created: boolean } {
+  if (config.archiveKeys !== undefined || config.archiveKeyFile !== undefined || !isEmbeddedDefault(config)) return { config, created: false };
+  const file = path.join(config.dataDir, ARCHIVE_KEY_FILE_NAME);
+  const created = !existsAsFile(file) && options.create && claimSecretFile(file, `local:${randomBytes(32).toString('base64')}`, 'archive key');
+  if (!existsAsFile(file)) return { config, created };
+  const problem = archiveKeysProblem({ archiveKeyFile: file });
+  if (problem !== undefined) throw new EmbeddedSecretError(`the embedded default's archive key: ${problem}; or set ARCHIVE_KEYS`);
+  return { config: { ...config, archiveKeyFile: file }, created };
+}
+
 /**
  * Puts `secret` at `file` unless a file is there already (another process won the race);
  * true when this call's secret is the one kept.
  */
-export function claimSecretFile(file: string, secret: string): boolean {
+export function claimSecretFile(file: string, secret: string, what = 'JWT secret'): boolean {
   const temporary = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -81,7 +103,7 @@ export function claimSecretFile(file: string, secret: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw new EmbeddedSecretError(
-      `cannot create the embedded default's JWT secret ${file}: ${(error as Error).message}; make DATA_DIR writable, or set JWT_SECRET`,
+      `cannot create the embedded default's ${what} ${file}: ${(error as Error).message}; make DATA_DIR writable, or set ${what === 'JWT secret' ? 'JWT_SECRET' : 'ARCHIVE_KEYS'}`,
       { cause: error },
     );
   } finally {

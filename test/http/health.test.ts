@@ -13,6 +13,8 @@ import { createTestEnvironment, dialects, mariadbUrl, type TestEnvironment } fro
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const SECRET = 'health-test-secret-of-at-least-32-bytes';
+/** A configured service has its archive key: without one, health is DOWN (test/security/archive-keys-at-start.test.ts). */
+const ARCHIVE_KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
 const adminHeaders = async (env: TestEnvironment) => ({
   authorization: `Bearer ${await mintToken(env.config.jwt, { subject: 'ops', roles: ['ROLE_ADMIN'], ttl: '1h' })}`,
 });
@@ -34,7 +36,7 @@ function serviceFixture(): (dialect: Dialect, extraEnv?: Env) => Promise<Service
     opened = undefined;
   });
   return async (dialect, extraEnv = {}) => {
-    opened = { env: await createTestEnvironment(dialect, { JWT_SECRET: SECRET, ...extraEnv }) };
+    opened = { env: await createTestEnvironment(dialect, { JWT_SECRET: SECRET, ARCHIVE_KEYS, ...extraEnv }) };
     const app = (opened.app = await createApp(opened.env.config, silentLogger));
     const server = (opened.server = await buildServer(app));
     const address = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -57,7 +59,7 @@ describe.each(dialects)('GET /actuator/health (%s)', (dialect) => {
     const body = (await up.json()) as HealthBody;
     expect(body.status).toBe('UP');
     expect(Object.keys(body.components).sort()).toEqual(
-      ['batchDb', 'defenseDb', 'diskSpace', 'eventBroker', 'inscriptionDb', 'mail', 'notificationDb', 'userDb'],
+      ['archiveKeys', 'batchDb', 'defenseDb', 'diskSpace', 'eventBroker', 'inscriptionDb', 'mail', 'notificationDb', 'userDb'],
     );
     expect(body.components.userDb?.details.latencyMs).toBeGreaterThanOrEqual(0);
     expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(200);
@@ -158,7 +160,7 @@ describe('health follows batchdb\'s storage and recovers without a restart', () 
 
   // Root, the tests' user, writes any file: the service runs as nobody, as it would in a container.
   it('a read-only batchdb: health DOWN naming it, launches 503 naming it, and both recover once it is writable', async () => {
-    const env = await createTestEnvironment('sqlite', { JWT_SECRET: SECRET });
+    const env = await createTestEnvironment('sqlite', { JWT_SECRET: SECRET, ARCHIVE_KEYS });
     await env.databases.batch.close();
     const nobody = 65534;
     for (const entry of ['', ...readdirSync(env.dataDir, { recursive: true }).map(String)]) chownSync(path.join(env.dataDir, entry), nobody, nobody);

@@ -93,11 +93,14 @@ describe('serve output (real process)', () => {
     expect(stdoutLines).toContainEqual(expect.stringMatching(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: shutdown complete$/));
     const banner = stdoutLines.findIndex((l) => /^batch-service \d+\.\d+\.\d+ — http:\/\/localhost:\d+$/.test(l));
     expect(banner).toBeGreaterThan(-1);
-    expect(stdoutLines.slice(banner + 1, banner + 6).map((l) => l.trim().split(/\s+/)[0])).toEqual(['data', 'databases', 'mail', 'events', 'console']);
+    expect(stdoutLines.slice(banner + 1, banner + 8).map((l) => l.trim().split(/\s+/)[0])).toEqual(['data', 'databases', 'mail', 'events', 'zone', 'archives', 'console']);
     expect(stdoutLines[banner + 1]).toContain(dataDir);
     expect(stdoutLines[banner + 2]).toContain('embedded SQLite');
     expect(stdoutLines[banner + 3]).toContain(`.eml files in ${path.join(dataDir, 'mail')}`);
     expect(stdoutLines[banner + 4]).toContain('outbox only');
+    expect(stdoutLines[banner + 5]).toContain(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    // The embedded default's own key, made by this first start.
+    expect(stdoutLines[banner + 6]).toContain(`key local (${path.join(dataDir, 'archive-keys')})`);
 
     expect(fileLines.length).toBeGreaterThan(2);
     expect(fileLines.filter((l) => !isJson(l))).toEqual([]);

@@ -6,7 +6,7 @@
  * refused, never a partial plaintext.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveIntegrityError, decryptArchive, encryptArchive, parseHeader, rewrapHeader, type MasterKey, type MasterKeys } from '../../src/security/archive-envelope.js';
-import { ArchiveKeyError, loadArchiveKeys } from '../../src/security/archive-keys.js';
+import { ArchiveKeyError, archiveKeysProblem, loadArchiveKeys } from '../../src/security/archive-keys.js';
 
 const SMALL = 64; // small segments: every boundary case in a few bytes
 const master: MasterKey = { id: 'k2026', key: randomBytes(32) };
@@ -118,19 +118,41 @@ describe('archive envelope', () => {
     const loaded = loadArchiveKeys({ archiveKeys: `k2:${a},k1:${b}` });
     expect(loaded.current.id).toBe('k2');
     expect([...loaded.byId.keys()]).toEqual(['k2', 'k1']);
-    expect(() => loadArchiveKeys({})).toThrow(/no archive key configured; set ARCHIVE_KEYS=keyId:base64/);
-    for (const bad of ['k1', `k1:${randomBytes(16).toString('base64')}`, `:${a}`, `k1:${a},k1:${b}`, 'k1:not base64 at all']) {
+    expect(() => loadArchiveKeys({})).toThrow(/no archive key configured; set ARCHIVE_KEYS or ARCHIVE_KEY_FILE/);
+    for (const bad of ['k1', `k1:${randomBytes(16).toString('base64')}`, `:${a}`, `k1:${a},k1:${b}`, 'k1:not base64 at all', ',']) {
       expect(() => loadArchiveKeys({ archiveKeys: bad }), bad).toThrow(ArchiveKeyError);
+      expect(archiveKeysProblem({ archiveKeys: bad }), bad).toMatch(/^ARCHIVE_KEYS=\*\*\*\*: /);
     }
+    // The key itself never appears in a message, not even its beginning.
+    expect(archiveKeysProblem({ archiveKeys: `k1:${a.slice(0, 30)}` })).not.toContain(a.slice(0, 8));
+  });
+
+  it('accepts a key file its owner or root owns with mode 0600, 0400, 0640 or 0440, and nothing laxer', () => {
+    const a = randomBytes(32).toString('base64');
     const keyDir = mkdtempSync(path.join(tmpdir(), 'keys-'));
     try {
       const file = path.join(keyDir, 'archive.keys');
-      writeFileSync(file, `k9:${a}\n`, { mode: 0o644 });
-      expect(() => loadArchiveKeys({ archiveKeyFile: file })).toThrow(/can be read by others \(mode 644\); chmod 600 it/);
-      writeFileSync(file, `k9:${a}\n`, { mode: 0o600 });
-      rmSync(file);
-      writeFileSync(file, `k9:${a}\n`, { mode: 0o600 });
-      expect(loadArchiveKeys({ archiveKeyFile: file }).current.id).toBe('k9');
+      writeFileSync(file, `k9:${a}\n`);
+      for (const mode of [0o600, 0o400, 0o640, 0o440]) {
+        chmodSync(file, mode);
+        expect(loadArchiveKeys({ archiveKeyFile: file }).current.id, mode.toString(8)).toBe('k9');
+      }
+      for (const mode of [0o644, 0o604, 0o660, 0o620, 0o666]) {
+        chmodSync(file, mode);
+        expect(() => loadArchiveKeys({ archiveKeyFile: file }), mode.toString(8)).toThrow(
+          new RegExp(`ARCHIVE_KEY_FILE=.*: mode 0?${mode.toString(8)} lets others read or change it; expected 0600, 0400, 0640 or 0440`),
+        );
+      }
+      chmodSync(file, 0o600);
+      const uid = process.getuid!();
+      const stranger = uid === 0 ? 4242 : undefined;
+      if (stranger !== undefined) {
+        // Only root can give a file away; as root, a file some other user owns is refused.
+        chownSync(file, stranger, stranger);
+        expect(() => loadArchiveKeys({ archiveKeyFile: file })).toThrow(/owned by uid 4242; expected the service's user \(uid 0\) or root/);
+      }
+      expect(archiveKeysProblem({ archiveKeyFile: path.join(keyDir, 'missing') })).toMatch(/ARCHIVE_KEY_FILE=.*missing.*: cannot read it \(ENOENT\)/);
+      expect(archiveKeysProblem({ archiveKeyFile: keyDir })).toMatch(/expected a regular file/);
     } finally {
       rmSync(keyDir, { recursive: true, force: true });
     }

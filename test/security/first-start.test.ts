@@ -64,7 +64,7 @@ describe('embedded default secret and console link', () => {
     ['JWT_SECRET', { JWT_SECRET: 'a-production-secret-of-at-least-32-bytes' }],
     ['JWT_JWKS_URL', { JWT_JWKS_URL: 'https://idp.example.org/jwks.json' }],
     ['JWT_ISSUER', { JWT_ISSUER: 'https://idp.example.org' }],
-    ['a MariaDB database', { NOTIFICATION_DB_URL: 'mysql://u:p@db.example.org:3306/notificationdb' }],
+    ['a MariaDB database', { NOTIFICATION_DB_URL: 'mysql://u:p@db.example.org:3306/notificationdb', BATCH_TIMEZONE: 'Europe/Paris' }],
   ])('with %s: no secret file, no console link', async (_, env) => {
     const loaded = loadConfig({ DATA_DIR: dataDir, ...env });
     const { config, created } = withEmbeddedSecret(loaded);

@@ -47,6 +47,8 @@ export async function createTestEnvironment(dialect: Dialect, extraEnv: Env = {}
     SCHEDULER_ENABLED: 'false',
     LOG_LEVEL: 'warn',
     DEMO_DATA: 'never',
+    // Required with MariaDB; UTC keeps every test's dates independent of the machine's zone.
+    BATCH_TIMEZONE: 'UTC',
   };
   const dropMysql: string[] = [];
   if (dialect === 'mysql') {

@@ -6,7 +6,6 @@ import { cronInWords } from '../cron-words.js';
 import { dateTime, duration, relative } from '../format.js';
 import { jobDescription } from '../job-texts.js';
 import { href } from '../route.js';
-import { useService } from '../service-context.js';
 import { useResource } from '../use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { StatusBadge } from '../ui/status-badge.js';
@@ -30,7 +29,6 @@ export function JobsScreen() {
 }
 
 function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) => void }) {
-  const { timeZone } = useService();
   const words = job.cron === null ? null : cronInWords(job.cron);
   const last = job.lastExecution;
   const titleId = `job-${job.name}`;
@@ -42,12 +40,13 @@ function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) 
         : null}
     </header>
     <p>${jobDescription(job.name, job.description)}</p>
+    ${job.unavailable ? html`<p class="error" role="alert">Cette tâche ne peut pas s’exécuter : ${job.unavailable}</p>` : null}
     <dl class="fields">
       <div>
         <dt>Planification</dt>
         <dd>
           ${job.cron === null ? 'aucune (à la demande)' : html`${words ?? 'expression cron'}<br /><code class="cron">${job.cron}</code>`}
-          ${job.timeZone !== timeZone ? html` <span class="muted">(${job.timeZone})</span>` : null}
+          <br /><span class="muted">fuseau horaire ${job.timeZone}</span>
         </dd>
       </div>
       <div>

@@ -200,6 +200,14 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
     name: ARCHIVE_JOB,
     description: 'Archives closed inscriptions and defenses into encrypted files, then removes their documents',
     validateParameters: () => void deps.keys(),
+    unavailable: () => {
+      try {
+        deps.keys();
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
     steps: [
       step('archiveEnrollmentsStep', 'inscription', {
         page: async (ctx, after, limit) => {

@@ -79,6 +79,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
+    timeZone: config.timeZone,
     logger,
     listeners: [
       loggingListener(logger),

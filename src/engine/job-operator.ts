@@ -47,6 +47,8 @@ export interface OperatorOptions {
   readonly logger: Logger;
   readonly clock?: () => Date;
   readonly retryHooks?: RetryHooks;
+  /** BATCH_TIMEZONE: a `runAt` whose date there is outside 1970–9999 is refused at launch (UTC when unset). */
+  readonly timeZone?: string;
 }
 
 export interface LaunchRequest {
@@ -126,10 +128,11 @@ export class JobOperator {
   async start(jobName: string, request: LaunchRequest): Promise<RunningExecution> {
     const job = this.job(jobName);
     // Refused before anything is written: a bad launch leaves nothing behind.
-    checkParameters(request.parameters ?? {});
+    const timeZone = this.options.timeZone ?? 'UTC';
+    checkParameters(request.parameters ?? {}, timeZone);
     const given = Object.entries(request.parameters ?? {}).map(([key, value]): [string, string] =>
       // 6: one instant, one spelling: …T02:00:00Z, …T02:00:00.000Z and …T03:00:00+01:00 are one instance.
-      key === 'runAt' ? [key, parseRunAt(value).toISOString()] : [key, value],
+      key === 'runAt' ? [key, parseRunAt(value, timeZone).toISOString()] : [key, value],
     );
     const identifying: JobParameters | undefined =
       given.length === 0 && !request.dryRun

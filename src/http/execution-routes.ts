@@ -4,6 +4,7 @@ import type { App } from '../app.js';
 import { JobExecutionNotFoundError } from '../engine/errors.js';
 import { principalOf } from './authentication.js';
 import { ProblemSchema } from './problem.js';
+import { refuseLaunchWhileDown } from './launch-guard.js';
 import { launchRateLimit } from './rate-limit.js';
 import {
   bodyErrors,
@@ -145,6 +146,7 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const principal = principalOf(request);
+        await refuseLaunchWhileDown(app.health);
         const { execution, done } = await app.operator.restart(request.params.executionId, { trigger: 'MANUAL', triggeredBy: principal.subject });
         done.catch((error: unknown) => app.logger.error({ err: error, job: execution.jobName, execution: execution.id }, 'restarted run failed'));
         await app.audit.append({

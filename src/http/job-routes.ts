@@ -9,6 +9,7 @@ import { jobStats } from './job-stats.js';
 import { cachedNextFireTime } from '../schedule/quartz-cron.js';
 import { ProblemSchema } from './problem.js';
 import { OPTIONAL_BODY } from './openapi.js';
+import { refuseLaunchWhileDown } from './launch-guard.js';
 import { launchRateLimit } from './rate-limit.js';
 import {
   bodyErrors,
@@ -109,6 +110,7 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
         const { jobName } = request.params;
         const parameters = request.body.parameters ?? {};
         const dryRun = request.body.dryRun ?? false;
+        await refuseLaunchWhileDown(app.health);
         const { execution, done } = await app.operator.start(jobName, { parameters, dryRun, trigger: 'MANUAL', triggeredBy: principal.subject });
         done.catch((error: unknown) => app.logger.error({ err: error, job: jobName, execution: execution.id }, 'manual run failed'));
         await app.audit.append({

@@ -38,7 +38,11 @@ export interface Problem {
 
 /** A 4xx the route decides itself (bad report name, no such report). */
 export class HttpProblem extends Error {
-  constructor(readonly statusCode: number, detail: string) {
+  constructor(
+    readonly statusCode: number,
+    detail: string,
+    readonly headers?: Readonly<Record<string, string>>,
+  ) {
     super(detail);
     this.name = 'HttpProblem';
   }
@@ -54,7 +58,7 @@ export function problemOf(error: unknown): Problem {
     return { status: 409, detail: error.message };
   }
   if (error instanceof JobParametersInvalidError) return { status: 400, detail: error.message };
-  if (error instanceof HttpProblem) return { status: error.statusCode, detail: error.message };
+  if (error instanceof HttpProblem) return { status: error.statusCode, detail: error.message, ...(error.headers ? { headers: error.headers } : {}) };
   const database = databaseFailureOf(error);
   if (database?.unavailable) {
     return { status: 503, detail: `${database.database} is unavailable (${database.cause}); nothing was changed, retry once it is back (GET /actuator/health shows it)`, headers: { 'retry-after': '30' } };

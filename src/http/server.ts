@@ -40,6 +40,11 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   recordRoutes(server);
+  // Every answer is JSON, a problem, a PDF or a page of ours: none may be sniffed into
+  // something else (a JSON string holding markup rendered as HTML).
+  server.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   server.setErrorHandler((error, request, reply) => {
     const problem = problemOf(error);
     if (problem.status >= 500) app.logger.error({ err: error, url: request.url }, 'request failed');

@@ -46,6 +46,14 @@ export class HealthRegistry {
     return this.aggregate([...this.indicators.values()]);
   }
 
+  /** The components among `names` that are DOWN now, each with its details (others are not checked). */
+  async downAmong(names: readonly string[]): Promise<readonly { readonly name: string; readonly details: ComponentHealth['details'] }[]> {
+    const health = await this.aggregate([...this.indicators.values()].filter((i) => names.includes(i.name)));
+    return Object.entries(health.components)
+      .filter(([, c]) => c.status !== 'UP')
+      .map(([name, c]) => ({ name, details: c.details }));
+  }
+
   /** Ready for work: the indicators it needs are UP and the process is not shutting down. */
   async readiness(): Promise<Health> {
     const health = await this.aggregate([...this.indicators.values()].filter((i) => i.requiredForReadiness));

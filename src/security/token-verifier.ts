@@ -72,7 +72,12 @@ export function createTokenVerifier(settings: Config['jwt']): TokenVerifier {
       } catch (error) {
         throw new AuthenticationError(`invalid token: ${reason(error)}`, { cause: error });
       }
-      if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthenticationError('invalid token: it has no `sub` claim');
+      // `sub` is the actor of the audit log and the rate limit's key: blanks would be nobody.
+      if (typeof payload.sub !== 'string' || payload.sub.trim() === '') throw new AuthenticationError('invalid token: it has no `sub` claim (or only blanks)');
+      // jose checks `iat` only against a maximum age; a token "issued" in the future is forged or from a clock far off.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + settings.clockSkewSeconds) {
+        throw new AuthenticationError(`invalid token: \`iat\` is ${Math.round(payload.iat - Date.now() / 1000)} s in the future, beyond JWT_CLOCK_SKEW (${settings.clockSkewSeconds} s)`);
+      }
       const exp = payload.exp!; // requiredClaims: jose refused a token without a numeric exp
       refuseLongLived(exp, payload.iat, settings);
       const principal = { subject: payload.sub, roles: rolesOf(payload, settings.rolesClaim) };

@@ -50,6 +50,7 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
     const jobs = options.jobs ? await options.jobs(env) : createJobs(env.config, env.databases, { mailer, logger: silentLogger, audit });
     const operator = operatorFor(env.databases, jobs, {
       listeners: [executionHistoryListener(env.databases.batch.db), auditListener(audit)],
+      timeZone: env.config.timeZone,
     });
     const app: App = {
       config: env.config,

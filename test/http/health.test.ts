@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, readdirSync, renameSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -145,6 +146,7 @@ describe('health follows batchdb\'s storage and recovers without a restart', () 
       return { code: response.status, body: (await response.json()) as HealthBody };
     };
     expect((await health()).code).toBe(200);
+    const launch = () => fetch(`${address}/api/batch/jobs/tokenCleanupJob/run`, { method: 'POST', headers });
     renameSync(env.dataDir, `${env.dataDir}.moved`);
     try {
       const { code, body } = await health();
@@ -152,10 +154,33 @@ describe('health follows batchdb\'s storage and recovers without a restart', () 
       expect(body.components.batchDb?.details.error).toMatch(new RegExp(`batchdb's file .*batchdb.*is gone`));
       expect(body.components.diskSpace?.details.error).toContain(`DATA_DIR ${env.dataDir}`);
       expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(503);
+      // A launch now would only fail a minute later, with a failure mail: refused at once, to be retried.
+      const refused = await launch();
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('30');
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(/diskSpace is DOWN: no longer exists .*DATA_DIR.*; nothing was launched, retry once it is back/);
     } finally {
       renameSync(`${env.dataDir}.moved`, env.dataDir);
     }
     expect((await health()).code).toBe(200);
+    expect((await launch()).status).toBe(202);
+  });
+
+  it('a launch while only an upload directory is gone is refused too, naming it; nothing is recorded', async () => {
+    const uploads = mkdtempSync(path.join(tmpdir(), 'batch-uploads-'));
+    const { env, address, headers } = await start('sqlite', { UPLOADS_DIR: uploads });
+    const instances = async () => (await env.databases.batch.db.selectFrom('batch_job_instance').select('id').execute()).length;
+    const before = await instances();
+    renameSync(env.config.uploadsDir, `${env.config.uploadsDir}.moved`);
+    try {
+      const refused = await fetch(`${address}/api/batch/jobs/dataConsistencyJob/run`, { method: 'POST', headers });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { detail: string }).detail).toContain(`UPLOADS_DIR ${env.config.uploadsDir}`);
+      expect(await instances()).toBe(before);
+    } finally {
+      renameSync(`${env.config.uploadsDir}.moved`, env.config.uploadsDir);
+      rmSync(uploads, { recursive: true, force: true });
+    }
   });
 
   // Root, the tests' user, writes any file: the service runs as nobody, as it would in a container.

@@ -97,6 +97,8 @@ describe.each(dialects)('job parameters at launch (%s)', (dialect) => {
       [{ parameters: { runAt: '1969-12-31T23:59:59Z' } }, /year outside 1970–9999/],
       [{ parameters: { runAt: '+010000-01-01T00:00:00Z' } }, /is not an ISO-8601 instant/],
       [{ parameters: { runAt: '2026-03-01T24:00:00Z' } }, /no such time of day/],
+      [{ parameters: { runAt: '9999-12-31T23:59:59-14:00' } }, /is in the year 10000 in UTC, outside 1970–9999/],
+      [{ parameters: { runAt: '1970-01-01T00:30:00+01:00' } }, /is in the year 1969 in UTC, outside 1970–9999/],
       [{ parameters: { runAt: 'tomorrow' } }, /is not an ISO-8601 instant/],
     ];
     for (const [body, detail] of cases) await expectProblem(await run(body), 400, detail, JSON.stringify(body).slice(0, 80));
@@ -109,6 +111,68 @@ describe.each(dialects)('job parameters at launch (%s)', (dialect) => {
       for (let i = 0; i < 200 && ['STARTED', 'STOPPING'].includes((await api.app.repository.getExecutionOrThrow(executionId)).status); i++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+    }
+  });
+});
+
+describe.each(dialects)('bodies and parameters refused at launch, not by a FAILED run (%s)', (dialect) => {
+  let api: Api;
+  beforeAll(async () => {
+    // A zone fourteen hours ahead of UTC: a runAt late on 31 December 9999 UTC is already 10000 there.
+    api = await startApi(dialect, { env: { RATE_LIMIT_RUN_PER_MINUTE: '100000', BATCH_TIMEZONE: 'Pacific/Kiritimati' } });
+  });
+  afterAll(() => api?.close());
+
+  const executions = async () =>
+    Number((await api.env.databases.batch.db.selectFrom('batch_job_execution').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('a body that is not a JSON object, not JSON, not UTF-8 or not text is refused and launches nothing', async () => {
+    const authorization = `Bearer ${await api.token()}`;
+    const post = (body: string | Buffer, type = 'application/json', job = 'tokenCleanupJob') =>
+      fetch(`${api.base}/api/batch/jobs/${job}/run`, { method: 'POST', body, headers: { 'content-type': type, authorization } });
+    const before = await executions();
+    await expectProblem(await post('null'), 400, /the body must be a JSON object, got null/, 'null');
+    await expectProblem(await post('[]'), 400, /the body must be a JSON object, got an array/, 'array');
+    await expectProblem(await post('[{"dryRun":true}]'), 400, /got an array/, 'array of one');
+    await expectProblem(await post('"run"'), 400, /got string/, 'string');
+    await expectProblem(await post('42'), 400, /got number/, 'number');
+    await expectProblem(await post('{"dryRun":true}', 'text/plain'), 415, /must be application\/json/, 'text/plain');
+    await expectProblem(await post(Buffer.concat([Buffer.from('{"parameters":{"note":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}}')])), 400, /not valid UTF-8/, 'bad UTF-8');
+    await expectProblem(await post('{"parameters":{"note":"\\ud800"}}'), 400, /unpaired UTF-16 surrogate/, 'lone surrogate');
+    await expectProblem(await post('{"parameters":{"\\udfff":"x"}}'), 400, /unpaired UTF-16 surrogate|parameter name/, 'lone surrogate key');
+    expect(await executions()).toBe(before);
+    // A well-formed pair (an emoji) is text like any other.
+    const emoji = await post(JSON.stringify({ parameters: { note: 'thèse 🎓' }, dryRun: true }));
+    expect(emoji.status).toBe(202);
+  });
+
+  it('a month or a runAt the run could not compute is a 400 at launch, in the configured zone', async () => {
+    const run = (job: string, body: unknown) => api.call(`/api/batch/jobs/${job}/run`, { method: 'POST', body: JSON.stringify(body) });
+    const before = await executions();
+    const cases: readonly [string, unknown, RegExp][] = [
+      ['monthlyReportJob', { parameters: { month: '9999-12' } }, /month="9999-12" is outside the months a report can cover, 1970-02 to 9999-11/],
+      ['monthlyReportJob', { parameters: { month: '1970-01' } }, /month="1970-01" is outside/],
+      ['monthlyReportJob', { parameters: { runAt: '1970-01-20T00:00:00Z' } }, /runAt=1970-01-20T00:00:00.000Z would report 1969-12 \(the month before it\)/],
+      ['tokenCleanupJob', { parameters: { runAt: '9999-12-31T12:00:00Z' } }, /is in the year 10000 in Pacific\/Kiritimati, outside 1970–9999/],
+      ['tokenCleanupJob', { parameters: { runAt: '9999-12-31T23:59:59-14:00' } }, /is in the year 10000 in UTC/],
+    ];
+    for (const [job, body, detail] of cases) await expectProblem(await run(job, body), 400, detail, `${job} ${JSON.stringify(body)}`);
+    expect(await executions()).toBe(before);
+    expect((await run('monthlyReportJob', { parameters: { month: '9999-11' }, dryRun: true })).status).toBe(202);
+  });
+
+  it('answers nosniff on JSON, and serves Swagger UI with a CSP and no framing', async () => {
+    const jobs = await api.call('/api/batch/jobs');
+    expect(jobs.headers.get('x-content-type-options')).toBe('nosniff');
+    const problem = await fetch(`${api.base}/api/batch/jobs`);
+    expect(problem.status).toBe(401);
+    expect(problem.headers.get('x-content-type-options')).toBe('nosniff');
+    for (const page of ['/swagger-ui', '/swagger-ui/static/index.html']) {
+      const response = await fetch(`${api.base}${page}`, { redirect: 'manual' });
+      expect(response.headers.get('content-security-policy'), page).toMatch(/frame-ancestors 'none'/);
+      expect(response.headers.get('content-security-policy'), page).toMatch(/script-src 'self'(;|$)/);
+      expect(response.headers.get('x-frame-options'), page).toBe('DENY');
+      expect(response.headers.get('x-content-type-options'), page).toBe('nosniff');
     }
   });
 });
@@ -128,7 +192,9 @@ describe('runAt is a real calendar instant (property)', () => {
           // Independent of the parser: the day exists when Date.UTC does not roll it over.
           const rolled = new Date(Date.UTC(year, month - 1, day));
           const exists = month >= 1 && month <= 12 && day >= 1 && rolled.getUTCDate() === day && rolled.getUTCMonth() === month - 1;
-          const valid = exists && year >= 1970 && year <= 9999 && hour <= 23 && zone !== '';
+          // The year must hold once converted to UTC too (9999-12-31T20:00-05:30 is 10000 there).
+          const utcYear = zone === '' ? NaN : new Date(Date.UTC(year, month - 1, day, hour) - offsetMinutes(zone) * 60_000).getUTCFullYear();
+          const valid = exists && year >= 1970 && year <= 9999 && hour <= 23 && zone !== '' && utcYear >= 1970 && utcYear <= 9999;
           if (valid) {
             expect(parseRunAt(text).getTime()).toBe(Date.parse(text));
           } else {
@@ -140,3 +206,9 @@ describe('runAt is a real calendar instant (property)', () => {
     );
   });
 });
+
+function offsetMinutes(zone: string): number {
+  if (zone === 'Z') return 0;
+  const [hours, minutes] = zone.slice(1).split(':').map(Number) as [number, number];
+  return (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
+}

@@ -25,7 +25,8 @@ import { notificationStats } from './notification-stats.js';
 import { reportAlerts } from './report-alerts.js';
 import { reportDocument } from './report-document.js';
 import { mailReport, type MailingState } from './report-mailing.js';
-import { defaultMonth, parseMonth, reportPeriod, type ReportPeriod } from './report-period.js';
+import { parseRunAt } from '../../engine/job-parameters.js';
+import { defaultMonth, FIRST_REPORTABLE_MONTH, LAST_REPORTABLE_MONTH, parseMonth, reportPeriod, type ReportPeriod } from './report-period.js';
 import { loadSnapshots, saveSnapshot, type MonthFigures } from './report-snapshot.js';
 import { userStats } from './user-stats.js';
 
@@ -193,7 +194,17 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     name: MONTHLY_REPORT_JOB,
     description: 'The monthly PDF report of the doctoral school, mailed to the administrators',
     validateParameters: (parameters) => {
+      // The month the run will report, as it will compute it: a default month out of range
+      // (runAt in January 1970) is refused at launch too.
       if (parameters.month) parseMonth(parameters.month.value);
+      else if (parameters.runAt) {
+        const month = defaultMonth(parseRunAt(parameters.runAt.value), deps.timeZone);
+        if (month < FIRST_REPORTABLE_MONTH || month > LAST_REPORTABLE_MONTH) {
+          throw new JobParametersInvalidError(
+            `runAt=${parameters.runAt.value} would report ${month} (the month before it), outside the months a report can cover, ${FIRST_REPORTABLE_MONTH} to ${LAST_REPORTABLE_MONTH}; give month=YYYY-MM`,
+          );
+        }
+      }
       recomputeOf(parameters);
     },
     steps: [

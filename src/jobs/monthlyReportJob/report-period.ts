@@ -24,11 +24,33 @@ export interface ReportPeriod {
 
 const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
 
-/** Throws JobParametersInvalidError (400, exit 2) for anything but a real `YYYY-MM`. */
+/**
+ * The months a report can cover: it compares with the month before and reads up to the
+ * first day of the month after, and both must be dates from 1970 to 9999.
+ */
+export const FIRST_REPORTABLE_MONTH = '1970-02';
+export const LAST_REPORTABLE_MONTH = '9999-11';
+
+/**
+ * A month a person asks a report for. Throws JobParametersInvalidError (400, exit 2) for
+ * anything but a real `YYYY-MM` from 1970-02 to 9999-11, so a launch is refused rather than
+ * a run failed.
+ */
 export function parseMonth(value: string): string {
+  monthOf(value, 'month');
+  if (value < FIRST_REPORTABLE_MONTH || value > LAST_REPORTABLE_MONTH) {
+    throw new JobParametersInvalidError(
+      `month=${JSON.stringify(value)} is outside the months a report can cover, ${FIRST_REPORTABLE_MONTH} to ${LAST_REPORTABLE_MONTH} (it compares with the month before and reads up to the first day of the month after)`,
+    );
+  }
+  return value;
+}
+
+/** A real `YYYY-MM` (any year with four digits): the month before a reportable one is one too. */
+function monthOf(value: string, name: string): string {
   const match = /^(\d{4})-(\d{2})$/.exec(value);
-  if (!match || Number(match[2]) < 1 || Number(match[2]) > 12 || Number(match[1]) < 1970) {
-    throw new JobParametersInvalidError(`month=${JSON.stringify(value.slice(0, 40))} is not a month; expected YYYY-MM, e.g. 2026-11`);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 12) {
+    throw new JobParametersInvalidError(`${name}=${JSON.stringify(value.slice(0, 40))} is not a month; expected YYYY-MM, e.g. 2026-11`);
   }
   return value;
 }
@@ -39,7 +61,7 @@ export function defaultMonth(runAt: Date, timeZone: string): string {
 }
 
 export function reportPeriod(month: string, timeZone: string): ReportPeriod {
-  const firstDay = `${parseMonth(month)}-01`;
+  const firstDay = `${monthOf(month, 'month')}-01`;
   const nextFirstDay = addMonths(firstDay, 1);
   const [year, monthNumber] = month.split('-').map(Number) as [number, number];
   return {

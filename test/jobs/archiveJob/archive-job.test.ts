@@ -108,7 +108,7 @@ describe.each(dialects)('archiveJob (%s)', (dialect) => {
     env = await createTestEnvironment(dialect);
     await plant(env);
     app = await createApp(env.config, silentLogger);
-    await expect(app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).rejects.toThrow(/no archive key configured; set ARCHIVE_KEYS=keyId:base64/);
+    await expect(app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).rejects.toThrow(/no archive key configured; set ARCHIVE_KEYS or ARCHIVE_KEY_FILE/);
     expect(await env.databases.batch.db.selectFrom('batch_job_execution').selectAll().execute()).toEqual([]);
     expect((await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done).status).toBe('COMPLETED');
   });

@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dateInZone } from '../../../src/doctorate/calendar.js';
-import { defaultMonth, reportPeriod } from '../../../src/jobs/monthlyReportJob/report-period.js';
+import { addMonths } from '../../../src/doctorate/calendar.js';
+import { JobParametersInvalidError } from '../../../src/engine/errors.js';
+import { defaultMonth, parseMonth, reportPeriod } from '../../../src/jobs/monthlyReportJob/report-period.js';
 
 const ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Pacific/Auckland', 'Asia/Kolkata', 'America/Sao_Paulo'];
 const month = fc.tuple(fc.integer({ min: 1970, max: 9998 }), fc.integer({ min: 1, max: 12 })).map(([y, m]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}`);
@@ -45,6 +47,28 @@ describe('report periods', () => {
         expect(dateInZone(period.end, zone)).toBe(period.nextFirstDay);
         expect(dateInZone(new Date(period.end.getTime() - 1), zone)).toBe(period.lastDay);
       }),
+    );
+  });
+
+  it('accepts exactly the months whose report can be computed: the month, the one before and the next first day, in every zone', () => {
+    const anyMonth = fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 })).map(([y, m]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}`);
+    fc.assert(
+      fc.property(fc.oneof(anyMonth, fc.constantFrom('1970-01', '1970-02', '9999-11', '9999-12')), fc.constantFrom(...ZONES), (m, zone) => {
+        // Independently: the run needs the month before and the next month's first day, both dated 1970–9999.
+        const [y, mm] = m.split('-').map(Number) as [number, number];
+        const previousYear = mm === 1 ? y - 1 : y;
+        const nextYear = mm === 12 ? y + 1 : y;
+        const computable = mm >= 1 && mm <= 12 && previousYear >= 1970 && nextYear <= 9999;
+        if (!computable) {
+          expect(() => parseMonth(m), m).toThrow(JobParametersInvalidError);
+          return;
+        }
+        expect(parseMonth(m)).toBe(m);
+        const period = reportPeriod(m, zone);
+        expect(Number.isNaN(period.end.getTime())).toBe(false);
+        expect(reportPeriod(addMonths(`${m}-01`, -1).slice(0, 7), zone).nextFirstDay).toBe(`${m}-01`);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -23,7 +23,7 @@ describe.each(dialects)('serve with a sibling database off the contract (%s)', (
   afterEach(() => env?.cleanup());
 
   it('starts, logs userdb once, and health shows contract DOWN naming refresh_tokens until the table is back', async () => {
-    env = await createTestEnvironment(dialect, { JWT_SECRET: SECRET });
+    env = await createTestEnvironment(dialect, { JWT_SECRET: SECRET, ARCHIVE_KEYS: `k1:${Buffer.alloc(32, 3).toString('base64')}` });
     await env.databases.user.db.schema.dropTable('refresh_tokens').execute();
     const serve = startChild([path.join(ROOT, 'dist/cli.js'), 'serve'], { ...env.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
     try {

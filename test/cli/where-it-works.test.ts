@@ -103,7 +103,7 @@ describe.skipIf(!mariadbUrl)('batch-service with BATCH_DB_URL on MariaDB without
     ['a database that does not exist', `bt_${randomBytes(4).toString('hex')}_none`],
   ])('%s: exit 2, the URL with its password masked, and no table created', async (_, database) => {
     expect(server.password.length).toBeGreaterThan(0);
-    const result = await runCli(['executions', 'tokenCleanupJob'], { DATA_DIR: dataDir, BATCH_DB_URL: url(database) });
+    const result = await runCli(['executions', 'tokenCleanupJob'], { DATA_DIR: dataDir, BATCH_DB_URL: url(database), BATCH_TIMEZONE: 'UTC' });
     expect(result.code, result.stderr).toBe(2);
     const [where, refusal, ...rest] = result.stderr.trimEnd().split('\n');
     expect(where).toMatch(new RegExp(`^batch-service: data directory ${dataDir}; databases batch=${escape(masked(database))}, user=sqlite:`));

@@ -11,6 +11,7 @@ import { ArchiveCatalog } from '../jobs/archiveJob/archive-catalog.js';
 import { decryptedZip } from '../jobs/archiveJob/record-archive.js';
 import { ArchiveIntegrityError } from '../security/archive-envelope.js';
 import { loadArchiveKeys } from '../security/archive-keys.js';
+import { NotARegularFileError } from '../security/regular-file.js';
 import { principalOf } from './authentication.js';
 import { HttpProblem, ProblemSchema } from './problem.js';
 import { commonErrors, MAX_PAGE, secured } from './schemas.js';
@@ -95,6 +96,7 @@ export function archiveRoutes(app: App): FastifyPluginAsyncTypebox {
           zip = await decryptedZip(record.path, loadArchiveKeys(app.config));
         } catch (error) {
           if (error instanceof ArchiveIntegrityError) throw new HttpProblem(500, `the archive of ${type} ${originalId} does not decrypt: ${error.message}; run batch-service archive verify`);
+          if (error instanceof NotARegularFileError) throw new HttpProblem(404, `the archive file of ${type} ${originalId} ${error.reason}; run batch-service archive verify`);
           throw error;
         }
         await app.audit.append({ action: 'ARCHIVE_ACCESS', actor: principalOf(request).subject, clientAddress: request.ip, target: `${type}#${originalId}`, details: { operation: 'download', sizeBytes: zip.length } });

@@ -5,7 +5,7 @@
  * token's signature check, every file the service reads — so the service stopped
  * answering. Here twelve downloads hit FIFOs at once (three times the pool), each must be
  * a quick 404, and the API and the health must still answer afterwards. The command
- * line's readers (report resend, archive verify) refuse the same FIFOs at once too.
+ * line's readers (report resend, archive verify, shred) refuse the same FIFOs at once too.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { buildServer } from '../../src/http/server.js';
 import { ArchiveCatalog } from '../../src/jobs/archiveJob/archive-catalog.js';
+import { shredArchive } from '../../src/jobs/archiveJob/archive-erasure.js';
 import { resendReport, ReportResendRefused } from '../../src/jobs/monthlyReportJob/report-resend.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { loadArchiveKeys } from '../../src/security/archive-keys.js';
@@ -91,6 +92,9 @@ describe('reports and archives are served from regular files only (sqlite)', () 
       new ReportResendRefused(`no report for 2026-06: ${path.join(env.config.reportsDir, 'rapport_2026_06.pdf')} is a FIFO (named pipe), not a regular file; generate it again with \`batch-service run monthlyReportJob --param month=2026-06\``),
     );
     await expect(new ArchiveCatalog(env.databases.batch.db).open(archive!, loadArchiveKeys(env.config))).rejects.toThrow(NotARegularFileError);
+    // Nor is a FIFO shredded in the archive's place: the catalogue would call shredded a key that may live on elsewhere.
+    await expect(shredArchive({ batch: env.databases.batch, audit: app.audit }, archive!, { actor: 'ops (cli)', clientAddress: null })).rejects.toThrow(NotARegularFileError);
+    expect((await new ArchiveCatalog(env.databases.batch.db).get('inscription', 2))!.shredded).toBe(false);
   });
 });
 

@@ -9,12 +9,15 @@
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../../src/app.js';
 import type { DatabaseHandle } from '../../../src/db/connect.js';
 import { sqliteFile } from '../../../src/db/connect.js';
 import { migrateBatchDb } from '../../../src/db/migrate.js';
 import type { BatchDb } from '../../../src/db/schema/batch-tables.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import { parseHeader } from '../../../src/security/archive-envelope.js';
 import { startApi, type Api } from '../../http/api-harness.js';
 import { runCli } from '../../support/child.js';
@@ -143,6 +146,34 @@ describe.each(dialects)('archive shred erases (%s)', (dialect) => {
     expect(lost.code, lost.stderr).toBe(0);
     expect(lost.stdout).toContain(`warning: its archive file ${defense.archive_path} was not there`);
     expect(await db.selectFrom('defense_archive').select(['original_row', 'sha256']).where('original_id', '=', 1).executeTakeFirstOrThrow()).toEqual({ original_row: '{}', sha256: defense.sha256 });
+  });
+
+  it.runIf(dialect === 'sqlite')('says so when another connection keeps the WAL busy, and a second shred once it is free finishes the job', async () => {
+    env = await createTestEnvironment(dialect, { ARCHIVE_KEYS: `k1:${KEY.toString('base64')}` });
+    await plant(env);
+    const app = await createApp(env.config, silentLogger);
+    try {
+      expect((await (await app.operator.start('archiveJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).done).status).toBe('COMPLETED');
+    } finally {
+      await app.close();
+    }
+    const cli = { ...env.env, DB_STATEMENT_TIMEOUT_MS: '500' };
+    // A reader in the middle of a read transaction: the checkpoint may not take the WAL from under it.
+    const reader = new Database(sqliteFile(env.config.databases.batch), { readonly: true });
+    try {
+      reader.exec('begin');
+      reader.prepare('select count(*) from inscription_archive').get();
+      const busy = await runCli(['archive', 'shred', 'inscription', '1', '--yes'], cli);
+      expect(busy.code, busy.stderr).toBe(1);
+      expect(busy.stdout).toContain("warning: batchdb's write-ahead log could not be emptied now");
+      expect(sqliteBytesHold(env, ['Sujet 1 — thèse'])).toEqual(['Sujet 1 — thèse']);
+      reader.exec('commit');
+    } finally {
+      reader.close();
+    }
+    const done = await runCli(['archive', 'shred', 'inscription', '1', '--yes'], cli);
+    expect(done.code, done.stderr).toBe(0);
+    expect(sqliteBytesHold(env, ['Sujet 1 — thèse'])).toEqual([]);
   });
 
   it('migration 0015 erases the row of archives shredded before it', async () => {

@@ -187,7 +187,7 @@ export function registerArchiveCommand(program: Command, config: () => Config): 
         );
         if (outcome.fileMissing) console.log(`warning: its archive file ${record.path} was not there (nothing to destroy in it); if a copy of it turns up, delete it`);
         if (outcome.walEmptied === false) {
-          console.log(`warning: batchdb's write-ahead log could not be emptied now (another connection kept reading it): the erased bytes stay in its -wal file until the next checkpoint; run this command again once the service is idle`);
+          console.log(`warning: batchdb's write-ahead log could not be emptied now (another connection was reading): the erased bytes may remain in batchdb's files until a later checkpoint; run this command again once the service is idle`);
           process.exitCode = 1;
         }
       });

@@ -137,9 +137,9 @@ async function eraseDocumentNames(trx: Kysely<BatchDb>, type: ArchiveType, origi
   const names = new Set<string>();
 
   // archiveJob's skipped items: `{"type":…,"originalId":…,"documents":[chemins]}`, the reason naming one.
-  const item = `{"type":${JSON.stringify(type)},"originalId":${originalId}`;
-  const skips = (await trx.selectFrom('batch_step_skip').select(['id', 'item', 'reason']).where('step_name', '=', ARCHIVE_STEPS[type]).where('item', 'like', `${item}%`).execute()).filter(
-    (s) => s.item.startsWith(`${item},`) || s.item === `${item}}`,
+  const itemStart = `{"type":${JSON.stringify(type)},"originalId":${originalId}`;
+  const skips = (await trx.selectFrom('batch_step_skip').select(['id', 'item', 'reason']).where('step_name', '=', ARCHIVE_STEPS[type]).where('item', 'like', `${itemStart}%`).execute()).filter(
+    (s) => s.item.startsWith(`${itemStart},`) || s.item === `${itemStart}}`,
   );
   for (const skip of skips) {
     // Items are cut at 4000 characters: a long list no longer parses, and is erased whole.

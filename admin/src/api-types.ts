@@ -95,6 +95,7 @@ export interface ArchiveView {
   readonly sizeBytes: number;
   readonly documents: number;
   readonly shredded: boolean;
+  readonly shreddedAt: string | null;
 }
 
 export interface AnomalyView {

@@ -18,6 +18,7 @@ const TITLES: Readonly<Record<number, string>> = {
   403: 'Accès refusé',
   404: 'Introuvable',
   409: 'Conflit',
+  410: 'Supprimée définitivement',
   413: 'Requête trop volumineuse',
   414: 'Adresse trop longue',
   415: 'Format refusé',
@@ -44,6 +45,11 @@ const TRANSLATIONS: readonly (readonly [RegExp, (m: RegExpExecArray) => string])
   [/^execution (\d+) was already restarted as execution (\d+)/, (m) => `l'exécution n° ${m[1]} a déjà été relancée (n° ${m[2]}) ; relancez celle-ci.`],
   [/^execution (\d+) of \S+ is (\w+); only FAILED or STOPPED/, (m) => `l'exécution n° ${m[1]} est ${m[2]} ; seules les exécutions en échec ou arrêtées se relancent.`],
   [/is unavailable/, () => 'une base de données est indisponible ; rien n’a été modifié, réessayez plus tard.'],
+  [
+    /^the archive of (inscription|defense) (\d+) was shredded on (\S+) \(an erasure request\)/,
+    (m) => `l’archive ${m[1] === 'inscription' ? 'de l’inscription' : 'de la soutenance'} n° ${m[2]} a été détruite le ${m[3]!.slice(0, 10).split('-').reverse().join('/')} (demande d’effacement) : ses documents et sa ligne sont effacés et ne peuvent plus être lus.`,
+  ],
+  [/^the archive file of (inscription|defense) (\d+) /, (m) => `le fichier de l’archive ${m[1] === 'inscription' ? 'de l’inscription' : 'de la soutenance'} n° ${m[2]} est absent ou n’est pas un fichier ordinaire ; lancez batch-service archive verify.`],
 ];
 
 /** « Conflit : tokenCleanupJob est déjà en cours (exécution n° 12) … » */

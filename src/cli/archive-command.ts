@@ -1,7 +1,8 @@
 /**
- * `batch-service archive list | restore | verify | rewrap | shred` (10.5, 10.7, CONTRACT.md).
- * Every access is audited with the operating-system user and the host, as the API audits
- * its callers.
+ * `batch-service archive list | show | restore | verify | rewrap | shred` (10.5, 10.7,
+ * CONTRACT.md). Every access is audited with the operating-system user and the host, as
+ * the API audits its callers. A shredded archive is listed and shown by what identifies
+ * it; restoring it is refused, saying when it was shredded.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,7 +11,8 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../config.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from '../db/databases.js';
-import { ARCHIVE_TYPES, ArchiveCatalog } from '../jobs/archiveJob/archive-catalog.js';
+import { ARCHIVE_TYPES, ArchiveCatalog, shreddedDetail } from '../jobs/archiveJob/archive-catalog.js';
+import { shredArchive } from '../jobs/archiveJob/archive-erasure.js';
 import type { ArchiveType } from '../jobs/archiveJob/record-archive.js';
 import { loadArchiveKeys } from '../security/archive-keys.js';
 import { AuditLog, type AuditAction } from '../security/audit-log.js';
@@ -24,13 +26,26 @@ const originalId = (value: string): number => {
   return Number(value);
 };
 
-async function withCatalog(config: Config, work: (catalog: ArchiveCatalog, audit: (action: AuditAction, target: string, details?: Record<string, string | number>) => Promise<void>, databases: Databases) => Promise<void>): Promise<void> {
+/** Who acts: the operating-system account (its uid when it has no name), from this host. */
+function cliActor(): { actor: string; clientAddress: string } {
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+  return { actor: `${name} (cli)`, clientAddress: hostname() };
+}
+
+type Audit = (action: AuditAction, target: string, details?: Record<string, string | number>) => Promise<void>;
+
+async function withCatalog(config: Config, work: (catalog: ArchiveCatalog, audit: Audit, databases: Databases, log: AuditLog) => Promise<void>): Promise<void> {
   const databases = openDatabases(config);
   try {
     await migrate(databases);
     const log = new AuditLog(databases.batch.db);
-    const actor = `${userInfo().username} (cli)`;
-    await work(new ArchiveCatalog(databases.batch.db), async (action, target, details) => void (await log.append({ action, actor, clientAddress: hostname(), target, ...(details ? { details } : {}) })), databases);
+    const { actor, clientAddress } = cliActor();
+    await work(new ArchiveCatalog(databases.batch.db), async (action, target, details) => void (await log.append({ action, actor, clientAddress, target, ...(details ? { details } : {}) })), databases, log);
   } finally {
     await closeDatabases(databases);
   }
@@ -43,16 +58,42 @@ export function registerArchiveCommand(program: Command, config: () => Config): 
     .command('list')
     .description('archived records, newest first')
     .option('--type <type>', 'inscription or defense', archiveType)
-    .option('--json', 'JSON objects with type, originalId, archivedAt, keyId, sizeBytes, documents')
+    .option('--json', 'JSON objects with type, originalId, archivedAt, keyId, sizeBytes, documents, shreddedAt')
     .action(async (opts: { type?: ArchiveType; json?: boolean }) => {
       await withCatalog(config(), async (catalog) => {
         const { items } = await catalog.list(opts.type, 0, Number.MAX_SAFE_INTEGER);
         if (opts.json) {
-          console.log(JSON.stringify(items.map(({ type, originalId: id, archivedAt, keyId, sizeBytes, documents }) => ({ type, originalId: id, archivedAt, keyId, sizeBytes, documents })), null, 2));
+          console.log(JSON.stringify(items.map(({ type, originalId: id, archivedAt, keyId, sizeBytes, documents, shreddedAt }) => ({ type, originalId: id, archivedAt, keyId, sizeBytes, documents, shreddedAt })), null, 2));
           return;
         }
-        for (const a of items) console.log(`${a.type} ${a.originalId}  ${a.archivedAt}  key ${a.keyId}  ${a.sizeBytes} bytes  ${a.documents} document(s)${a.shredded ? '  SHREDDED' : ''}`);
+        for (const a of items) console.log(`${a.type} ${a.originalId}  ${a.archivedAt}  key ${a.keyId}  ${a.sizeBytes} bytes  ${a.documents} document(s)${a.shreddedAt ? `  SHREDDED ${a.shreddedAt}` : ''}`);
         console.log(`${items.length} archive(s)`);
+      });
+    });
+
+  archive
+    .command('show <type> <originalId>')
+    .description('one archive: what identifies it and the original row (nothing but its identity once shredded)')
+    .option('--json', 'one JSON object')
+    .action(async (typeText: string, idText: string, opts: { json?: boolean }) => {
+      const type = archiveType(typeText);
+      const id = originalId(idText);
+      await withCatalog(config(), async (catalog, audit) => {
+        const record = await catalog.get(type, id);
+        if (!record) throw new InvalidArgumentError(`no archive of ${type} ${id}`);
+        const { path: file, originalRow, ...identity } = record;
+        if (!record.shredded) await audit('ARCHIVE_ACCESS', `${type}#${id}`, { operation: 'read' });
+        if (opts.json) {
+          console.log(JSON.stringify(record.shredded ? identity : { ...identity, archive: file, originalRow }, null, 2));
+          return;
+        }
+        console.log(`${type} ${id}  archived ${record.archivedAt}  key ${record.keyId}  ${record.sizeBytes} bytes  ${record.documents} document(s)`);
+        if (record.shredded) {
+          console.log(`SHREDDED: ${shreddedDetail(record)}`);
+          return;
+        }
+        console.log(`archive ${file}  sha256 ${record.sha256}`);
+        console.log(JSON.stringify(originalRow, null, 2));
       });
     });
 
@@ -68,6 +109,7 @@ export function registerArchiveCommand(program: Command, config: () => Config): 
       await withCatalog(cfg, async (catalog, audit) => {
         const record = await catalog.get(type, id);
         if (!record) throw new InvalidArgumentError(`no archive of ${type} ${id}`);
+        if (record.shredded) throw new InvalidArgumentError(`${shreddedDetail(record)}; nothing to restore`);
         const contents = await catalog.open(record, keys);
         const outputs = [...contents.documents.keys(), 'record.json'].map((name) => path.join(path.resolve(opts.out), ...name.split('/')));
         const existing = outputs.filter((file) => existsSync(file));
@@ -96,7 +138,7 @@ export function registerArchiveCommand(program: Command, config: () => Config): 
         for (const record of records) {
           if (!record) throw new InvalidArgumentError(`no archive of ${typeText} ${idText}`);
           if (record.shredded) {
-            console.log(`${record.type} ${record.originalId}: shredded (cannot be decrypted, by design)`);
+            console.log(`${record.type} ${record.originalId}: shredded on ${record.shreddedAt} (erased: cannot be decrypted, by design)`);
             continue;
           }
           try {
@@ -133,12 +175,21 @@ export function registerArchiveCommand(program: Command, config: () => Config): 
       const type = archiveType(typeText);
       const id = originalId(idText);
       if (!opts.yes) throw new InvalidArgumentError(`shredding ${type} ${id} cannot be undone; add --yes`);
-      await withCatalog(config(), async (catalog, audit) => {
+      await withCatalog(config(), async (catalog, _audit, databases, log) => {
         const record = await catalog.get(type, id);
         if (!record) throw new InvalidArgumentError(`no archive of ${type} ${id}`);
-        await catalog.shred(record);
-        await audit('ARCHIVE_SHRED', `${type}#${id}`, { archive: record.path });
-        console.log(`${type} ${id}: shredded; its archive can never be decrypted again`);
+        const outcome = await shredArchive({ batch: databases.batch, audit: log }, record, cliActor());
+        const erased = outcome.erased.skippedItems + outcome.erased.anomalies + outcome.erased.events;
+        console.log(
+          outcome.alreadyShredded
+            ? `${type} ${id}: already shredded on ${outcome.shreddedAt.toISOString()}; erased again${erased > 0 ? ` (${erased} more row(s) naming its documents)` : ''}`
+            : `${type} ${id}: shredded; its archive can never be decrypted again, its row and the names of its documents are erased from batchdb${erased > 0 ? ` (with ${erased} other row(s) naming them)` : ''}`,
+        );
+        if (outcome.fileMissing) console.log(`warning: its archive file ${record.path} was not there (nothing to destroy in it); if a copy of it turns up, delete it`);
+        if (outcome.walEmptied === false) {
+          console.log(`warning: batchdb's write-ahead log could not be emptied now (another connection was reading): the erased bytes may remain in batchdb's files until a later checkpoint; run this command again once the service is idle`);
+          process.exitCode = 1;
+        }
       });
     });
 }

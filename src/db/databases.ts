@@ -26,7 +26,8 @@ export interface Databases {
 }
 
 export function openDatabases(config: Pick<Config, 'databases' | 'pool'>): Databases {
-  const open = <DB>(name: DatabaseName) => openDatabase<DB>(config.databases[name], config.pool, `${name}db`);
+  // batchdb holds what an erasure request removes (archive-erasure.ts); the siblings are their owners' files.
+  const open = <DB>(name: DatabaseName) => openDatabase<DB>(config.databases[name], config.pool, `${name}db`, { secureDelete: name === 'batch' });
   return {
     batch: open<BatchDb>('batch'),
     user: open<UserDb>('user'),

@@ -2,15 +2,17 @@
  * Archives (10.5, 10.7): list, describe and download the decrypted ZIP of an archived
  * inscription or defense. Every access is audited (who, when, what, client address). The
  * download is decrypted and checked whole before its first byte is sent: a damaged
- * archive is a 500 naming it, never a partial ZIP.
+ * archive is a 500 naming it, never a partial ZIP. A shredded archive is listed (its
+ * identity remains) and is 410 Gone everywhere else.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../app.js';
-import { ArchiveCatalog } from '../jobs/archiveJob/archive-catalog.js';
+import { ArchiveCatalog, shreddedDetail, type ArchiveRecord } from '../jobs/archiveJob/archive-catalog.js';
 import { decryptedZip } from '../jobs/archiveJob/record-archive.js';
 import { ArchiveIntegrityError } from '../security/archive-envelope.js';
 import { loadArchiveKeys } from '../security/archive-keys.js';
+import { NotARegularFileError } from '../security/regular-file.js';
 import { principalOf } from './authentication.js';
 import { HttpProblem, ProblemSchema } from './problem.js';
 import { commonErrors, MAX_PAGE, secured } from './schemas.js';
@@ -26,6 +28,7 @@ const ArchiveSummaryView = Type.Object({
   sizeBytes: Type.Integer(),
   documents: Type.Integer(),
   shredded: Type.Boolean(),
+  shreddedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when the archive was shredded (an erasure request); null while it can be read' }),
 });
 const ArchivePage = Type.Object({ page: Type.Integer(), size: Type.Integer(), total: Type.Integer(), items: Type.Array(ArchiveSummaryView) });
 const ArchiveDetail = Type.Object({ ...ArchiveSummaryView.properties, sha256: Type.String(), jobExecutionId: Type.Union([Type.Integer(), Type.Null()]), originalRow: Type.Record(Type.String(), Type.Unknown()) });
@@ -36,6 +39,11 @@ export function archiveRoutes(app: App): FastifyPluginAsyncTypebox {
     const find = async (type: 'inscription' | 'defense', originalId: number) => {
       const record = await catalog.get(type, originalId);
       if (!record) throw new HttpProblem(404, `no archive of ${type} ${originalId}`);
+      return record;
+    };
+    // An erased record is gone for good, and says so: nothing of it is served (issue 22, item 2).
+    const notShredded = (record: ArchiveRecord) => {
+      if (record.shredded) throw new HttpProblem(410, shreddedDetail(record));
       return record;
     };
 
@@ -65,10 +73,10 @@ export function archiveRoutes(app: App): FastifyPluginAsyncTypebox {
 
     server.get(
       '/archives/:type/:originalId',
-      { schema: { ...secured, tags, summary: 'One archive: its metadata and the original row', params: ArchiveParams, response: { 200: ArchiveDetail, ...commonErrors, 404: ProblemSchema } } },
+      { schema: { ...secured, tags, summary: 'One archive: its metadata and the original row (410 once shredded)', params: ArchiveParams, response: { 200: ArchiveDetail, ...commonErrors, 404: ProblemSchema, 410: ProblemSchema } } },
       async (request) => {
         const { type, originalId } = request.params;
-        const record = await find(type, originalId);
+        const record = notShredded(await find(type, originalId));
         await app.audit.append({ action: 'ARCHIVE_ACCESS', actor: principalOf(request).subject, clientAddress: request.ip, target: `${type}#${originalId}`, details: { operation: 'read' } });
         // The file's place on the server's disk is not the client's business.
         return { ...record, path: undefined };
@@ -83,18 +91,18 @@ export function archiveRoutes(app: App): FastifyPluginAsyncTypebox {
           tags,
           summary: 'The decrypted archive: a ZIP of the documents, record.json and manifest.json',
           params: ArchiveParams,
-          response: { 200: Type.Unsafe({ type: 'string', format: 'binary', description: 'application/zip' }), ...commonErrors, 404: ProblemSchema, 409: ProblemSchema },
+          response: { 200: Type.Unsafe({ type: 'string', format: 'binary', description: 'application/zip' }), ...commonErrors, 404: ProblemSchema, 410: ProblemSchema },
         },
       },
       async (request, reply) => {
         const { type, originalId } = request.params;
-        const record = await find(type, originalId);
-        if (record.shredded) throw new HttpProblem(409, `the archive of ${type} ${originalId} was shredded: it can never be decrypted`);
+        const record = notShredded(await find(type, originalId));
         let zip: Buffer;
         try {
           zip = await decryptedZip(record.path, loadArchiveKeys(app.config));
         } catch (error) {
           if (error instanceof ArchiveIntegrityError) throw new HttpProblem(500, `the archive of ${type} ${originalId} does not decrypt: ${error.message}; run batch-service archive verify`);
+          if (error instanceof NotARegularFileError) throw new HttpProblem(404, `the archive file of ${type} ${originalId} ${error.reason}; run batch-service archive verify`);
           throw error;
         }
         await app.audit.append({ action: 'ARCHIVE_ACCESS', actor: principalOf(request).subject, clientAddress: request.ip, target: `${type}#${originalId}`, details: { operation: 'download', sizeBytes: zip.length } });

@@ -6,10 +6,13 @@
  * is refused the same way whether or not something exists where it points. A good
  * name is then resolved with realpath: a symlink is followed only when it lands on a
  * report file directly in REPORTS_DIR; anything else is "not found", like a missing file.
+ * Only regular files are listed or served: a FIFO under a report's name is "not found"
+ * at once, it never holds a download open (security/regular-file.ts).
  */
-import { opendir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { opendir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
+import { openRegularFile } from '../security/regular-file.js';
 import { HttpProblem } from './problem.js';
 
 const PATTERNS = [
@@ -67,14 +70,10 @@ export async function openReport(directory: string, name: string): Promise<Opene
   if (!parsed) throw new HttpProblem(400, `not a report file name: expected ${REPORT_NAME_HINT}, directly in the reports directory`);
   const real = await resolveInside(directory, name);
   if (!real) throw notFound(name);
-  const handle = await open(real, 'r').catch(() => undefined);
-  if (!handle) throw notFound(name);
-  const stats = await handle.stat();
-  if (!stats.isFile()) {
-    await handle.close();
-    throw notFound(name);
-  }
-  return { ...describe(name, parsed, stats), handle };
+  // The real path has no link left: one appearing there since is refused (O_NOFOLLOW).
+  const opened = await openRegularFile(real).catch(() => undefined);
+  if (!opened) throw notFound(name);
+  return { ...describe(name, parsed, opened.stats), handle: opened.handle };
 }
 
 /** The real path of `name` when it is a report file directly in the directory (symlinks resolved), else undefined. */

@@ -140,6 +140,15 @@ export function rewrapHeader(header: ArchiveHeader, keys: MasterKeys, to: Master
   return { ...fields, bytes: headerBytes(fields) };
 }
 
+/** The longest header there is (a key id of 64 bytes): what to read to find the header. */
+export const MAX_HEADER_LENGTH = 81 + 64;
+
+/** The same header with its wrapped data key all zero bytes: the archive can never be decrypted again. */
+export function shreddedHeader(header: ArchiveHeader): ArchiveHeader {
+  const fields = { keyId: header.keyId, wrapNonce: header.wrapNonce, wrappedKey: Buffer.alloc(WRAPPED_KEY), noncePrefix: header.noncePrefix, segmentSize: header.segmentSize };
+  return { ...fields, bytes: headerBytes(fields) };
+}
+
 /** Plaintext in, the archive file's bytes out (header first). */
 export function encryptArchive(master: MasterKey, segmentSize = SEGMENT_SIZE): Transform {
   const { header, dataKey } = newHeader(master, segmentSize);

@@ -14,6 +14,14 @@ describe('problems in French', () => {
     );
   });
 
+  it('says a shredded archive is erased, with its date', () => {
+    const detail = 'the archive of inscription 8 was shredded on 2027-02-01T10:00:00.000Z (an erasure request): its documents and its row are erased and can never be read again';
+    expect(problemInFrench(410, { detail })).toEqual({
+      summary: 'Supprimée définitivement : l’archive de l’inscription n° 8 a été détruite le 01/02/2027 (demande d’effacement) : ses documents et sa ligne sont effacés et ne peuvent plus être lus.',
+      detail,
+    });
+  });
+
   it('frames any other detail with a French title, and says something when there is no body', () => {
     expect(problemInFrench(400, { detail: 'runAt="x" is not an ISO-8601 instant' })).toEqual({ summary: 'Requête refusée : runAt="x" is not an ISO-8601 instant', detail: null });
     expect(problemInFrench(502, null)).toEqual({ summary: 'Erreur du service (HTTP 502).', detail: null });

@@ -42,7 +42,7 @@ export function ArchivesScreen({ query }: { query: URLSearchParams }) {
                     <td class="num">${bytes(a.sizeBytes)}</td>
                     <td class="num">${integer(a.documents)}</td>
                     <td>${a.shredded
-                      ? html`<span class="muted">détruite (clé effacée)</span>`
+                      ? html`<span class="muted">détruite${a.shreddedAt ? ` le ${dateTime(a.shreddedAt, timeZone)}` : ''} (effacée)</span>`
                       : html`<${DownloadButton} path=${`/api/batch/archives/${a.type}/${a.originalId}/download`} fileName=${`${a.type}-${a.originalId}.zip`} label=${`Télécharger l'archive ${TYPES[a.type] ?? a.type} ${a.originalId}`} />`}</td>
                   </tr>`,
                 )}

@@ -180,7 +180,7 @@ export interface OutboxTables {
 export interface ArchiveTable {
   id: Generated<number>;
   original_id: number;
-  /** The full original row, as JSON. */
+  /** The full original row, as JSON; `{}` once shredded (erased). */
   original_row: string;
   archive_path: string;
   size_bytes: number;

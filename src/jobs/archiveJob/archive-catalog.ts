@@ -1,15 +1,16 @@
 /**
  * Retrieval of archives (10.5, 10.7) for the API and the CLI: list, describe, open and
  * verify an archived record; re-wrap every data key under the current master key (key
- * rotation); shred one archive's data key (an erasure request). Writes to archive files
- * go through a temporary file and a rename, as their creation did.
+ * rotation). A re-wrap goes through a temporary file and a rename, as the creation did;
+ * shredding (an erasure request) is archive-erasure.ts.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile, open as openFile } from 'node:fs/promises';
+import { rename, writeFile, open as openFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
-import { sqlTimestampMillis } from '../../db/sql-time.js';
+import { parseSqlTimestamp } from '../../db/sql-time.js';
 import { parseHeader, rewrapHeader, type MasterKeys } from '../../security/archive-envelope.js';
+import { readRegularFile } from '../../security/regular-file.js';
 import { verifyArchive, type ArchiveContents, type ArchiveType } from './record-archive.js';
 
 export const ARCHIVE_TYPES: readonly ArchiveType[] = ['inscription', 'defense'];
@@ -23,11 +24,14 @@ export interface ArchiveSummary {
   readonly sizeBytes: number;
   readonly documents: number;
   readonly shredded: boolean;
+  /** ISO instant of the shred; null while the archive can be read. */
+  readonly shreddedAt: string | null;
 }
 
 export interface ArchiveRecord extends ArchiveSummary {
   readonly path: string;
   readonly sha256: string;
+  /** Empty once shredded: the row is erased. */
   readonly originalRow: Record<string, unknown>;
   readonly jobExecutionId: number | null;
 }
@@ -43,6 +47,7 @@ function summaryOf(type: ArchiveType, row: Omit<Row, 'id'>): ArchiveRecord {
     sizeBytes: Number(row.size_bytes),
     documents: Number(row.documents_count),
     shredded: row.shredded_at !== null,
+    shreddedAt: row.shredded_at === null ? null : parseSqlTimestamp(String(row.shredded_at)).toISOString(),
     path: row.archive_path,
     sha256: row.sha256,
     originalRow: JSON.parse(row.original_row) as Record<string, unknown>,
@@ -67,7 +72,7 @@ export class ArchiveCatalog {
       all.push(...rows.map((r) => summaryOf(t, r)));
     }
     all.sort((a, b) => b.archivedAt.localeCompare(a.archivedAt) || b.originalId - a.originalId);
-    return { total, items: all.slice(page * size, (page + 1) * size).map(({ type: t, originalId, archivedAt, keyId, sizeBytes, documents, shredded }) => ({ type: t, originalId, archivedAt, keyId, sizeBytes, documents, shredded })) };
+    return { total, items: all.slice(page * size, (page + 1) * size).map(({ type: t, originalId, archivedAt, keyId, sizeBytes, documents, shredded, shreddedAt }) => ({ type: t, originalId, archivedAt, keyId, sizeBytes, documents, shredded, shreddedAt })) };
   }
 
   async get(type: ArchiveType, originalId: number): Promise<ArchiveRecord | undefined> {
@@ -95,7 +100,7 @@ export class ArchiveCatalog {
     const done: ArchiveRecord[] = [];
     for (const record of await this.all()) {
       if (record.shredded || record.keyId === keys.current.id) continue;
-      const bytes = await readFile(record.path);
+      const bytes = await readRegularFile(record.path);
       const header = parseHeader(bytes);
       if (!header) throw new Error(`archive ${record.path}: no header`);
       const rewritten = Buffer.concat([rewrapHeader(header, keys, keys.current).bytes, bytes.subarray(header.bytes.length)]);
@@ -109,21 +114,11 @@ export class ArchiveCatalog {
     }
     return done;
   }
+}
 
-  /** Destroys the archive's wrapped data key: it can never be decrypted again. */
-  async shred(record: ArchiveRecord): Promise<void> {
-    const bytes = await readFile(record.path);
-    const header = parseHeader(bytes);
-    if (!header) throw new Error(`archive ${record.path}: no header`);
-    const k = header.keyId.length;
-    bytes.fill(0, 22 + k, 70 + k);
-    await replaceFile(record.path, bytes);
-    await this.db
-      .updateTable(TABLES[record.type])
-      .set({ shredded_at: sqlTimestampMillis(new Date()), sha256: createHash('sha256').update(bytes).digest('hex') })
-      .where('original_id', '=', record.originalId)
-      .execute();
-  }
+/** What the API and the command line say of a shredded archive. */
+export function shreddedDetail(record: Pick<ArchiveRecord, 'type' | 'originalId' | 'shreddedAt'>): string {
+  return `the archive of ${record.type} ${record.originalId} was shredded on ${record.shreddedAt} (an erasure request): its documents and its row are erased and can never be read again`;
 }
 
 async function replaceFile(file: string, bytes: Buffer): Promise<void> {

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { decryptArchive, encryptArchive, type MasterKeys } from '../../security/archive-envelope.js';
+import { openRegularFile } from '../../security/regular-file.js';
 
 export type ArchiveType = 'inscription' | 'defense';
 
@@ -205,7 +206,9 @@ async function decrypt(file: string, keys: MasterKeys): Promise<{ zip: Buffer; f
   });
   const collect = new PassThrough();
   collect.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await pipeline(createReadStream(file), hashing, decryptArchive(keys), collect);
+  // A FIFO in the archive's place must fail at once, not hold a pool thread (issue 22, item 4).
+  const { handle } = await openRegularFile(file);
+  await pipeline(handle.createReadStream(), hashing, decryptArchive(keys), collect);
   return { zip: Buffer.concat(chunks), fileSha256: fileHash.digest('hex') };
 }
 

@@ -18,7 +18,6 @@
  * known anomalies changes nothing and reports 0 corrections.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Databases } from '../../db/databases.js';
 import type { ExecutionContext } from '../../engine/execution-context.js';
@@ -26,6 +25,7 @@ import type { JobDefinition, Json, JsonObject, TaskletStep } from '../../engine/
 import type { Mailer } from '../../mail/mailer.js';
 import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import type { AuditLog } from '../../security/audit-log.js';
+import { readRegularFile } from '../../security/regular-file.js';
 import { anomalyReportDocument, anomalyReportFileName } from './anomaly-report.js';
 import { anomaliesSeenAt } from './anomaly-store.js';
 import { checkEnrollmentDefenses, checkUserEnrollments, NOTHING, type CheckTotals, type ConsistencyBoundary } from './cross-database-checks.js';
@@ -132,7 +132,7 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
         '',
         'Ce message est envoyé automatiquement par le service de traitements de la plateforme.',
       ].join('\n'),
-      attachments: [{ filename: report.fileName, content: await readFile(report.path), contentType: 'application/pdf' }],
+      attachments: [{ filename: report.fileName, content: await readRegularFile(report.path), contentType: 'application/pdf' }],
       messageId: `<anomaly-report.${createHash('sha256').update(`${ctx.jobName}\n${ctx.runAt.toISOString()}`).digest('hex').slice(0, 24)}@batch-service>`,
     });
   }

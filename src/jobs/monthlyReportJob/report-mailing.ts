@@ -20,7 +20,6 @@
  * further restart never tells them again about the same address.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { Databases } from '../../db/databases.js';
@@ -30,6 +29,7 @@ import { enqueue } from '../../events/outbox.js';
 import type { MailMessage, Mailer } from '../../mail/mailer.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import { formatFrenchDate } from '../../pdf/report-kit.js';
+import { readRegularFile } from '../../security/regular-file.js';
 import type { ReportPeriod } from './report-period.js';
 
 export interface MailingDeps extends Pick<Databases, 'batch' | 'user'> {
@@ -99,7 +99,8 @@ export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report:
     await ctx.saveState(state);
     return state;
   }
-  const attachment = await readFile(report.path);
+  // The file generatePdfStep wrote; a restart reads it again, so it is opened as one (not a FIFO or a link put in its place).
+  const attachment = await readRegularFile(report.path);
   const instance = hashOf(ctx.jobName, ctx.parameters, report.period.month);
   for (const to of recipients.filter((r) => !state.sent.includes(r))) {
     if (ctx.signal.aborted) throw ctx.signal.reason as Error;

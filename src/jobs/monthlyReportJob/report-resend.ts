@@ -4,13 +4,12 @@
  * address. The file is sent as it is on disk: nothing is computed again. Each message
  * gets a Message-ID of its own, since a resend is a deliberate second message.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { UserDb } from '../../db/schema/sibling-tables.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { adminAddresses } from '../../notifications/recipients.js';
+import { NotARegularFileError, readRegularFile } from '../../security/regular-file.js';
 import { reportMessage } from './report-mailing.js';
 import { reportPeriod } from './report-period.js';
 
@@ -45,12 +44,18 @@ export interface ResendOutcome {
 export async function resendReport(deps: ResendDeps, request: { readonly month: string; readonly to?: string }): Promise<ResendOutcome> {
   const period = reportPeriod(request.month, deps.timeZone);
   const file = path.join(deps.reportsDir, period.fileName);
-  if (!existsSync(file)) {
-    throw new ReportResendRefused(`no report for ${period.month}: ${file} does not exist; generate it with \`batch-service run monthlyReportJob --param month=${period.month}\``);
-  }
+  // Read before anything else, from a regular file only: a FIFO under the report's name
+  // would otherwise hold the command forever.
+  const attachment = await readRegularFile(file).catch((error: unknown) => {
+    if (!(error instanceof NotARegularFileError)) throw error;
+    throw new ReportResendRefused(
+      error.missing
+        ? `no report for ${period.month}: ${file} does not exist; generate it with \`batch-service run monthlyReportJob --param month=${period.month}\``
+        : `no report for ${period.month}: ${error.message}; generate it again with \`batch-service run monthlyReportJob --param month=${period.month}\``,
+    );
+  });
   const recipients = request.to === undefined ? await adminAddresses(deps.user) : [request.to];
   if (recipients.length === 0) throw new ReportResendRefused('no enabled user holds ROLE_ADMIN: nobody to send the report to; name one with --to ADDRESS');
-  const attachment = await readFile(file);
   const sent: string[] = [];
   const failed: { to: string; error: string }[] = [];
   for (const to of recipients) {

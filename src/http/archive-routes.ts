@@ -32,7 +32,7 @@ const ArchiveSummaryView = Type.Object({
 const ArchivePage = Type.Object({ page: Type.Integer(), size: Type.Integer(), total: Type.Integer(), items: Type.Array(ArchiveSummaryView) });
 const ArchiveDetail = Type.Object({ ...ArchiveSummaryView.properties, sha256: Type.String(), jobExecutionId: Type.Union([Type.Integer(), Type.Null()]), originalRow: Type.Record(Type.String(), Type.Unknown()) });
 
-export function archiveRoutes(app: App): FastifyPluginAsyncTypebox {
+export function archiveRoutes(app: Pick<App, 'config' | 'databases' | 'audit' | 'logger'>): FastifyPluginAsyncTypebox {
   return async (server) => {
     const catalog = new ArchiveCatalog(app.databases.batch.db);
     const find = async (type: 'inscription' | 'defense', originalId: number) => {
@@ -125,7 +125,8 @@ export function archiveRoutes(app: App): FastifyPluginAsyncTypebox {
         }
         // Should a segment change under the second pass, the stream errors and Fastify
         // destroys the response: the client gets fewer bytes than Content-Length, never a
-        // complete-looking ZIP.
+        // complete-looking ZIP. Once the status is sent Fastify logs nothing of it: we do.
+        zip.stream.once('error', (error) => app.logger.error({ err: error, archive: `${type}#${originalId}` }, 'archive download cut short after its first pass'));
         return zipHeaders(reply, type, originalId, zip.sizeBytes).send(zip.stream);
       },
     );

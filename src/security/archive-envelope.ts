@@ -79,7 +79,10 @@ function gcmDecrypt(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Bu
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG)), decipher.final()]);
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG));
+    // GCM's final gives no bytes: a copy of every segment would only be garbage to collect.
+    const rest = decipher.final();
+    return rest.length === 0 ? plaintext : Buffer.concat([plaintext, rest]);
   } catch {
     return undefined;
   }

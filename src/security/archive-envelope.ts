@@ -232,7 +232,7 @@ export function encryptArchive(master: MasterKey, segmentSize = SEGMENT_SIZE): T
 /**
  * The archive file's bytes in, the plaintext out. Each segment is checked before it is
  * passed on; a truncated file is detected only at its end, so a caller that must never
- * hand out a partial plaintext verifies the whole file first (`verifyArchive`).
+ * hand out a partial plaintext authenticates the whole file first (`SealedArchive`).
  */
 export function decryptArchive(keys: MasterKeys): Transform {
   let buffered: Buffer = Buffer.alloc(0);

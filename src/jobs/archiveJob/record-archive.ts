@@ -198,6 +198,7 @@ export interface ArchiveContents {
 /** A verified archive, still open: its entries can be read (each segment authenticated again). */
 export interface OpenedArchive {
   readonly contents: ArchiveContents;
+  /** One entry's bytes; to be read to its end before `readArchive`'s work returns (the file closes then). */
   entry(name: string): Promise<Readable>;
 }
 

@@ -6,6 +6,8 @@
  * builds, encrypts, verifies by decrypting and hashing, records, flags and deletes — so it
  * runs last, on files the baseline only read. Items = records; MB/s of document bytes.
  * Usage: node --expose-gc dist-bench/bench/archive.js [--records 100] [--db sqlite,mariadb]
+ * With `--retrieval-mb 1024`, instead: verification and download of one archive of that
+ * size, each against a plain baseline (bench/archive-retrieval.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -88,6 +90,17 @@ async function runJob(databases: Databases, uploads: string): Promise<void> {
   } finally {
     rmSync(archives, { recursive: true, force: true });
   }
+}
+
+const retrievalMb = Number(argValue('retrieval-mb', '0'));
+// Imported only when asked for: its server modules would weigh on the job's RSS below.
+if (process.argv.includes('--generate-retrieval')) {
+  await (await import('./archive-retrieval.js')).generateRetrievalData(argValue('location', ''), retrievalMb);
+  process.exit(0);
+}
+if (retrievalMb > 0) {
+  await (await import('./archive-retrieval.js')).measureRetrieval(import.meta.filename, retrievalMb);
+  process.exit(0);
 }
 
 if (process.argv.includes('--generate')) {

@@ -4,16 +4,17 @@
  * the API audits its callers. A shredded archive is listed and shown by what identifies
  * it; restoring it is refused, saying when it was shredded.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../config.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from '../db/databases.js';
 import { ARCHIVE_TYPES, ArchiveCatalog, shreddedDetail } from '../jobs/archiveJob/archive-catalog.js';
 import { shredArchive } from '../jobs/archiveJob/archive-erasure.js';
-import type { ArchiveType } from '../jobs/archiveJob/record-archive.js';
+import { readArchive, type ArchiveType } from '../jobs/archiveJob/record-archive.js';
 import { loadArchiveKeys } from '../security/archive-keys.js';
 import { AuditLog, type AuditAction } from '../security/audit-log.js';
 
@@ -110,19 +111,31 @@ export function registerArchiveCommand(program: Command, config: () => Config): 
         const record = await catalog.get(type, id);
         if (!record) throw new InvalidArgumentError(`no archive of ${type} ${id}`);
         if (record.shredded) throw new InvalidArgumentError(`${shreddedDetail(record)}; nothing to restore`);
-        const contents = await catalog.open(record, keys);
-        const outputs = [...contents.documents.keys(), 'record.json'].map((name) => path.join(path.resolve(opts.out), ...name.split('/')));
-        const existing = outputs.filter((file) => existsSync(file));
-        if (existing.length > 0) throw new InvalidArgumentError(`refusing to overwrite ${existing.join(', ')}`);
-        for (const [name, bytes] of contents.documents) {
-          const file = path.join(path.resolve(opts.out), ...name.split('/'));
-          if (!file.startsWith(path.resolve(opts.out) + path.sep)) throw new InvalidArgumentError(`archive entry ${JSON.stringify(name)} leaves the output folder`);
-          await mkdir(path.dirname(file), { recursive: true });
-          await writeFile(file, bytes, { flag: 'wx' });
-        }
-        await writeFile(path.join(path.resolve(opts.out), 'record.json'), JSON.stringify(contents.record, null, 2), { flag: 'wx' });
-        await audit('ARCHIVE_ACCESS', `${type}#${id}`, { operation: 'restore', documents: contents.documents.size });
-        console.log(`${type} ${id}: ${contents.documents.size} document(s) and record.json written under ${path.resolve(opts.out)}`);
+        const out = path.resolve(opts.out);
+        // Verified whole before the first file is written; each document is then streamed
+        // from the archive to its file, never held in memory.
+        const documents = await readArchive(record.path, keys, { sha256: record.sha256 }, async (archive) => {
+          const names = archive.contents.entries.filter((name) => name !== 'manifest.json' && name !== 'record.json');
+          const outputs = names.map((name) => ({ name, file: path.join(out, ...name.split('/')) }));
+          const leaving = outputs.find(({ file }) => !file.startsWith(out + path.sep));
+          if (leaving) throw new InvalidArgumentError(`archive entry ${JSON.stringify(leaving.name)} leaves the output folder`);
+          const existing = [...outputs.map(({ file }) => file), path.join(out, 'record.json')].filter((file) => existsSync(file));
+          if (existing.length > 0) throw new InvalidArgumentError(`refusing to overwrite ${existing.join(', ')}`);
+          for (const { name, file } of outputs) {
+            await mkdir(path.dirname(file), { recursive: true });
+            try {
+              await pipeline(await archive.entry(name), createWriteStream(file, { flags: 'wx' }));
+            } catch (error) {
+              // A segment changed since the verification: no half-written document stays.
+              if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(file, { force: true });
+              throw error;
+            }
+          }
+          await writeFile(path.join(out, 'record.json'), JSON.stringify(archive.contents.record, null, 2), { flag: 'wx' });
+          return names.length;
+        });
+        await audit('ARCHIVE_ACCESS', `${type}#${id}`, { operation: 'restore', documents });
+        console.log(`${type} ${id}: ${documents} document(s) and record.json written under ${out}`);
       });
     });
 

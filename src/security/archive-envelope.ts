@@ -14,11 +14,15 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export const SEGMENT_SIZE = 65_536;
+/** The largest segment a reader accepts: what it holds in memory at once is a few of them. */
+export const MAX_SEGMENT_SIZE = 1 << 24;
 const MAGIC = Buffer.from('BSARCH1\0', 'latin1');
 const VERSION = 1;
 const TAG = 16;
 const WRAPPED_KEY = 48;
 const PREFIX = 7;
+/** Header bytes besides the key id. */
+const HEADER_FIXED = 81;
 
 export interface MasterKey {
   readonly id: string;
@@ -75,7 +79,10 @@ function gcmDecrypt(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Bu
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG)), decipher.final()]);
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG));
+    // GCM's final gives no bytes: a copy of every segment would only be garbage to collect.
+    const rest = decipher.final();
+    return rest.length === 0 ? plaintext : Buffer.concat([plaintext, rest]);
   } catch {
     return undefined;
   }
@@ -102,7 +109,7 @@ export function parseHeader(bytes: Buffer): ArchiveHeader | undefined {
   if (bytes.length < 10) return undefined;
   if (!bytes.subarray(0, 8).equals(MAGIC) || bytes[8] !== VERSION) throw new ArchiveIntegrityError('not a batch-service archive of version 1 (docs/archive-format.md)');
   const k = bytes[9]!;
-  const length = 81 + k;
+  const length = HEADER_FIXED + k;
   if (bytes.length < length) return undefined;
   return {
     keyId: bytes.subarray(10, 10 + k).toString('latin1'),
@@ -149,6 +156,58 @@ export function shreddedHeader(header: ArchiveHeader): ArchiveHeader {
   return { ...fields, bytes: headerBytes(fields) };
 }
 
+/** Checks and decrypts one segment; ArchiveIntegrityError when it does not authenticate. */
+export type SegmentOpener = (piece: Buffer, index: number, last: boolean) => Buffer;
+
+/**
+ * Opens the segments of one archive in any order: each nonce says where its segment sits
+ * and whether it is the last, so a segment read out of place (random access into the ZIP,
+ * a second pass over the file) authenticates exactly as in a sequential read.
+ */
+export function segmentOpener(header: ArchiveHeader, dataKey: Buffer): SegmentOpener {
+  const aad = streamAad(header);
+  return (piece, index, last) => {
+    const plaintext = gcmDecrypt(dataKey, segmentNonce(header.noncePrefix, index, last), piece, aad);
+    if (!plaintext) throw new ArchiveIntegrityError(`segment ${index} does not authenticate: the archive was altered, reordered or truncated`);
+    return plaintext;
+  };
+}
+
+export interface ArchiveLayout {
+  readonly headerBytes: number;
+  readonly segmentSize: number;
+  /** Bytes of a segment on disk but the last: S + 16. */
+  readonly pieceBytes: number;
+  readonly segments: number;
+  /** Bytes of the last segment on disk, its tag included: 16 to S + 15. */
+  readonly lastPieceBytes: number;
+  readonly plaintextBytes: number;
+}
+
+/**
+ * Where every segment of a file of `fileBytes` lies, from its size alone (docs/archive-format.md,
+ * Segments): a file that ends on a full segment, or inside a tag, is truncated.
+ */
+export function archiveLayout(fileBytes: number, headerLength: number, segmentSize: number): ArchiveLayout {
+  if (segmentSize < 1 || segmentSize > MAX_SEGMENT_SIZE) throw new ArchiveIntegrityError(`segment size ${segmentSize}: expected 1 to ${MAX_SEGMENT_SIZE} bytes`);
+  const body = fileBytes - headerLength;
+  const pieceBytes = segmentSize + TAG;
+  const lastPieceBytes = body % pieceBytes;
+  if (body < TAG || lastPieceBytes < TAG) throw new ArchiveIntegrityError('truncated: the last segment is missing');
+  const segments = Math.floor(body / pieceBytes) + 1;
+  // The nonce holds the index in 4 bytes.
+  if (segments > 2 ** 32) throw new ArchiveIntegrityError(`${segments} segments: more than a version 1 archive can hold`);
+  return { headerBytes: headerLength, segmentSize, pieceBytes, segments, lastPieceBytes, plaintextBytes: body - segments * TAG };
+}
+
+/**
+ * The plaintext size of an archive of `fileBytes` wrapped under `keyId`, from the catalogue
+ * alone: every archive this service writes has segments of SEGMENT_SIZE bytes.
+ */
+export function catalogedPlaintextBytes(fileBytes: number, keyId: string): number {
+  return archiveLayout(fileBytes, HEADER_FIXED + Buffer.byteLength(keyId, 'latin1'), SEGMENT_SIZE).plaintextBytes;
+}
+
 /** Plaintext in, the archive file's bytes out (header first). */
 export function encryptArchive(master: MasterKey, segmentSize = SEGMENT_SIZE): Transform {
   const { header, dataKey } = newHeader(master, segmentSize);
@@ -182,20 +241,14 @@ export function encryptArchive(master: MasterKey, segmentSize = SEGMENT_SIZE): T
 /**
  * The archive file's bytes in, the plaintext out. Each segment is checked before it is
  * passed on; a truncated file is detected only at its end, so a caller that must never
- * hand out a partial plaintext verifies the whole file first (`verifyArchive`).
+ * hand out a partial plaintext authenticates the whole file first (`SealedArchive`).
  */
 export function decryptArchive(keys: MasterKeys): Transform {
   let buffered: Buffer = Buffer.alloc(0);
   let header: ArchiveHeader | undefined;
-  let dataKey: Buffer | undefined;
-  let aad: Buffer | undefined;
+  let openSegment: SegmentOpener | undefined;
   let index = 0;
-  const open = (piece: Buffer, last: boolean) => {
-    const plaintext = gcmDecrypt(dataKey!, segmentNonce(header!.noncePrefix, index, last), piece, aad!);
-    if (!plaintext) throw new ArchiveIntegrityError(`segment ${index} does not authenticate: the archive was altered, reordered or truncated`);
-    index++;
-    return plaintext;
-  };
+  const open = (piece: Buffer, last: boolean) => openSegment!(piece, index++, last);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
@@ -203,8 +256,7 @@ export function decryptArchive(keys: MasterKeys): Transform {
         if (!header) {
           header = parseHeader(buffered);
           if (!header) return callback();
-          dataKey = unwrapDataKey(header, keys);
-          aad = streamAad(header);
+          openSegment = segmentOpener(header, unwrapDataKey(header, keys));
           buffered = buffered.subarray(header.bytes.length);
         }
         const piece = header.segmentSize + TAG;

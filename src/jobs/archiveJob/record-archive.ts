@@ -2,21 +2,23 @@
  * One record's archive (4.3, 4.5): a ZIP of its documents under their `chemin`, with
  * `record.json` (the original row) and `manifest.json` (name, size, SHA-256 of each
  * document), encrypted (security/archive-envelope.ts), built under a temporary name,
- * flushed, renamed, its directory flushed; then verified by decrypting it and hashing
- * every entry against the manifest. Documents are read from UPLOADS_DIR only: a `chemin`
- * that leaves it, a symlink, a missing or unreadable file makes the record a bad item
- * (skipped and recorded), never an archive without its documents.
+ * flushed, renamed, its directory flushed; then verified by authenticating every segment
+ * and hashing every document against the manifest, segment by segment, never decrypted
+ * whole. Documents are read from UPLOADS_DIR only: a `chemin` that leaves it, a symlink,
+ * a missing or unreadable file makes the record a bad item (skipped and recorded), never
+ * an archive without its documents.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { decryptArchive, encryptArchive, type MasterKeys } from '../../security/archive-envelope.js';
+import { encryptArchive, type MasterKeys } from '../../security/archive-envelope.js';
 import { openRegularFile } from '../../security/regular-file.js';
+import { SealedArchive } from '../../security/sealed-archive.js';
+import { openSealedZip } from './sealed-zip.js';
 
 export type ArchiveType = 'inscription' | 'defense';
 
@@ -190,83 +192,95 @@ export async function buildArchive(
 export interface ArchiveContents {
   readonly manifest: { readonly documents: readonly DocumentEntry[] } & Record<string, unknown>;
   readonly record: Record<string, unknown>;
-  /** Each document's bytes by `chemin`. */
-  readonly documents: ReadonlyMap<string, Buffer>;
+  /** Every entry's name, documents, `manifest.json` and `record.json` included. */
+  readonly entries: readonly string[];
 }
 
-/** The decrypted ZIP, whole, and the SHA-256 of the file it came from, in one read. */
-async function decrypt(file: string, keys: MasterKeys): Promise<{ zip: Buffer; fileSha256: string }> {
-  const chunks: Buffer[] = [];
-  const fileHash = createHash('sha256');
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      fileHash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  const collect = new PassThrough();
-  collect.on('data', (chunk: Buffer) => chunks.push(chunk));
-  // A FIFO in the archive's place must fail at once, not hold a pool thread (issue 22, item 4).
-  const { handle } = await openRegularFile(file);
-  await pipeline(handle.createReadStream(), hashing, decryptArchive(keys), collect);
-  return { zip: Buffer.concat(chunks), fileSha256: fileHash.digest('hex') };
-}
-
-/** The decrypted ZIP, whole: a truncated or altered file throws before any byte is returned. */
-export async function decryptedZip(file: string, keys: MasterKeys): Promise<Buffer> {
-  return (await decrypt(file, keys)).zip;
-}
-
-/** Decrypts the whole archive and reads its ZIP: throws on any integrity failure. */
-export async function openArchive(file: string, keys: MasterKeys): Promise<ArchiveContents> {
-  return contentsOf(await decryptedZip(file, keys));
-}
-
-async function contentsOf(zip: Buffer): Promise<ArchiveContents> {
-  const entries = await unzip(zip);
-  const json = (name: string) => JSON.parse(entries.get(name)?.toString('utf8') ?? 'null') as Record<string, unknown>;
-  const documents = new Map([...entries].filter(([name]) => name !== 'manifest.json' && name !== 'record.json'));
-  return { manifest: json('manifest.json') as ArchiveContents['manifest'], record: json('record.json'), documents };
+/** A verified archive, still open: its entries can be read (each segment authenticated again). */
+export interface OpenedArchive {
+  readonly contents: ArchiveContents;
+  /** One entry's bytes; to be read to its end before `readArchive`'s work returns (the file closes then). */
+  entry(name: string): Promise<Readable>;
 }
 
 /**
- * The archive decrypts, its file hash is the recorded one, and every document it holds
- * has the size and SHA-256 of its manifest (and of the originals, when given).
+ * The one place an archive file is opened for reading: a regular file only, so that a
+ * FIFO in an archive's place fails at once instead of holding a thread of the pool.
  */
-export async function verifyArchive(file: string, keys: MasterKeys, expected: { sha256: string; documents?: readonly DocumentEntry[] }): Promise<ArchiveContents> {
-  const { zip, fileSha256 } = await decrypt(file, keys);
-  if (fileSha256 !== expected.sha256) throw new Error(`archive ${file}: its SHA-256 is not the recorded one`);
-  const contents = await contentsOf(zip);
-  const listed = expected.documents ?? contents.manifest.documents;
-  for (const doc of listed) {
-    const bytes = contents.documents.get(doc.chemin.split(path.sep).join('/'));
-    if (!bytes || bytes.length !== doc.size || createHash('sha256').update(bytes).digest('hex') !== doc.sha256) {
-      throw new Error(`archive ${file}: document "${doc.chemin}" does not match the original`);
-    }
-  }
-  return contents;
+async function openArchiveFile(file: string): Promise<FileHandle> {
+  return (await openRegularFile(file)).handle;
 }
 
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, archive) => {
-      if (error || !archive) return reject(error ?? new Error('not a ZIP'));
-      const entries = new Map<string, Buffer>();
-      archive.on('entry', (entry: yauzl.Entry) => {
-        archive.openReadStream(entry, (streamError, stream) => {
-          if (streamError || !stream) return reject(streamError ?? new Error(`cannot read ${entry.fileName}`));
-          const parts: Buffer[] = [];
-          stream.on('data', (part: Buffer) => parts.push(part));
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(parts));
-            archive.readEntry();
-          });
-          stream.on('error', reject);
-        });
-      });
-      archive.on('end', () => resolve(entries));
-      archive.on('error', reject);
-      archive.readEntry();
-    });
-  });
+/**
+ * Verifies the archive (`verifyArchive`), then lets `work` read its entries, all through
+ * one file handle: in constant memory whatever the archive's size.
+ */
+export async function readArchive<T>(file: string, keys: MasterKeys, expected: { sha256: string; documents?: readonly DocumentEntry[] }, work: (archive: OpenedArchive) => Promise<T>): Promise<T> {
+  const handle = await openArchiveFile(file);
+  try {
+    const sealed = await SealedArchive.open(handle, keys);
+    const fileHash = createHash('sha256');
+    await sealed.authenticate((bytes) => fileHash.update(bytes));
+    if (fileHash.digest('hex') !== expected.sha256) throw new Error(`archive ${file}: its SHA-256 is not the recorded one`);
+    const zip = await openSealedZip(sealed);
+    try {
+      const json = async (name: string) => JSON.parse((zip.entries.has(name) ? await zip.bytes(name) : Buffer.from('null')).toString('utf8')) as Record<string, unknown>;
+      const contents: ArchiveContents = { manifest: (await json('manifest.json')) as ArchiveContents['manifest'], record: await json('record.json'), entries: [...zip.entries.keys()] };
+      for (const doc of expected.documents ?? contents.manifest.documents) {
+        const name = doc.chemin.split(path.sep).join('/');
+        const found = zip.entries.has(name) ? await measured(await zip.open(name)) : undefined;
+        if (found?.size !== doc.size || found.sha256 !== doc.sha256) throw new Error(`archive ${file}: document "${doc.chemin}" does not match the original`);
+      }
+      return await work({ contents, entry: (name) => zip.open(name) });
+    } finally {
+      zip.close();
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The archive authenticates whole, its file hash is the recorded one, and every document
+ * it holds has the size and SHA-256 of its manifest (and of the originals, when given).
+ * Two passes over the file: every segment and the file's hash, then the ZIP read in place.
+ */
+export function verifyArchive(file: string, keys: MasterKeys, expected: { sha256: string; documents?: readonly DocumentEntry[] }): Promise<ArchiveContents> {
+  return readArchive(file, keys, expected, async ({ contents }) => contents);
+}
+
+async function measured(stream: Readable): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+export interface AuthenticatedPlaintext {
+  readonly sizeBytes: number;
+  /** The ZIP; closes the file when it ends or is destroyed. */
+  readonly stream: Readable;
+}
+
+/**
+ * The decrypted ZIP for a download, in two passes over one file handle: first every
+ * segment and the end of the file are authenticated, nothing kept (a damaged or truncated
+ * archive throws here, before anything is handed out); then the stream, which checks
+ * every segment again and errors at the first one that no longer authenticates.
+ */
+export async function authenticatedPlaintext(file: string, keys: MasterKeys): Promise<AuthenticatedPlaintext> {
+  const handle = await openArchiveFile(file);
+  try {
+    const sealed = await SealedArchive.open(handle, keys);
+    await sealed.authenticate();
+    const stream = sealed.plaintext();
+    stream.once('close', () => void handle.close().catch(() => undefined));
+    return { sizeBytes: sealed.plaintextBytes, stream };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
 }

@@ -12,13 +12,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JobOperator } from '../../../src/engine/job-operator.js';
 import { JobRepository } from '../../../src/engine/job-repository.js';
 import { archiveJob } from '../../../src/jobs/archiveJob/archive-job.js';
-import { openArchive } from '../../../src/jobs/archiveJob/record-archive.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { loadArchiveKeys } from '../../../src/security/archive-keys.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
 import { startChild } from '../../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
-import { KEY, plant, RUN_AT } from './fixtures.js';
+import { KEY, openArchive, plant, RUN_AT } from './fixtures.js';
 
 const BOUNDARIES = ['temp-written', 'renamed', 'row-inserted', 'flagged', 'first-file-deleted'] as const;
 const ARCHIVED = ['inscriptions/1/these.pdf', 'inscriptions/1/notes é.txt', 'inscriptions/2/refus.pdf'];

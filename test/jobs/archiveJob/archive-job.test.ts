@@ -13,10 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../../src/app.js';
 import { closeDatabases, openDatabases } from '../../../src/db/databases.js';
 import { startChild } from '../../support/child.js';
-import { openArchive } from '../../../src/jobs/archiveJob/record-archive.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
-import { KEY, plant, RUN_AT } from './fixtures.js';
+import { KEY, openArchive, plant, RUN_AT } from './fixtures.js';
 
 describe.each(dialects)('archiveJob (%s)', (dialect) => {
   let env: TestEnvironment;

@@ -1,7 +1,9 @@
 /** Records, documents and files for archiveJob tests: two to archive, six that must stay as they are. */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readArchive } from '../../../src/jobs/archiveJob/record-archive.js';
+import type { MasterKeys } from '../../../src/security/archive-envelope.js';
 import type { TestEnvironment } from '../../support/databases.js';
 
 export const KEY = randomBytes(32);
@@ -68,3 +70,20 @@ export async function plant(env: TestEnvironment): Promise<Planted> {
   return { files };
 }
 
+
+/**
+ * A small archive's documents and record, read into memory for comparison: through the
+ * service's own reading path (verified first), against the file's hash as it is now.
+ */
+export async function openArchive(file: string, keys: MasterKeys): Promise<{ documents: Map<string, Buffer>; record: Record<string, unknown> }> {
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  return readArchive(file, keys, { sha256 }, async (archive) => {
+    const documents = new Map<string, Buffer>();
+    for (const name of archive.contents.entries.filter((n) => n !== 'manifest.json' && n !== 'record.json')) {
+      const parts: Buffer[] = [];
+      for await (const part of await archive.entry(name)) parts.push(part as Buffer);
+      documents.set(name, Buffer.concat(parts));
+    }
+    return { documents, record: archive.contents.record };
+  });
+}

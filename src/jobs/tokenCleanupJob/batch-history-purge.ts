@@ -27,6 +27,7 @@
  * same rules and announces each as a would-write, so it names what the real run on the
  * same data and `runAt` then purges.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
@@ -117,6 +118,9 @@ export function purgeBatchHistoryStep(deps: RetentionDeps): TaskletStep {
         }
         // The position, the figures and the counts of this chunk are saved together.
         await ctx.saveState(state as unknown as JsonObject);
+        // better-sqlite3 is synchronous: without this a long purge would hold back the
+        // heartbeat (and the lease with it) and every HTTP request until it ended.
+        await yieldToEventLoop();
       }
     },
   };

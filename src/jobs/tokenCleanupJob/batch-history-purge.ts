@@ -110,10 +110,7 @@ export function purgeBatchHistoryStep(deps: RetentionDeps): TaskletStep {
           state = { ...state, phase: next ?? 'done', after: next ? firstKey(next) : 0 };
         } else {
           const purged = Object.values(chunk.purged).reduce((sum, n) => sum + (n ?? 0), 0);
-          const figures = Object.fromEntries(
-            Object.entries(state.figures).map(([name, n]) => [name, n + (chunk.purged[name as keyof RetentionFigures] ?? 0)]),
-          ) as unknown as RetentionFigures;
-          state = { ...state, after: chunk.lastKey, figures };
+          state = { ...state, after: chunk.lastKey, figures: added(state.figures, chunk.purged) };
           ctx.count({ read: chunk.examined, write: purged, filter: chunk.examined - purged });
         }
         // The position, the figures and the counts of this chunk are saved together.
@@ -126,6 +123,15 @@ export function purgeBatchHistoryStep(deps: RetentionDeps): TaskletStep {
   };
 }
 
+function added(total: RetentionFigures, more: Partial<RetentionFigures>): RetentionFigures {
+  return {
+    executionsDeleted: total.executionsDeleted + (more.executionsDeleted ?? 0),
+    executionsTrimmed: total.executionsTrimmed + (more.executionsTrimmed ?? 0),
+    outboxEventsDeleted: total.outboxEventsDeleted + (more.outboxEventsDeleted ?? 0),
+    rateLimitWindowsDeleted: total.rateLimitWindowsDeleted + (more.rateLimitWindowsDeleted ?? 0),
+  };
+}
+
 function firstKey(phase: Phase): number | string {
   return phase === 'windows' ? '' : 0;
 }
@@ -133,8 +139,9 @@ function firstKey(phase: Phase): number | string {
 /**
  * Up to `limit` purgeable instances after the last examined current execution id, with
  * every execution of each: deleted whole, or trimmed when a person acted on the instance.
- * Walks COMPLETED executions by id on the `(status, id)` index: a COMPLETED execution is
- * always its instance's newest (a completed instance is never launched again).
+ * Walks COMPLETED executions by id (on the `(status, id)` index, or the primary key where
+ * nearly every row is COMPLETED): a COMPLETED execution is always its instance's newest
+ * (a completed instance is never launched again).
  */
 async function executionsChunk(db: Kysely<BatchDb>, ctx: TaskletContext, cutoff: Date, after: number, limit: number): Promise<Chunk | null> {
   const current = await db

@@ -116,7 +116,7 @@ async function setBased(databases: Databases): Promise<number> {
 }
 
 async function runJob(databases: Databases, attempt: number): Promise<number> {
-  const job = tokenCleanupJob({ userDb: databases.user, chunkSize: chunk });
+  const job = tokenCleanupJob({ userDb: databases.user, batch: databases.batch, chunkSize: chunk, retentionDays: 400 });
   const metrics = await runJobToCompletion(databases, job, { runAt: runAt.toISOString(), attempt: String(attempt) });
   return Number(metrics.totalDeleted);
 }

@@ -289,7 +289,12 @@ export interface Config {
     readonly checkpointIntervalMs: number;
   };
   readonly jobs: {
-    readonly tokenCleanup: { readonly chunkSize: number; readonly cron: string };
+    readonly tokenCleanup: {
+      readonly chunkSize: number;
+      readonly cron: string;
+      /** Ended executions, delivered outbox events and rate-limit windows older than this many days before runAt are purged. */
+      readonly retentionDays: number;
+    };
     readonly dureeDoctoratAlert: { readonly cron: string; readonly warningMonths: number; readonly chunkSize: number; readonly skipLimit: number };
     readonly monthlyReport: { readonly cron: string };
     readonly archive: {
@@ -449,6 +454,14 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     tokenCleanup: {
       chunkSize: r.int('TOKEN_CLEANUP_CHUNK_SIZE', 100, 'tokenCleanupJob chunk size (1.4)', 1, 10_000),
       cron: r.cron('TOKEN_CLEANUP_CRON', '0 0 2 * * ?', 'tokenCleanupJob schedule (1.1)'),
+      // At least 30: a month of steps and skipped items to investigate a failure with.
+      retentionDays: r.int(
+        'BATCH_RETENTION_DAYS',
+        400,
+        "days batchdb keeps finished executions (with their steps, skips and history), delivered outbox events and rate-limit windows; tokenCleanupJob's purgeBatchHistoryStep deletes older ones (never a running or restartable run, nor the audit log)",
+        30,
+        36_500,
+      ),
     },
     dureeDoctoratAlert: {
       cron: r.cron('DUREE_DOCTORAT_ALERT_CRON', '0 0 8 ? * MON', 'dureeDoctoratAlertJob schedule (2.1)'),

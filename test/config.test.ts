@@ -14,7 +14,7 @@ describe('configuration', () => {
     expect(config.uploadsDir).toBe('/srv/batch/uploads');
     expect(config.kafka.topic).toBe('notifications');
     expect(config.scheduler.enabled).toBe(true);
-    expect(config.jobs.tokenCleanup).toEqual({ chunkSize: 100, cron: '0 0 2 * * ?' });
+    expect(config.jobs.tokenCleanup).toEqual({ chunkSize: 100, cron: '0 0 2 * * ?', retentionDays: 400 });
     expect(config.jobs.dataConsistency.roleSyncRevoke).toBe(true);
     expect(loadConfig({ ROLE_SYNC_REVOKE: 'false' }).jobs.dataConsistency.roleSyncRevoke).toBe(false);
   });
@@ -40,6 +40,15 @@ describe('configuration', () => {
       expect(problems).toMatch(/TOKEN_CLEANUP_CRON="every night": expected a Quartz-style cron/);
       expect(problems).toMatch(/BATCH_TIMEZONE="Mars\/Olympus"/);
       expect(problems).toMatch(/ROLE_SYNC_REVOKE="sometimes": expected true or false/);
+    }
+  });
+
+  it('BATCH_RETENTION_DAYS: whole days from 30 to 36500, 400 by default', () => {
+    expect(loadConfig({}).jobs.tokenCleanup.retentionDays).toBe(400);
+    expect(loadConfig({ BATCH_RETENTION_DAYS: '30' }).jobs.tokenCleanup.retentionDays).toBe(30);
+    expect(loadConfig({ BATCH_RETENTION_DAYS: '36500' }).jobs.tokenCleanup.retentionDays).toBe(36_500);
+    for (const bad of ['29', '0', '-5', '400.5', '1e3', 'a year', '36501']) {
+      expect(() => loadConfig({ BATCH_RETENTION_DAYS: bad }), bad).toThrow(`BATCH_RETENTION_DAYS=${JSON.stringify(bad)}: expected an integer between 30 and 36500`);
     }
   });
 

@@ -3,7 +3,7 @@
  * the school's administrators read French. A job not listed here keeps the service's text.
  */
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
-  tokenCleanupJob: 'Supprime les jetons de rafraîchissement et de réinitialisation de mot de passe expirés.',
+  tokenCleanupJob: 'Supprime les jetons de rafraîchissement et de réinitialisation de mot de passe expirés, puis l’historique des exécutions plus ancien que la durée de conservation.',
   dureeDoctoratAlertJob: 'Alerte les doctorants, leurs directeurs et les administrateurs aux seuils de 3 et 6 ans de thèse et au-delà.',
   monthlyReportJob: 'Produit le rapport mensuel en PDF de l’école doctorale et l’envoie aux administrateurs.',
   archiveJob: 'Archive et chiffre les inscriptions et soutenances closes depuis plus d’un an, puis nettoie journaux et notifications.',

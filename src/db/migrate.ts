@@ -21,6 +21,7 @@ import * as m0012 from './migrations/0012-step-estimate.js';
 import * as m0013 from './migrations/0013-dry-run-would-write.js';
 import * as m0014 from './migrations/0014-report-snapshot.js';
 import * as m0015 from './migrations/0015-erase-shredded-rows.js';
+import * as m0016 from './migrations/0016-retention.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -43,6 +44,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0013-dry-run-would-write': m0013,
   '0014-report-snapshot': m0014,
   '0015-erase-shredded-rows': m0015,
+  '0016-retention': m0016,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

@@ -66,38 +66,38 @@ export class ExecutionReadModel {
   }
 
   /**
-   * Per job: the numeric metrics of its newest COMPLETED run, and when its newest
-   * COMPLETED and FAILED runs ended. Dry runs are left out: they changed nothing.
+   * Per job, from its summary rows (`batch_job_summary`, one small table kept up to date at
+   * each run's end, never purged): the numeric metrics of its newest COMPLETED run, when
+   * its newest COMPLETED and FAILED runs ended, and per final status how many runs ever
+   * ended and how long the newest took. Dry runs are left out: they changed nothing.
    */
   async jobFigures(): Promise<{
     lastRunMetrics: Map<string, Record<string, number>>;
     lastSuccess: Map<string, Date>;
     lastFailure: Map<string, Date>;
+    executions: Map<string, Map<string, number>>;
+    lastDurationMs: Map<string, Map<string, number>>;
   }> {
-    const [ends, newest] = await Promise.all([
-      this.db
-        .selectFrom('batch_job_execution')
-        .select(['job_name', 'status', (eb) => eb.fn.max('end_time').as('ended')])
-        .where('status', 'in', ['COMPLETED', 'FAILED'])
-        .where('dry_run', '=', 0)
-        .groupBy(['job_name', 'status'])
-        .execute(),
-      this.db
-        .selectFrom('batch_job_execution')
-        .select(['job_name', 'metrics'])
-        .where('id', 'in', (eb) =>
-          eb.selectFrom('batch_job_execution').select((e) => e.fn.max('id').as('id')).where('status', '=', 'COMPLETED').where('dry_run', '=', 0).groupBy('job_name'),
-        )
-        .execute(),
-    ]);
-    const endsOf = (status: string) =>
-      new Map(ends.filter((r) => r.status === status && r.ended !== null).map((r) => [r.job_name, parseSqlTimestamp(String(r.ended))]));
+    const rows = await this.db.selectFrom('batch_job_summary').selectAll().orderBy('job_name').orderBy('status').execute();
     const numeric = (json: string) =>
       Object.fromEntries(Object.entries(JSON.parse(json) as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+    const ended = (status: string) =>
+      new Map(rows.filter((r) => r.status === status && r.last_end_time !== null).map((r) => [r.job_name, parseSqlTimestamp(String(r.last_end_time))]));
+    const byStatus = (value: (row: (typeof rows)[number]) => number | null) => {
+      const figures = new Map<string, Map<string, number>>();
+      for (const row of rows) {
+        const v = value(row);
+        if (v === null) continue;
+        figures.set(row.job_name, (figures.get(row.job_name) ?? new Map<string, number>()).set(row.status, v));
+      }
+      return figures;
+    };
     return {
-      lastRunMetrics: new Map(newest.map((r) => [r.job_name, numeric(r.metrics)])),
-      lastSuccess: endsOf('COMPLETED'),
-      lastFailure: endsOf('FAILED'),
+      lastRunMetrics: new Map(rows.filter((r) => r.status === 'COMPLETED' && r.last_metrics !== null).map((r) => [r.job_name, numeric(r.last_metrics!)])),
+      lastSuccess: ended('COMPLETED'),
+      lastFailure: ended('FAILED'),
+      executions: byStatus((r) => Number(r.executions)),
+      lastDurationMs: byStatus((r) => (r.last_duration_ms === null ? null : Number(r.last_duration_ms))),
     };
   }
 

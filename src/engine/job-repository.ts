@@ -110,6 +110,7 @@ export class JobRepository {
    * refused). A refused launch rolls back whole: no instance row is left behind.
    */
   async launch(plan: LaunchPlan): Promise<{ execution: JobExecution; lease: ExecutionLease }> {
+    if (drawsRunId(plan)) await this.ensureRunSequence(plan.jobName);
     for (let attempt = 1; ; attempt++) {
       try {
         const { id, owner } = await this.db.transaction().execute((tx) => this.launchIn(tx, plan));
@@ -126,17 +127,16 @@ export class JobRepository {
   }
 
   private async launchIn(tx: Kysely<BatchDb>, plan: LaunchPlan): Promise<{ id: number; owner: string }> {
-    const identifying =
-      plan.identifying && !plan.newInstance
-        ? plan.identifying
-        : { ...plan.identifying, 'run.id': { value: String((await this.countInstances(tx, plan.jobName)) + 1), identifying: true } };
-    const key = jobKey(identifying);
-    let instance = await tx
-      .selectFrom('batch_job_instance')
-      .select(['id', 'current_execution_id'])
-      .where('job_name', '=', plan.jobName)
-      .where('job_key', '=', key)
-      .executeTakeFirst();
+    let identifying = plan.identifying ?? {};
+    let key = jobKey(identifying);
+    let instance = drawsRunId(plan) ? undefined : await this.instanceOf(tx, plan.jobName, key);
+    if (drawsRunId(plan)) {
+      // A number taken by hand (`--param run.id=7`) is passed over: a drawn one is always a new instance.
+      do {
+        identifying = { ...plan.identifying, 'run.id': { value: String(await this.nextRunId(tx, plan.jobName)), identifying: true } };
+        key = jobKey(identifying);
+      } while (await this.instanceOf(tx, plan.jobName, key));
+    }
     const currentId = instance?.current_execution_id === null || instance === undefined ? null : Number(instance.current_execution_id);
     const current = currentId === null ? undefined : await this.getExecution(currentId, tx);
     const fresh = await plan.decide(current, identifying);
@@ -195,13 +195,54 @@ export class JobRepository {
     return { id, owner };
   }
 
-  private async countInstances(db: Kysely<BatchDb>, jobName: string): Promise<number> {
-    const row = await db
-      .selectFrom('batch_job_instance')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+  private instanceOf(tx: Kysely<BatchDb>, jobName: string, key: string): Promise<{ id: number; current_execution_id: number | null } | undefined> {
+    return tx.selectFrom('batch_job_instance').select(['id', 'current_execution_id']).where('job_name', '=', jobName).where('job_key', '=', key).executeTakeFirst();
+  }
+
+  /**
+   * The job's next `run.id`, from a counter no purge touches (it was the count of the
+   * job's instances plus one, which repeats a number once instances are purged). The
+   * increment locks the job's counter row until the launch commits, so concurrent
+   * launches draw different numbers, and a refused launch gives its number back.
+   */
+  private async nextRunId(tx: Kysely<BatchDb>, jobName: string): Promise<number> {
+    await tx
+      .updateTable('batch_job_run_sequence')
+      .set((eb) => ({ last_run_id: eb('last_run_id', '+', 1) }))
       .where('job_name', '=', jobName)
       .executeTakeFirstOrThrow();
-    return Number(row.n);
+    const row = await tx.selectFrom('batch_job_run_sequence').select('last_run_id').where('job_name', '=', jobName).executeTakeFirstOrThrow();
+    return Number(row.last_run_id);
+  }
+
+  /**
+   * Creates the job's run counter, or its summary row for a status, unless it exists (a
+   * concurrent creator winning is as good), in a statement of its own before the
+   * transaction that updates it: the engines spell an upsert differently, and on MariaDB
+   * two transactions that each find their row missing and insert it can deadlock on the
+   * gap they both locked.
+   */
+  private async ensureRow(find: () => Promise<unknown>, insert: () => Promise<unknown>): Promise<void> {
+    if (await find()) return;
+    try {
+      await insert();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+  }
+
+  private ensureRunSequence(jobName: string): Promise<void> {
+    return this.ensureRow(
+      () => this.db.selectFrom('batch_job_run_sequence').select('job_name').where('job_name', '=', jobName).executeTakeFirst(),
+      () => this.db.insertInto('batch_job_run_sequence').values({ job_name: jobName, last_run_id: 0 }).execute(),
+    );
+  }
+
+  private ensureSummary(jobName: string, status: string): Promise<void> {
+    return this.ensureRow(
+      () => this.db.selectFrom('batch_job_summary').select('job_name').where('job_name', '=', jobName).where('status', '=', status).executeTakeFirst(),
+      () => this.db.insertInto('batch_job_summary').values({ job_name: jobName, status, executions: 0 }).execute(),
+    );
   }
 
   async runningExecution(jobName: string): Promise<JobExecution | undefined> {
@@ -236,23 +277,52 @@ export class JobRepository {
     lease: ExecutionLease,
     outcome: { status: BatchStatus; exitCode: string; exitMessage: string | null; context: JsonObject; metrics: JsonObject },
   ): Promise<JobExecution> {
+    const row = await this.db.selectFrom('batch_job_execution').select(['job_name', 'dry_run', 'start_time', 'created_at']).where('id', '=', lease.id).executeTakeFirst();
+    if (row && !Number(row.dry_run)) await this.ensureSummary(row.job_name, outcome.status);
     const now = this.now();
-    const result = await this.db
-      .updateTable('batch_job_execution')
-      .set({
-        status: outcome.status,
-        exit_code: outcome.exitCode,
-        exit_message: outcome.exitMessage,
-        execution_context: JSON.stringify(outcome.context),
-        metrics: JSON.stringify(outcome.metrics),
-        end_time: now,
-        last_updated: now,
-        running_job: null,
-      })
-      .where((eb) => owned(eb, lease))
-      .executeTakeFirst();
-    expectOwned(result.numUpdatedRows, lease, 'its end was not recorded');
+    const metrics = JSON.stringify(outcome.metrics);
+    // The end and the job's summary (Prometheus's source) commit together: a crash leaves both or neither.
+    await this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('batch_job_execution')
+        .set({
+          status: outcome.status,
+          exit_code: outcome.exitCode,
+          exit_message: outcome.exitMessage,
+          execution_context: JSON.stringify(outcome.context),
+          metrics,
+          end_time: now,
+          last_updated: now,
+          running_job: null,
+        })
+        .where((eb) => owned(eb, lease))
+        .executeTakeFirst();
+      expectOwned(result.numUpdatedRows, lease, 'its end was not recorded');
+      if (row && !Number(row.dry_run)) await this.addToSummary(tx, { id: lease.id, jobName: row.job_name, status: outcome.status, started: row.start_time ?? row.created_at, ended: now, metrics });
+    });
     return this.getExecutionOrThrow(lease.id);
+  }
+
+  /**
+   * Counts an ended real run in its job's summary and, when it is the newest of its job
+   * and status, records its end, duration and metrics there. Two statements, so that the
+   * second's guard reads the row as it was (MariaDB applies an UPDATE's assignments in
+   * order, each seeing the ones before).
+   */
+  private async addToSummary(tx: Kysely<BatchDb>, end: { id: number; jobName: string; status: string; started: string; ended: string; metrics: string }): Promise<void> {
+    const summary = () => tx.updateTable('batch_job_summary').where('job_name', '=', end.jobName).where('status', '=', end.status);
+    await summary()
+      .set((eb) => ({ executions: eb('executions', '+', 1) }))
+      .execute();
+    await summary()
+      .set({
+        last_execution_id: end.id,
+        last_end_time: end.ended,
+        last_duration_ms: Math.max(0, parseSqlTimestamp(end.ended).getTime() - parseSqlTimestamp(end.started).getTime()),
+        last_metrics: end.metrics,
+      })
+      .where((eb) => eb.or([eb('last_execution_id', 'is', null), eb('last_execution_id', '<', end.id)]))
+      .execute();
   }
 
   async saveJobContext(lease: ExecutionLease, context: JsonObject): Promise<void> {
@@ -299,7 +369,7 @@ export class JobRepository {
     const threshold = sqlTimestampMillis(new Date(this.clock().getTime() - timeoutMs));
     let query = this.db
       .selectFrom('batch_job_execution')
-      .select(['id', 'heartbeat_at', 'status'])
+      .select(['id', 'heartbeat_at', 'status', 'job_name', 'dry_run', 'start_time', 'created_at', 'metrics'])
       .where('running_job', 'is not', null)
       .where('heartbeat_at', '<', threshold);
     if (jobName !== undefined) query = query.where('job_name', '=', jobName);
@@ -313,21 +383,28 @@ export class JobRepository {
         row.status === 'STOPPING'
           ? { status: 'STOPPED', exit_code: 'STOPPED', exit_message: `stopped: its process died before it could stop (no heartbeat since ${since}); restart it to resume` }
           : { status: 'FAILED', exit_code: 'ABANDONED', exit_message: `abandoned: no heartbeat since ${since} (process killed?); restart it to resume` };
-      // Guarded by the heartbeat we read: a live process that beat meanwhile keeps its run.
-      const result = await this.db
-        .updateTable('batch_job_execution')
-        .set({ ...ending, end_time: now, last_updated: now, running_job: null })
-        .where('id', '=', row.id)
-        .where('heartbeat_at', '=', row.heartbeat_at)
-        .where('running_job', 'is not', null)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) continue;
-      await this.db
-        .updateTable('batch_step_execution')
-        .set({ ...ending, end_time: now, last_updated: now })
-        .where('job_execution_id', '=', row.id)
-        .where('status', 'in', RUNNING)
-        .execute();
+      const real = !Number(row.dry_run);
+      if (real) await this.ensureSummary(row.job_name, ending.status);
+      const ended = await this.db.transaction().execute(async (tx) => {
+        // Guarded by the heartbeat we read: a live process that beat meanwhile keeps its run.
+        const result = await tx
+          .updateTable('batch_job_execution')
+          .set({ ...ending, end_time: now, last_updated: now, running_job: null })
+          .where('id', '=', row.id)
+          .where('heartbeat_at', '=', row.heartbeat_at)
+          .where('running_job', 'is not', null)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return false;
+        await tx
+          .updateTable('batch_step_execution')
+          .set({ ...ending, end_time: now, last_updated: now })
+          .where('job_execution_id', '=', row.id)
+          .where('status', 'in', RUNNING)
+          .execute();
+        if (real) await this.addToSummary(tx, { id: Number(row.id), jobName: row.job_name, status: ending.status, started: row.start_time ?? row.created_at, ended: now, metrics: row.metrics });
+        return true;
+      });
+      if (!ended) continue;
       abandoned.push(await this.getExecutionOrThrow(Number(row.id)));
     }
     return abandoned;
@@ -455,6 +532,11 @@ export class JobRepository {
       reason: r.reason,
     }));
   }
+}
+
+/** Whether a launch makes a new instance with a drawn `run.id`: no identifying parameters, or a dry run. */
+function drawsRunId(plan: LaunchPlan): boolean {
+  return !plan.identifying || Boolean(plan.newInstance);
 }
 
 /** Internal: the instance key was taken by a concurrent first launch; the launch is tried again. */

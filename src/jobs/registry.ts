@@ -31,7 +31,11 @@ interface JobEntry {
 }
 
 const JOBS: readonly JobEntry[] = [
-  { name: TOKEN_CLEANUP_JOB, create: (config, dbs) => tokenCleanupJob({ userDb: dbs.user, chunkSize: config.jobs.tokenCleanup.chunkSize }) },
+  {
+    name: TOKEN_CLEANUP_JOB,
+    create: (config, dbs) =>
+      tokenCleanupJob({ userDb: dbs.user, batch: dbs.batch, chunkSize: config.jobs.tokenCleanup.chunkSize, retentionDays: config.jobs.tokenCleanup.retentionDays }),
+  },
   {
     name: DUREE_DOCTORAT_ALERT_JOB,
     create: (config, dbs) =>

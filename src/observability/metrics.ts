@@ -31,13 +31,21 @@ export interface BatchMetrics {
   readonly jobMetricTotal: Counter<'job_name' | 'metric'>;
 }
 
-/** What batchdb says of each job's runs, read at scrape time so every replica agrees. */
+/**
+ * What batchdb says of each job's runs, read at scrape time so every replica agrees: from
+ * the per-job summary the engine updates as each run ends (batch_job_summary), one small
+ * table, never a scan of the executions, and untouched by the retention's purge.
+ */
 export interface JobFigures {
   /** Numeric metrics of the newest COMPLETED (real, not dry) run of each job. */
   readonly lastRunMetrics: ReadonlyMap<string, Readonly<Record<string, number>>>;
   /** End of the newest COMPLETED / FAILED run of each job. */
   readonly lastSuccess: ReadonlyMap<string, Date>;
   readonly lastFailure: ReadonlyMap<string, Date>;
+  /** Per job and final status: real runs ever ended (cumulative, a purge lowers nothing). */
+  readonly executions: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Per job and final status: how long the newest of those runs took. */
+  readonly lastDurationMs: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 /** Counts the outbox's pending events at scrape time; set by the app that owns batchdb. */
@@ -91,6 +99,20 @@ function createBatchMetrics(): BatchMetrics {
   });
   fromBatchDb('batch_job_last_failure_timestamp_seconds', 'End of the newest FAILED run of each job, Unix seconds (batchdb)', ['job_name'], (gauge, f) => {
     for (const [job, at] of f.lastFailure) gauge.set({ job_name: job }, at.getTime() / 1000);
+  });
+  fromBatchDb('batch_job_last_duration_seconds', 'Duration of the newest run of each job that ended with each status (batchdb)', ['job_name', 'status'], (gauge, f) => {
+    for (const [job, byStatus] of f.lastDurationMs) for (const [status, ms] of byStatus) gauge.set({ job_name: job, status }, ms / 1000);
+  });
+  new Counter({
+    name: 'batch_job_executions_total',
+    help: 'Real runs of each job ended with each status, ever (batchdb: every replica says the same, and purging old executions lowers nothing)',
+    labelNames: ['job_name', 'status'],
+    registers: [registry],
+    async collect() {
+      const f = await currentFigures();
+      this.reset();
+      if (f) for (const [job, byStatus] of f.executions) for (const [status, n] of byStatus) this.inc({ job_name: job, status }, n);
+    },
   });
   const items = (name: string, help: string) =>
     new Counter({ name, help, labelNames: ['job_name', 'step_name'] as const, registers: [registry] });

@@ -28,7 +28,7 @@ describe('batch-service on a fresh data directory (embedded SQLite)', () => {
       steps: { name: string; write: number }[];
     };
     expect(execution.status).toBe('COMPLETED');
-    expect(execution.steps.map((s) => s.name)).toEqual(['cleanupRefreshTokensStep', 'cleanupPasswordResetTokensStep']);
+    expect(execution.steps.map((s) => s.name)).toEqual(['cleanupRefreshTokensStep', 'cleanupPasswordResetTokensStep', 'purgeBatchHistoryStep']);
     expect(execution.metrics.totalDeleted).toBeGreaterThan(0);
     expect(execution.metrics.totalDeleted).toBe(execution.steps[0]!.write + execution.steps[1]!.write);
 

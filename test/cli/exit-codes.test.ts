@@ -35,6 +35,12 @@ describe('batch-service exit codes', () => {
     expect(result.stderr.trim().length).toBeGreaterThan(0);
   });
 
+  it('a bad setting stops the command before it starts: exit 2 naming the variable', async () => {
+    const result = await runCli(['migrate'], { DATA_DIR: dataDir, BATCH_RETENTION_DAYS: '7' });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('BATCH_RETENTION_DAYS="7": expected an integer between 30 and 36500');
+  });
+
   it.each([[['--help']], [['run', '--help']], [['archive', '--help']]])('%s is an answer: exit 0', async (args) => {
     const result = await runCli(args, { DATA_DIR: dataDir });
     expect(result.code, result.stderr).toBe(0);

@@ -22,7 +22,7 @@ describe.each(dialects)('migration 0013 on dry runs recorded before it (%s)', (d
   it('moves their write counts to would-write and nests their metrics; real runs keep theirs', async () => {
     env = await createTestEnvironment(dialect);
     await insertTokens(env.databases, 'refresh_tokens', [1, 2, 3].map((i) => ({ expiry: new Date(runAt.getTime() - i * 60_000) })));
-    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
     const dry = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;
     const real = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
     const flat = { refreshTokensDeleted: 3, passwordResetTokensDeleted: 0, totalDeleted: 3 };

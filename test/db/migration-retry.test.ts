@@ -40,7 +40,7 @@ describe.each(dialects)('trigger migrations run again after a failure part-way (
     expect((await audit.verify()).intact).toBe(true);
     // The version row kept its count, and the triggers advance it again.
     expect(await version()).toBe(versionBefore);
-    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
     expect((await (await operator.start('tokenCleanupJob', { trigger: 'CLI' })).done).status).toBe('COMPLETED');
     expect(await version()).toBeGreaterThan(versionBefore);
     expect(await db.selectFrom('batch_job_execution_version').select('id').execute()).toEqual([{ id: 1 }]);

@@ -1,7 +1,9 @@
 /**
  * The figures of every job at a real size, on both engines: demo data at scale 3 (more rows
- * than every page and chunk size of the five jobs: 20, 50, 100, 500, 2,000), each job run
- * as a simulation and then for real on the same data and `runAt`.
+ * than every page and chunk size of the five jobs: 20, 50, 100, 500, 2,000), and batchdb
+ * history older than BATCH_RETENTION_DAYS for tokenCleanupJob's purge (more records than
+ * its chunk of 100), each job run as a simulation and then for real on the same data and
+ * `runAt`.
  *   - A simulation announces exactly what the real run then does: per step, its would-write
  *     is the real run's write and its read, filter and skip counts are the same; the job's
  *     figures are the same figures.
@@ -16,6 +18,8 @@ import { generateDemoData } from '../../src/db/fixtures/demo-data.js';
 import { skipCount, type JobExecution, type StepExecution } from '../../src/engine/types.js';
 import { BATCH_METRICS } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { AuditLog } from '../../src/security/audit-log.js';
+import { DAY_MS, insertEvents, insertWindows, operatorAt, SAMPLE_JOB, sampleJob, type SampleControl } from '../support/batch-history.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 
 const REFERENCE = new Date('2026-11-30T08:00:00Z');
@@ -52,6 +56,7 @@ describe.each(dialects)('the five jobs at scale 3 (%s)', (dialect) => {
   beforeAll(async () => {
     env = await createTestEnvironment(dialect, { ARCHIVE_KEYS: `k1:${randomBytes(32).toString('base64')}`, BATCH_TIMEZONE: 'Europe/Paris' });
     await generateDemoData(env.databases, { uploadsDir: env.config.uploadsDir, scale: 3, referenceDate: REFERENCE });
+    await seedOldHistory(env);
     app = await createApp(env.config, silentLogger);
     for (const [name, counter] of Object.entries(counters)) before.set(name, await counterValues(counter));
     const run = async (jobName: string, dryRun: boolean): Promise<Run> => {
@@ -91,6 +96,9 @@ describe.each(dialects)('the five jobs at scale 3 (%s)', (dialect) => {
     expect(read('dureeDoctoratAlertJob')).toBeGreaterThan(50);
     expect(read('archiveJob')).toBeGreaterThan(20);
     expect(read('dataConsistencyJob')).toBeGreaterThan(500);
+    const purge = runs.get('tokenCleanupJob')!.real.steps.find((s) => s.stepName === 'purgeBatchHistoryStep');
+    expect(purge?.counts.read).toBeGreaterThan(100);
+    expect(runs.get('tokenCleanupJob')!.real.execution.metrics).toMatchObject({ executionsDeleted: 22, executionsTrimmed: 1, outboxEventsDeleted: 150, rateLimitWindowsDeleted: 120 });
   });
 
   it('every step of every run keeps the count invariant', () => {
@@ -126,3 +134,23 @@ describe.each(dialects)('the five jobs at scale 3 (%s)', (dialect) => {
     }
   });
 });
+
+/**
+ * batchdb history from 500 days before runAt, recorded by the real engine: 25 runs of a
+ * sample job, the newest kept by the purge (each job's newest stays), one a person
+ * launched (kept as a summary); one failed run left restartable (kept whole); 150
+ * delivered events and 120 rate-limit windows.
+ */
+async function seedOldHistory(env: TestEnvironment): Promise<void> {
+  const old = new Date(new Date(RUN_AT).getTime() - 500 * DAY_MS);
+  const control: SampleControl = { failSecondStep: false, firstStepRuns: 0 };
+  const past = operatorAt(env.databases, () => old, [sampleJob(control)]);
+  const ids: number[] = [];
+  for (let i = 0; i < 25; i++) {
+    control.failSecondStep = i === 12;
+    ids.push((await (await past.start(SAMPLE_JOB, { trigger: 'CLI', parameters: { n: String(i) } })).done).id);
+  }
+  await new AuditLog(env.databases.batch.db).append({ action: 'JOB_RUN', actor: 'alice', target: `${SAMPLE_JOB}#${ids[3]}` });
+  await insertEvents(env.databases, Array.from({ length: 150 }, () => ({ status: 'DELIVERED' as const, at: old })));
+  await insertWindows(env.databases, Array.from({ length: 120 }, () => old));
+}

@@ -198,6 +198,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
       steps: [
         expect.objectContaining({ name: 'cleanupRefreshTokensStep', read: 0, write: 0, wouldWrite: 0, filter: 0, skip: 0, commit: expect.any(Number), rollback: 0 }),
         expect.objectContaining({ name: 'cleanupPasswordResetTokensStep' }),
+        expect.objectContaining({ name: 'purgeBatchHistoryStep' }),
       ],
     });
     expect(detail.startTime).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));

@@ -35,6 +35,27 @@ export interface BatchDb extends OutboxTables {
     host: string;
     /** Drawn at launch, known to the running process only: every run-protocol write matches it (migration 0008). */
     owner: string | null;
+    /** Set when the retention purged this execution's steps, skips and history and kept its row (migration 0016). */
+    details_purged_at: string | null;
+  };
+  /**
+   * Per job and final status, the real executions ever ended and the newest one's end,
+   * updated in the transaction that records each end; never purged (migration 0016).
+   */
+  batch_job_summary: {
+    job_name: string;
+    status: string;
+    executions: number;
+    last_execution_id: number | null;
+    last_end_time: string | null;
+    last_duration_ms: number | null;
+    /** JSON object: the newest execution's job metrics. */
+    last_metrics: string | null;
+  };
+  /** Per job, the last `run.id` drawn for a new instance; never purged (migration 0016). */
+  batch_job_run_sequence: {
+    job_name: string;
+    last_run_id: number;
   };
   /** One row (id 1); triggers bump `version` on every change of batch_job_execution (migration 0006). */
   batch_job_execution_version: {

@@ -26,6 +26,9 @@ const tokensArb = (runAt: Date) =>
     { maxLength: 120 },
   ).map((specs) => specs.map((s): TokenSpec => ({ expiry: new Date(runAt.getTime() + s.offsetMs), secondsForm: s.secondsForm })));
 
+/** runAt goes up to 2035: a retention counted from it would purge the runs of earlier cases. */
+const KEEP_ALL = 36_500;
+const NOTHING_PURGED = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
 const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
 const runs = (sqliteRuns: number) => (dialect: string) => (dialect === 'sqlite' ? sqliteRuns : Math.ceil(sqliteRuns / 3));
 
@@ -35,6 +38,7 @@ function withCrash(job: JobDefinition, crashAtWrite: number, afterCommit: boolea
   return {
     ...job,
     steps: job.steps.map((step) => {
+      if (step.kind !== 'chunk') return step;
       const chunk = step as ChunkStep<number>;
       return {
         ...chunk,
@@ -87,7 +91,7 @@ describe.each(dialects)('tokenCleanupJob properties (%s)', (dialect) => {
         await insertTokens(env.databases, 'refresh_tokens', tokens);
         await insertTokens(env.databases, 'password_reset_tokens', tokens);
         const expected = await survivors(runAt);
-        const { start } = launch(tokenCleanupJob({ userDb: env.databases.user, chunkSize: 7 }), runAt);
+        const { start } = launch(tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 7, retentionDays: KEEP_ALL }), runAt);
         expect((await (await start()).done).status).toBe('COMPLETED');
         for (const table of TABLES) expect(await remainingExpiries(env.databases, table)).toEqual(expected);
       }),
@@ -111,7 +115,7 @@ describe.each(dialects)('tokenCleanupJob properties (%s)', (dialect) => {
           await insertTokens(env.databases, 'password_reset_tokens', tokens);
           const expected = await survivors(runAt);
           const fired = { done: false };
-          const job = withCrash(tokenCleanupJob({ userDb: env.databases.user, chunkSize }), crashAtWrite, afterCommit, fired);
+          const job = withCrash(tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize, retentionDays: KEEP_ALL }), crashAtWrite, afterCommit, fired);
           const { operator, start } = launch(job, runAt, checkpointIntervalMs);
           let execution = await (await start()).done;
           if (fired.done) {
@@ -134,7 +138,7 @@ describe.each(dialects)('tokenCleanupJob properties (%s)', (dialect) => {
         await clearTokens(env.databases);
         await insertTokens(env.databases, 'refresh_tokens', refresh);
         await insertTokens(env.databases, 'password_reset_tokens', reset);
-        const { operator, start } = launch(tokenCleanupJob({ userDb: env.databases.user, chunkSize }), runAt);
+        const { operator, start } = launch(tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize, retentionDays: KEEP_ALL }), runAt);
         const done = await (await start()).done;
         const deletedRefresh = refresh.length - (await remainingExpiries(env.databases, 'refresh_tokens')).length;
         const deletedReset = reset.length - (await remainingExpiries(env.databases, 'password_reset_tokens')).length;
@@ -142,11 +146,12 @@ describe.each(dialects)('tokenCleanupJob properties (%s)', (dialect) => {
           refreshTokensDeleted: deletedRefresh,
           passwordResetTokensDeleted: deletedReset,
           totalDeleted: deletedRefresh + deletedReset,
+          ...NOTHING_PURGED,
         });
         const history = await env.databases.batch.db.selectFrom('job_execution_history').selectAll().where('execution_id', '=', done.id).executeTakeFirstOrThrow();
         expect(Number(history.write_count)).toBe(deletedRefresh + deletedReset);
         const steps = await operator.repository.stepExecutions(done.id);
-        expect(steps.map((s) => s.counts.write)).toEqual([deletedRefresh, deletedReset]);
+        expect(steps.map((s) => s.counts.write)).toEqual([deletedRefresh, deletedReset, 0]);
       }),
       { numRuns: runs(40)(dialect) },
     );

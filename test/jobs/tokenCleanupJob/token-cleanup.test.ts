@@ -5,6 +5,8 @@ import { operatorFor } from '../../engine/harness.js';
 import { insertTokens, remainingExpiries } from './tokens.js';
 
 const runAt = new Date('2026-11-28T02:00:00Z');
+/** The purge step's figures when batchdb holds nothing older than the retention. */
+const NOTHING_PURGED = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
 const at = (offsetMs: number) => new Date(runAt.getTime() + offsetMs);
 
 describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
@@ -17,16 +19,17 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
     const alive = [{ expiry: runAt }, { expiry: runAt, secondsForm: true }, { expiry: at(1) }, { expiry: at(86_400_000) }];
     await insertTokens(env.databases, 'refresh_tokens', [...expired, ...alive]);
     await insertTokens(env.databases, 'password_reset_tokens', [...expired.slice(0, 40), ...alive]);
-    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
 
     const done = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
 
     expect(done.status).toBe('COMPLETED');
-    expect(done.metrics).toEqual({ refreshTokensDeleted: 250, passwordResetTokensDeleted: 40, totalDeleted: 290 });
+    expect(done.metrics).toEqual({ refreshTokensDeleted: 250, passwordResetTokensDeleted: 40, totalDeleted: 290, ...NOTHING_PURGED });
     const steps = await operator.repository.stepExecutions(done.id);
     expect(steps.map((s) => [s.stepName, s.status, s.counts.read, s.counts.write, s.counts.commit])).toEqual([
       ['cleanupRefreshTokensStep', 'COMPLETED', 250, 250, 3],
       ['cleanupPasswordResetTokensStep', 'COMPLETED', 40, 40, 1],
+      ['purgeBatchHistoryStep', 'COMPLETED', 0, 0, 1],
     ]);
     expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(4);
     expect(await remainingExpiries(env.databases, 'password_reset_tokens')).toHaveLength(4);
@@ -41,11 +44,11 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
   it('a dry run counts what it would delete and deletes nothing', async () => {
     env = await createTestEnvironment(dialect);
     await insertTokens(env.databases, 'refresh_tokens', [{ expiry: at(-5_000) }, { expiry: at(5_000) }]);
-    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
     const dry = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;
     expect(dry.status).toBe('COMPLETED');
     // Marked as what it would do: nested, never beside real figures.
-    expect(dry.metrics).toEqual({ dryRun: { refreshTokensDeleted: 1, passwordResetTokensDeleted: 0, totalDeleted: 1 } });
+    expect(dry.metrics).toEqual({ dryRun: { refreshTokensDeleted: 1, passwordResetTokensDeleted: 0, totalDeleted: 1, ...NOTHING_PURGED } });
     const [refresh] = await operator.repository.stepExecutions(dry.id);
     expect(refresh?.counts).toMatchObject({ read: 1, write: 0, wouldWrite: 1 });
     expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(2);
@@ -57,7 +60,7 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
 
   it('rejects a runAt that is not an instant', async () => {
     env = await createTestEnvironment(dialect);
-    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, chunkSize: 100 })]);
+    const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
     await expect(operator.start('tokenCleanupJob', { parameters: { runAt: 'tomorrow' }, trigger: 'CLI' })).rejects.toThrow(/ISO-8601/);
   });
 });

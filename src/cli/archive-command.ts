@@ -16,6 +16,7 @@ import { ARCHIVE_TYPES, ArchiveCatalog, shreddedDetail } from '../jobs/archiveJo
 import { shredArchive } from '../jobs/archiveJob/archive-erasure.js';
 import { readArchive, type ArchiveType } from '../jobs/archiveJob/record-archive.js';
 import { loadArchiveKeys } from '../security/archive-keys.js';
+import { isRealFolderUnder } from '../security/folder-on-disk.js';
 import { AuditLog, type AuditAction } from '../security/audit-log.js';
 
 const archiveType = (value: string): ArchiveType => {
@@ -121,8 +122,17 @@ export function registerArchiveCommand(program: Command, config: () => Config): 
           if (leaving) throw new InvalidArgumentError(`archive entry ${JSON.stringify(leaving.name)} leaves the output folder`);
           const existing = [...outputs.map(({ file }) => file), path.join(out, 'record.json')].filter((file) => existsSync(file));
           if (existing.length > 0) throw new InvalidArgumentError(`refusing to overwrite ${existing.join(', ')}`);
+          // A folder under --out that is a link would take a document elsewhere: all are
+          // checked before the first is written, and each again once its folder is made.
+          await mkdir(out, { recursive: true });
+          const realFolder = async (name: string) => {
+            const folders = name.split('/').slice(0, -1);
+            if (!(await isRealFolderUnder(out, folders))) throw new InvalidArgumentError(`${path.join(out, ...folders)} is or lies behind a symbolic link: documents are restored only into real folders under --out`);
+          };
+          for (const name of names) await realFolder(name);
           for (const { name, file } of outputs) {
             await mkdir(path.dirname(file), { recursive: true });
+            await realFolder(name);
             try {
               await pipeline(await archive.entry(name), createWriteStream(file, { flags: 'wx' }));
             } catch (error) {

@@ -20,7 +20,8 @@ import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import { resolveUnseen, type Anomaly } from './anomaly-store.js';
 import { anomalyEvent, listed, NOTHING, record, type ConsistencyBoundary, type Listing } from './cross-database-checks.js';
-import { moveOrphan, scanOrphans } from './orphan-files.js';
+import { isRealFolderUnder } from '../../security/folder-on-disk.js';
+import { moveOrphan, ORPHANS_DIR, OrphansOutsideError, scanOrphans } from './orphan-files.js';
 import { eachPage, savePhase, stepState } from './paging.js';
 
 export interface DocumentDeps {
@@ -168,6 +169,8 @@ async function moveOrphans(ctx: TaskletContext, deps: DocumentDeps): Promise<Pic
   if (saved.walked) return { filesSeen: saved.walked.filesSeen, orphansMoved: movedBefore, orphans: saved.orphans ?? NOTHING, symlinksSkipped: saved.walked.symlinksSkipped };
   let walk = { filesSeen: 0, moved: 0, orphans: saved.orphans ?? NOTHING, symlinksSkipped: NOTHING };
   const log = deps.logger.child({ job: ctx.jobName, execution: ctx.jobExecutionId, step: ctx.stepName });
+  // Checked before the walk, in a dry run too: it must not announce moves the real run refuses.
+  if (!(await isRealFolderUnder(deps.uploadsDir, [ORPHANS_DIR]))) throw new OrphansOutsideError(deps.uploadsDir, ORPHANS_DIR);
   for await (const batch of scanOrphans({ uploadsDir: deps.uploadsDir, runAt: ctx.runAt, referenced: (chemins) => referencedAmong(deps, chemins), signal: ctx.signal })) {
     const moved: string[] = [];
     for (const orphan of batch.orphans) {

@@ -29,6 +29,10 @@
  * would silently overwrite it); the name then gets a ` (n)` suffix. A crash between the two
  * calls leaves the file under both names; the next run finds the same dev+ino at `dst` and
  * only unlinks `src`. The reverse order, or copy then delete, could lose the file.
+ *
+ * Both folders are checked on disk before the move (security/folder-on-disk.ts): a link
+ * put in place of a folder after the walk, or an `orphelins/` that is a link, would move
+ * or unlink a file outside UPLOADS_DIR.
  */
 import type { BigIntStats } from 'node:fs';
 import type { Dirent } from 'node:fs';
@@ -36,6 +40,7 @@ import { readdirSync } from 'node:fs';
 import { link, lstat, mkdir, unlink } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import path from 'node:path';
+import { isRealFolderUnder } from '../../security/folder-on-disk.js';
 
 export const ORPHANS_DIR = 'orphelins';
 const YOUTH_MS = 24 * 3_600_000;
@@ -180,10 +185,16 @@ export async function moveOrphan(uploadsDir: string, relativePath: string): Prom
     throw new Error(`moveOrphan: "${relativePath}" is not a file path under ${uploadsDir} outside ${ORPHANS_DIR}/; pass the path of an OrphanFile from scanOrphans`);
   }
   const source = path.join(uploadsDir, ...parts, name);
+  // The walk never follows a link, so the file it found sits in a real folder under
+  // UPLOADS_DIR. A folder on the way replaced by a link since would make this move act
+  // outside the tree (link then unlink there): that is not the file that was found.
+  if (!(await isRealFolderUnder(uploadsDir, parts))) return undefined;
   // bigint: inode numbers can exceed 2^53 on some filesystems, and dev+ino identify the file.
   const file = await unlessGone(lstat(source, { bigint: true }));
   if (!file?.isFile()) return undefined;
   const target = [ORPHANS_DIR, ...parts];
+  // orphelins/ (or a folder in it) being a link would carry the file out of UPLOADS_DIR.
+  if (!(await isRealFolderUnder(uploadsDir, target))) throw new OrphansOutsideError(uploadsDir, target.join('/'));
   await mkdir(path.join(uploadsDir, ...target), { recursive: true });
   const extension = path.extname(name);
   const stem = name.slice(0, name.length - extension.length);
@@ -195,6 +206,14 @@ export async function moveOrphan(uploadsDir: string, relativePath: string): Prom
       await unlessGone(unlink(source));
       return [...target, candidate].join('/');
     }
+  }
+}
+
+/** `orphelins/…` leads out of UPLOADS_DIR through a symbolic link: no orphan is moved there. */
+export class OrphansOutsideError extends Error {
+  constructor(uploadsDir: string, folder: string) {
+    super(`${path.join(uploadsDir, ...folder.split('/'))} is or lies behind a symbolic link: orphans are moved only to a real folder inside UPLOADS_DIR; replace the link by a folder`);
+    this.name = 'OrphansOutsideError';
   }
 }
 

@@ -5,7 +5,7 @@
  * can never be opened again, and says so.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,6 +63,21 @@ describe.each(dialects)('archive retrieval (%s)', (dialect) => {
       ['inscription', 1, 'k1', 2],
       ['inscription', 2, 'k1', 1],
     ]);
+
+    // A folder under --out that is a link leading elsewhere: nothing is written through it.
+    const linked = mkdtempSync(path.join(tmpdir(), 'restore-linked-'));
+    try {
+      mkdirSync(path.join(linked, 'elsewhere'));
+      mkdirSync(path.join(linked, 'out'));
+      symlinkSync(path.join(linked, 'elsewhere'), path.join(linked, 'out', 'inscriptions'));
+      const through = await runCli(['archive', 'restore', 'inscription', '1', '--out', path.join(linked, 'out')], env);
+      expect(through.code, through.stderr).toBe(2);
+      expect(through.stderr).toMatch(/out\/inscriptions\/1 is or lies behind a symbolic link: documents are restored only into real folders under --out/);
+      expect(readdirSync(path.join(linked, 'elsewhere'))).toEqual([]);
+      expect(readdirSync(path.join(linked, 'out'))).toEqual(['inscriptions']);
+    } finally {
+      rmSync(linked, { recursive: true, force: true });
+    }
 
     out = mkdtempSync(path.join(tmpdir(), 'restore-'));
     const restored = await runCli(['archive', 'restore', 'inscription', '1', '--out', out], env);

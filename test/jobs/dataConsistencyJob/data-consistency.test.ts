@@ -4,7 +4,8 @@
  * who is told (once), the report read back with PDF.js; then a second night that changes
  * nothing and notifies nobody, and a third after a fix that resolves the anomaly.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../../src/app.js';
@@ -172,4 +173,20 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(resolved.items.map((a) => `${a.type}:${a.entityId}`)).toEqual(['UTILISATEUR_INEXISTANT:4']);
     expect(resolved.items[0]?.resolvedAt?.toISOString()).toBe('2026-12-03T22:00:00.000Z');
   }, 60_000);
+  it('an orphelins/ that is a link out of UPLOADS_DIR fails the dry run as it fails the real run, and no orphan leaves', async () => {
+    await start();
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'orphelins-elsewhere-'));
+    try {
+      symlinkSync(elsewhere, path.join(env.config.uploadsDir, 'orphelins'));
+      for (const dryRun of [true, false]) {
+        const done = await run(RUN_AT, dryRun);
+        expect(done.status, `dryRun ${dryRun}`).toBe('FAILED');
+        expect(done.exitMessage).toMatch(/orphelins is or lies behind a symbolic link: orphans are moved only to a real folder inside UPLOADS_DIR/);
+      }
+      expect(readdirSync(elsewhere)).toEqual([]);
+      expect(existsSync(path.join(env.config.uploadsDir, 'inscriptions/1/oublie.pdf'))).toBe(true);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { moveOrphan, ORPHANS_DIR, scanOrphans, type OrphanScanOptions, type ScanBatch } from '../../../src/jobs/dataConsistencyJob/orphan-files.js';
+import { moveOrphan, ORPHANS_DIR, OrphansOutsideError, scanOrphans, type OrphanScanOptions, type ScanBatch } from '../../../src/jobs/dataConsistencyJob/orphan-files.js';
 
 const RUN_AT = new Date('2027-03-10T02:00:00Z');
 const HOUR = 3_600_000;
@@ -228,6 +228,33 @@ describe('scanOrphans and moveOrphan', () => {
     await expect(moveOrphan(uploads, `${ORPHANS_DIR}/a.pdf`)).rejects.toThrow(/outside orphelins/);
     await expect(moveOrphan(uploads, '../outside.pdf')).rejects.toThrow(/not a file path/);
     expect(existsSync(path.join(root, 'outside.pdf'))).toBe(true);
+  });
+
+  it('moves nothing through a folder replaced by a link after the walk: the file outside stays where it is', async () => {
+    put(uploads, 'ins/7/victim.pdf', 'ours');
+    const batches = await scan({ referenced: lookup().referenced });
+    expect(orphansOf(batches).map((o) => o.path)).toEqual(['ins/7/victim.pdf']);
+    // Between the walk and the move, ins/7 becomes a link to a folder outside UPLOADS_DIR
+    // holding a file of the same name.
+    const outsideFile = put(root, 'outside/victim.pdf', 'not ours');
+    rmSync(path.join(uploads, 'ins/7'), { recursive: true });
+    symlinkSync(path.join(root, 'outside'), path.join(uploads, 'ins/7'));
+
+    expect(await moveOrphan(uploads, 'ins/7/victim.pdf')).toBeUndefined();
+
+    expect(readFileSync(outsideFile, 'utf8')).toBe('not ours');
+    expect(existsSync(path.join(uploads, ORPHANS_DIR))).toBe(false);
+  });
+
+  it('refuses to move an orphan into an orphelins/ that is a link out of UPLOADS_DIR', async () => {
+    put(uploads, 'x/a.pdf', 'ours');
+    mkdirSync(path.join(root, 'elsewhere'));
+    symlinkSync(path.join(root, 'elsewhere'), path.join(uploads, ORPHANS_DIR));
+
+    await expect(moveOrphan(uploads, 'x/a.pdf')).rejects.toThrow(OrphansOutsideError);
+
+    expect(readFileSync(path.join(uploads, 'x/a.pdf'), 'utf8')).toBe('ours');
+    expect(readdirSync(path.join(root, 'elsewhere'))).toEqual([]);
   });
 
   it('rejects a batch size that is not a positive integer', async () => {

@@ -3,13 +3,13 @@
 #   docker build -t batch-service:0.1.0 \
 #     --build-arg GIT_COMMIT="$(git rev-parse HEAD)" --build-arg SOURCE_URL=<repository URL> .
 #
-# Both stages are Node 20.20.2 on Debian bookworm: better-sqlite3's native binary is built
-# (or fetched) in the first against bookworm's glibc and Node 20's ABI, and loads in the
-# second only because those two match. Tags, not digests: no registry is reachable where
+# Both stages are Node 24.22.3 (the LTS line) on Debian bookworm: better-sqlite3's native
+# binary is built (or fetched) in the first against bookworm's glibc and Node 24's ABI,
+# and loads in the second only because those two match. Tags, not digests: no registry is reachable where
 # this recipe was written; pin the digests where the image is built (see README).
 # test/deploy/dockerfile.test.ts checks this file's properties with a Dockerfile parser.
 
-FROM node:20.20.2-bookworm AS build
+FROM node:24.22.3-bookworm AS build
 WORKDIR /app
 # The full image carries python3, make and g++: better-sqlite3 compiles when no prebuilt
 # binary matches. Manifests first, so the dependency layer survives source edits.
@@ -25,7 +25,7 @@ COPY src/ src/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 # Not pinned to a Debian revision: bookworm only receives security fixes, and a binNMU
 # suffix (0.19.0-1+b3 on amd64) need not exist on other architectures.
 # hadolint ignore=DL3008

@@ -71,10 +71,10 @@ json_field() {
 }
 
 if command -v shellcheck >/dev/null 2>&1; then
-  phase "shellcheck .ci/run .ci/*.sh"
+  phase "shellcheck .ci/run .ci/*.sh scripts/*.sh"
   # Two false positives of these scripts' style: SC2016, node -e programs in single quotes;
   # SC2209, MARIADB_USER=batch (a user named like the `batch` command).
-  shellcheck --exclude=SC2016,SC2209 .ci/run .ci/*.sh
+  shellcheck --exclude=SC2016,SC2209 .ci/run .ci/*.sh scripts/*.sh
 fi
 
 phase "build and pack"

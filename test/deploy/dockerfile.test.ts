@@ -70,7 +70,7 @@ const copiedNames = (stage: Stage) =>
   ofKind(stage, Copy).flatMap((copy) => copy.getArguments().slice(0, -1).map((a) => a.getValue().replace(/\/+$/, '').split('/').at(-1)));
 
 describe('Dockerfile', () => {
-  it('builds in one stage and runs in a slim one, both on the same pinned Node 20 release and Debian', () => {
+  it('builds in one stage and runs in a slim one, both on the same pinned Node 24 release and Debian', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     stages.forEach(({ from }, index) => {
       const earlierStages = stages.slice(0, index).map((stage) => stage.from.getBuildStage());
@@ -86,7 +86,7 @@ describe('Dockerfile', () => {
     // better-sqlite3's binary is compiled in the first stage and loaded in the last.
     expect(run.getImageName()).toBe(build.getImageName());
     expect(run.getImageTag()).toBe(`${build.getImageTag()}-slim`);
-    expect(build.getImageTag()).toMatch(/^20\./);
+    expect(build.getImageTag()).toMatch(/^24\./);
   });
 
   it('runs as a non-root user created in the image, and never goes back to root', () => {

@@ -48,7 +48,9 @@ describe('dry runs on the command line (embedded SQLite)', () => {
     expect(again.code, again.stderr).toBe(0);
     const dry = JSON.parse(again.stdout) as ExecutionOut;
     expect(dry.dryRun).toBe(true);
-    expect(dry.metrics).toEqual({ dryRun: { refreshTokensDeleted: wouldRefresh, passwordResetTokensDeleted: expect.any(Number), totalDeleted: expect.any(Number) } });
+    // A fresh batchdb holds nothing past the retention: the purge step's figures are 0.
+    const purge = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
+    expect(dry.metrics).toEqual({ dryRun: { refreshTokensDeleted: wouldRefresh, passwordResetTokensDeleted: expect.any(Number), totalDeleted: expect.any(Number), ...purge } });
     for (const step of dry.steps) {
       expect(step.write).toBe(0);
       expect(step.read).toBe(step.write + step.wouldWrite + step.filter + step.skip);
@@ -59,7 +61,7 @@ describe('dry runs on the command line (embedded SQLite)', () => {
     expect(real.code, real.stderr).toBe(0);
     const done = JSON.parse(real.stdout) as ExecutionOut;
     expect(done.metrics).toMatchObject({ refreshTokensDeleted: wouldRefresh, totalDeleted: (dry.metrics.dryRun as { totalDeleted: number }).totalDeleted });
-    expect(done.steps.map((s) => s.wouldWrite)).toEqual([0, 0]);
+    expect(done.steps.map((s) => s.wouldWrite)).toEqual([0, 0, 0]);
 
     // The repository and the history keep the dry run's figures apart.
     const batchdb = new Database(path.join(dataDir, 'batchdb.sqlite'), { readonly: true });

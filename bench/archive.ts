@@ -20,7 +20,7 @@ import { AuditLog } from '../src/security/audit-log.js';
 import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable } from './measure.js';
 
-const records = Number(argValue('records', '100'));
+const records = Number(argValue('records', '100', '10'));
 const engines = argValue('db', process.env.MARIADB_TEST_URL ? 'sqlite,mariadb' : 'sqlite').split(',');
 const DOCUMENT = 200 * 1024;
 const KEY = { id: 'bench', key: Buffer.alloc(32, 7) };

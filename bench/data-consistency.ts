@@ -28,7 +28,7 @@ import { AuditLog } from '../src/security/audit-log.js';
 import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable } from './measure.js';
 
-const scale = Number(argValue('scale', '1'));
+const scale = Number(argValue('scale', '1', '0.05'));
 const engines = argValue('db', process.env.MARIADB_TEST_URL ? 'sqlite,mariadb' : 'sqlite').split(',');
 const sized = (full: number) => Math.max(1, Math.round(full * scale));
 const SIZE = {

@@ -22,7 +22,7 @@ import { durationBand } from '../src/doctorate/duration-band.js';
 import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 
-const n = Number(argValue('n', '100000'));
+const n = Number(argValue('n', '100000', '2000'));
 const engines = argValue('db', process.env.MARIADB_TEST_URL ? 'sqlite,mariadb' : 'sqlite').split(',');
 const runAt = new Date('2026-03-16T12:00:00Z');
 const runDate = '2026-03-16';

@@ -31,7 +31,15 @@ export function printTable(rows: readonly (readonly (string | number)[])[]): voi
   for (const row of text) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 }
 
-export function argValue(name: string, fallback: string): string {
+/**
+ * `--smoke`: the bench at a size that only proves it still starts and finishes (CI runs
+ * every bench so, and fails when one no longer does); its figures mean nothing.
+ */
+export const SMOKE = process.argv.includes('--smoke');
+
+/** `--name value` when given; otherwise the bench's default, or its smoke size under `--smoke`. */
+export function argValue(name: string, fallback: string, smokeFallback: string = fallback): string {
   const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+  if (at >= 0 && process.argv[at + 1]) return process.argv[at + 1]!;
+  return SMOKE ? smokeFallback : fallback;
 }

@@ -23,7 +23,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable } from './measure.js';
 
-const scale = Number(argValue('scale', '20'));
+const scale = Number(argValue('scale', '20', '0.2'));
 const engines = argValue('db', process.env.MARIADB_TEST_URL ? 'sqlite,mariadb' : 'sqlite').split(',');
 const MONTH = '2026-10';
 const ZONE = 'Europe/Paris';

@@ -19,13 +19,13 @@
  */
 import type { Databases } from '../src/db/databases.js';
 import { PASSWORD_RESET_TOKENS, REFRESH_TOKENS, planTokens } from '../src/db/fixtures/demo-people.js';
-import { DemoRandom } from '../src/db/fixtures/demo-random.js';
+import { DemoRandom, loadDemoRandom } from '../src/db/fixtures/demo-random.js';
 import { sqlTimestamp, sqlTimestampMillis } from '../src/db/sql-time.js';
 import { tokenCleanupJob } from '../src/jobs/tokenCleanupJob/token-cleanup-job.js';
 import { benchEnvironment, closeAfter, generateInChild, openBenchDatabases, quiesce, runJobToCompletion } from './environment.js';
 import { argValue, measure, printTable, type Measurement } from './measure.js';
 
-const sizes = argValue('n', '100000,1000000').split(',').map(Number);
+const sizes = argValue('n', '100000,1000000', '2000').split(',').map(Number);
 const engines = argValue('db', process.env.MARIADB_TEST_URL ? 'sqlite,mariadb' : 'sqlite').split(',');
 const chunk = Number(argValue('chunk', '100'));
 /** What the printed table says of each distribution. */
@@ -35,7 +35,7 @@ const DISTRIBUTIONS = {
   'demo-ordered-tokens': 'the demo rows with sequential tokens',
 } as const;
 type Distribution = keyof typeof DISTRIBUTIONS;
-const distributions = argValue('dist', 'alternate,demo').split(',').map(distributionNamed);
+const distributions = argValue('dist', 'alternate,demo', 'alternate').split(',').map(distributionNamed);
 const runAt = new Date('2026-11-28T02:00:00Z');
 const TABLES = ['refresh_tokens', 'password_reset_tokens'] as const;
 const USERS = 2000;
@@ -70,6 +70,7 @@ function demoTokens(table: (typeof TABLES)[number], n: number): TokenRow[] {
 
 /** N tokens per table, half of them expired. */
 async function generate(databases: Databases, n: number, distribution: Distribution): Promise<void> {
+  await loadDemoRandom();
   const { db } = databases.user;
   for (const table of TABLES) {
     await db.deleteFrom(table).execute();

@@ -19,7 +19,7 @@
  *         `(2.6 suspends it)`, `(5.6; …)`, `(10.5, 10.7,` … `10.8)`;
  *       - a list at the start of a comment or of a test's name: `// 4.2: …`,
  *         ` * 5.10–5.12: …`, `it('2.5: …`;
- *       - `Property N` / `Properties N, M and K` anywhere.
+ *       - `Property N` / `Properties N, M and K` / `Property N/M` anywhere.
  *     Each must be defined in docs/requirements.md: a bullet `- **5.8** …` (or a block
  *     `- **7.1–7.8** …`, which defines every number in it) and a row `| 36 | … |` of its
  *     properties table.
@@ -126,7 +126,7 @@ const NUMBER = String.raw`(?:[1-9]|1[01])\.(?:\d{1,2}|x)(?![\d×%]|\.\d|\s?(?:ms
 const ITEM = String.raw`${NUMBER}(?:\s?[–-]\s?${NUMBER})?`;
 const JOIN = String.raw`(?:, and |, | and )`;
 const LIST = String.raw`${ITEM}(?:${JOIN}${ITEM})*`;
-const PROPERTIES = String.raw`Propert(?:y|ies) \d+(?:${JOIN}\d+)*`;
+const PROPERTIES = String.raw`Propert(?:y|ies) \d+(?:(?:${JOIN}|/)\d+)*`;
 const CITATION = String.raw`(?:${PROPERTIES}|${LIST})`;
 
 const AFTER_WORD = new RegExp(String.raw`(?<![\w.])(?:requirements?|rules?|docs/requirements\.md)\s+(${LIST})`, 'gi');
@@ -254,6 +254,7 @@ describe('references', () => {
     expect(citations('tokenCleanupJob (requirements 1.1–1.8): deletes')).toMatchObject({ ranges: [['1.1', '1.8']] });
     expect(citations('(docs/databases.md, 4.3, 4.5): one row').requirements).toEqual(['4.3', '4.5']);
     expect(citations('(4.10, 10.4, Properties 29 and 61)')).toMatchObject({ requirements: ['4.10', '10.4'], properties: [29, 61] });
+    expect(citations("it('Property 42/59: any invalid token is 401'").properties).toEqual([42, 59]);
     expect(citations("  it('6.10: a token must expire', () => {").requirements).toEqual(['6.10']);
     expect(citations('  // 4.2: inscriptions closed for a year').requirements).toEqual(['4.2']);
     expect(citations("{ role: 'ACTIF' }, // 5.7: defended").requirements).toEqual(['5.7']);

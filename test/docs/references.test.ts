@@ -8,6 +8,10 @@
  *     and a bare Markdown name (`README.md`). Each must exist, resolved against the root or
  *     the citing file's folder. Globs and placeholders (`test/**`, `src/jobs/<job>/`,
  *     `${…}`) are patterns, not references, and what a build writes (`dist/`) is not here.
+ *     A benchmark named without `.ts` (`bench/api`) and a file made from its template
+ *     (`deploy/demo-seed.env`, from `….example`) exist; in code, a path joined to another
+ *     folder (`path.join(source, 'src/main.ts')`) and a string a test makes up that starts
+ *     with a Markdown name (`'sample.md:2'`) are not references.
  *   - a rule of docs/requirements.md: a requirement number (`5.8`, a range `5.10–5.12`, a
  *     section `6.x`) or a property (`Property 36`, `Properties 5 and 57`). Decimals and
  *     versions abound (`1.25×`, `Node 20.20`, `(1.29, validation only)`), so a number is
@@ -73,7 +77,7 @@ const MARKDOWN_LINK = /\]\(((?:\.{0,2}\/)?[\w./-]*[\w/])(?:#[\w-]*)?\)/g;
 const JOINED = /\b(?:path\.(?:join|resolve)|new URL)\([^)]*$/;
 
 /** The file references of one line, as written. */
-export function fileReferences(line: string, code = false): string[] {
+function fileReferences(line: string, code = false): string[] {
   const found: string[] = [];
   for (const match of line.matchAll(MARKDOWN_LINK)) {
     if (!/^[a-z][a-z+.-]*:/i.test(match[1]!) && /[./]/.test(match[1]!)) found.push(match[1]!);
@@ -139,7 +143,7 @@ const COMMENT_START = new RegExp(String.raw`(?:^\s*(?:\*|#|--)|\/\/|\/\*\*?)\s*(
 const TEST_NAME = new RegExp(String.raw`\b(?:it|test|describe)\(\s*['"\`](${LIST}):`, 'g');
 const PROPERTY = new RegExp(PROPERTIES, 'g');
 
-export interface Cited {
+interface Cited {
   readonly requirements: string[];
   /** A range as written, `5.10–5.12`. */
   readonly ranges: [string, string][];
@@ -155,7 +159,7 @@ function addList(list: string, cited: Cited): void {
 }
 
 /** The requirement and property citations of one line. */
-export function citations(line: string): Cited {
+function citations(line: string): Cited {
   const cited: Cited = { requirements: [], ranges: [], properties: [] };
   for (const match of line.matchAll(PROPERTY)) {
     for (const number of match[0].matchAll(/\d+/g)) cited.properties.push(Number(number[0]));
@@ -178,7 +182,7 @@ interface Defined {
 }
 
 /** What docs/requirements.md defines: `- **5.8** …`, `- **7.1–7.8** …` and the rows `| 36 | … |`. */
-export function definitions(markdown: string): Defined {
+function definitions(markdown: string): Defined {
   const defined: Defined = { requirements: new Set(), sections: new Set(), properties: new Set() };
   for (const match of markdown.matchAll(/^- \*\*(\d+)\.(\d+)(?:–\1\.(\d+))?\*\*/gm)) {
     const section = match[1]!;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `batch-service`, the command line (CONTRACT.md). Every command reads the same
+ * `batch-service`, the command line (README, Command line). Every command reads the same
  * configuration as the service (environment and `.env`).
  */
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Every setting of batch-service, parsed and validated once (CONTRACT.md, 9.9).
+ * Every setting of batch-service, parsed and validated once (9.9).
  *
  * Settings come from the environment; a `.env` file in the working directory is
  * read first (variables already set win). A wrong value stops the process with

@@ -1,6 +1,6 @@
 /**
  * `batch-service archive list | show | restore | verify | rewrap | shred` (10.5, 10.7,
- * CONTRACT.md). Every access is audited with the operating-system user and the host, as
+ * 11.3). Every access is audited with the operating-system user and the host, as
  * the API audits its callers. A shredded archive is listed and shown by what identifies
  * it; restoring it is refused, saying when it was shredded.
  */

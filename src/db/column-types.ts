@@ -1,5 +1,5 @@
 /**
- * Column types that differ between SQLite and MariaDB, in one place (STYLE.md).
+ * Column types that differ between SQLite and MariaDB, in one place.
  * SQLite: an auto-increment key must be exactly `integer primary key` (the rowid alias);
  * timestamps are text. MariaDB: BIGINT keys, DATETIME(3) so milliseconds survive.
  */

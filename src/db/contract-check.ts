@@ -1,5 +1,5 @@
 /**
- * Does each sibling database hold the tables and columns of CONTRACT.md (issue 16)? A
+ * Does each sibling database hold the tables and columns of the fixture DDL (issue 16)? A
  * wrong URL — batchdb's own, another service's database, an empty file made by a command
  * run from the wrong folder — otherwise shows only as `no such table` deep in a job's
  * stack trace. `run` and `restart` refuse on what this finds; `serve` starts anyway and

@@ -74,7 +74,7 @@ export type SiblingName = Exclude<DatabaseName, 'batch'>;
 export const SIBLING_NAMES: readonly SiblingName[] = ['user', 'inscription', 'defense', 'notification'];
 
 /**
- * The fixture DDL of each sibling database (CONTRACT.md): what `createSiblingTables` runs,
+ * The fixture DDL of each sibling database (docs/databases.md): what `createSiblingTables` runs,
  * and what db/contract-check.ts expects to find, so the two cannot drift apart.
  */
 export const SIBLING_DDL: Readonly<Record<SiblingName, (db: Kysely<unknown>, dialect: Dialect) => Promise<void>>> = {
@@ -84,7 +84,7 @@ export const SIBLING_DDL: Readonly<Record<SiblingName, (db: Kysely<unknown>, dia
   notification: createNotificationDbTables,
 };
 
-/** Creates the sibling tables of CONTRACT.md where they do not exist (fixtures; never in production). */
+/** Creates the sibling tables of docs/databases.md where they do not exist (fixtures; never in production). */
 export async function createSiblingTables(databases: Databases): Promise<void> {
   for (const name of SIBLING_NAMES) {
     const handle = databases[name] as DatabaseHandle<unknown>;

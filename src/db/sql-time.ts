@@ -1,5 +1,5 @@
 /**
- * Timestamps as both engines store them (CONTRACT.md): UTC text `YYYY-MM-DD HH:MM:SS`
+ * Timestamps as both engines store them (docs/databases.md): UTC text `YYYY-MM-DD HH:MM:SS`
  * or `YYYY-MM-DD HH:MM:SS.SSS`; dates as `YYYY-MM-DD`.
  */
 

@@ -154,7 +154,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       }
       // The checkpoint may trail the committed chunks by up to checkpointIntervalMs:
       // writers are idempotent, so a restart replaying those chunks is harmless, and
-      // one batchdb commit per chunk would double the cost of a chunk (DESIGN.md).
+      // one batchdb commit per chunk would double the cost of a chunk (docs/engine.md).
       if (runtime.now() - lastCheckpoint >= runtime.checkpointIntervalMs) {
         await runtime.saveProgress(progress);
         lastCheckpoint = runtime.now();

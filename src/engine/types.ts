@@ -115,7 +115,7 @@ export interface StepRunContext {
   readonly jobExecutionId: number;
   readonly stepName: string;
   readonly parameters: JobParameters;
-  /** The run's reference instant (REQUIREMENTS.md): the `runAt` parameter, fixed at first launch. */
+  /** The run's reference instant (docs/requirements.md): the `runAt` parameter, fixed at first launch. */
   readonly runAt: Date;
   /** Readers and processors run; writers and tasklets must change nothing. */
   readonly dryRun: boolean;
@@ -145,7 +145,7 @@ export interface ItemReader<T> {
 
 /**
  * Writes one chunk atomically and idempotently (a replayed chunk must be harmless: see
- * DESIGN.md). Returns the number of items actually changed when it differs from the
+ * docs/engine.md). Returns the number of items actually changed when it differs from the
  * number given (rows already gone, for example).
  */
 export interface ItemWriter<T> {

@@ -1,5 +1,5 @@
 /**
- * The jobs this service runs (CONTRACT.md names). Adding a job is one line in JOBS plus
+ * The jobs this service runs (names fixed in docs/requirements.md). Adding a job is one line in JOBS plus
  * its folder; its schedule is already in `allSchedules` and becomes active with it.
  */
 import type { Logger } from 'pino';

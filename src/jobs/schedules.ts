@@ -1,5 +1,5 @@
 /**
- * The cron schedule of every job of CONTRACT.md, whether or not the job is built yet, so
+ * The cron schedule of every job of docs/requirements.md, whether or not the job is built yet, so
  * the five expressions (and their overrides) are known from the configuration alone.
  */
 import type { Config } from '../config.js';

@@ -1,6 +1,6 @@
 /**
  * The `contract` component (issue 16): whether each sibling database holds the tables and
- * columns of CONTRACT.md. `serve` checks at start and logs each database off the contract
+ * columns of the fixture DDL. `serve` checks at start and logs each database off the contract
  * once, in plain words, but starts anyway: a database without `refresh_tokens` fails
  * tokenCleanupJob, not the other jobs. The component is DOWN while something is missing,
  * with what and where (details are for admins), and not needed for readiness. While DOWN

@@ -1,6 +1,6 @@
 /**
  * A pino destination writing to `<prefix>-YYYY-MM-DD.log` that moves to a new file at
- * midnight UTC (the zone of every timestamp here, CONTRACT.md), so the log cleanup of 4.6
+ * midnight UTC (the zone of every timestamp here, docs/databases.md), so the log cleanup of 4.6
  * can delete whole days by name. The day is checked on each write rather than by a timer:
  * no timer to keep the process alive, and a line always lands in the file of its own day.
  */

@@ -19,7 +19,14 @@ import path from 'node:path';
  * await isRealFolderUnder('/srv/uploads', ['orphelins', 'ins']); // false when orphelins is a link
  */
 export async function isRealFolderUnder(root: string, folders: readonly string[]): Promise<boolean> {
-  const realRoot = await realpath(root);
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch (error) {
+    // No root yet (an UPLOADS_DIR nothing was ever uploaded to): nothing under it can be a link.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
   for (let depth = folders.length; depth >= 0; depth -= 1) {
     const on = folders.slice(0, depth);
     let real: string;

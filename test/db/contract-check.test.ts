@@ -1,5 +1,5 @@
 /**
- * The sibling databases against CONTRACT.md (issue 16.4), on real databases: what is
+ * The sibling databases against the fixture DDL (issue 16.4), on real databases: what is
  * expected comes from the fixture DDL, and what is missing is named per database, table
  * and column, in the words the CLI and health use.
  */
@@ -8,7 +8,7 @@ import { checkContract, describeContractGap, expectedContract } from '../../src/
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 
 describe('the contract as the fixture DDL creates it', () => {
-  it('lists every sibling table of CONTRACT.md with its columns', async () => {
+  it('lists every sibling table of the fixture DDL with its columns', async () => {
     const contract = await expectedContract();
     expect([...contract.keys()]).toEqual(['user', 'inscription', 'defense', 'notification']);
     expect([...contract.get('user')!.keys()].sort()).toEqual(['password_reset_tokens', 'refresh_tokens', 'user_roles', 'users']);

@@ -206,7 +206,7 @@ describe("compose.yaml's MariaDB init (deploy/mariadb/initdb)", () => {
       sections.push([`USE ${database};`, ...statements].join('\n'));
     }
     return [
-      '-- The sibling tables, as src/db/fixtures/sibling-ddl.ts creates them on MariaDB (CONTRACT.md',
+      '-- The sibling tables, as src/db/fixtures/sibling-ddl.ts creates them on MariaDB (the platform',
       '-- fixes them; in production the sibling services own them). Here they exist before',
       '-- 04-grants.sql because MariaDB grants privileges on a table only once it exists.',
       '-- Generated: test/deploy/compose.test.ts compares this file with the fixtures, and',

@@ -1,5 +1,5 @@
 /**
- * The five schedules of requirements 1.1–5.1 in a fixed zone, across both DST changes of
+ * The five schedules of requirements 1.1, 2.1, 3.1, 4.1 and 5.1 in a fixed zone, across both DST changes of
  * Europe/Paris (2026: spring forward 29 March 02:00 → 03:00, fall back 25 October 03:00 → 02:00).
  */
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
--- The five databases of CONTRACT.md, utf8mb4 (inscriptions.statut holds `VALIDÉ`, `REJETÉ`).
+-- The five databases of docs/databases.md, utf8mb4 (inscriptions.statut holds `VALIDÉ`, `REJETÉ`).
 -- Run once, by the mariadb image's entrypoint, on an empty data volume.
 CREATE DATABASE IF NOT EXISTS batchdb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE DATABASE IF NOT EXISTS userdb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;

@@ -1,4 +1,4 @@
-/** `alerte_duree_envoyee` (CONTRACT.md, 2.7): the unique key makes every alert at most once, ever. */
+/** `alerte_duree_envoyee` (docs/databases.md, 2.7): the unique key makes every alert at most once, ever. */
 import type { Kysely } from 'kysely';
 import type { ColumnTypes } from '../column-types.js';
 

@@ -1,5 +1,5 @@
 /**
- * `inscription_archive` and `defense_archive` (CONTRACT.md, 4.3, 4.5): one row per
+ * `inscription_archive` and `defense_archive` (docs/databases.md, 4.3, 4.5): one row per
  * archived record, its original id unique — the record's archive exists once whatever
  * the retries — with the full original row, where its encrypted archive is, how big, its
  * SHA-256, how many documents and their bytes (freed once deleted), under which master

@@ -1,5 +1,5 @@
 /**
- * `consistency_anomaly` (CONTRACT.md, 5.2–5.16): what dataConsistencyJob found, kept across
+ * `consistency_anomaly` (docs/databases.md, 5.2–5.16): what dataConsistencyJob found, kept across
  * nights. `first_seen` / `last_seen` / `resolved_at` are the `runAt` of the runs that first
  * saw, last saw and no longer saw the anomaly: an instant a restart keeps, so a resumed
  * run recognises what its first attempt recorded.

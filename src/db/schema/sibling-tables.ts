@@ -1,5 +1,5 @@
 /**
- * The sibling services' tables as this service sees them (CONTRACT.md). Timestamps are
+ * The sibling services' tables as this service sees them (docs/databases.md). Timestamps are
  * UTC text, dates `YYYY-MM-DD`, booleans 0/1 on both engines (see db/connect.ts).
  */
 import type { Generated } from 'kysely';

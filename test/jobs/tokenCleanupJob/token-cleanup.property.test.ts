@@ -69,7 +69,7 @@ describe.each(dialects)('tokenCleanupJob properties (%s)', (dialect) => {
 
   /**
    * What must remain: the stored values, not the generated ones — MariaDB's DATETIME
-   * (CONTRACT.md) keeps whole seconds, so the rule applies to what the table holds.
+   * (docs/databases.md) keeps whole seconds, so the rule applies to what the table holds.
    */
   const survivors = async (runAt: Date) => {
     const [refresh, reset] = await Promise.all(TABLES.map((t) => remainingExpiries(env.databases, t)));

@@ -121,5 +121,5 @@ describe.each(dialects)('archive retrieval (%s)', (dialect) => {
     const actions = (await api.app.audit.list(0, 50)).items.map((e) => e.action);
     expect(actions).toContain('ARCHIVE_SHRED');
     expect(actions.filter((a) => a === 'ARCHIVE_ACCESS').length).toBeGreaterThanOrEqual(4);
-  });
+  }, 150_000); // a dozen CLI processes, each a few seconds on a loaded machine
 });

@@ -187,8 +187,25 @@ const FIGURE_KINDS: Partial<Readonly<Record<FigureName, FigureKind>>> = {
 };
 export const figureLabel = (name: string) => lookup(FIGURE_LABELS, name);
 
+/** What a dry run of dataConsistencyJob would change (`wouldChange`), per kind: singular, plural. */
+const WOULD_CHANGE: Readonly<Record<string, readonly [string, string]>> = {
+  inscriptions: ['inscription', 'inscriptions'],
+  soutenances: ['soutenance', 'soutenances'],
+  roles: ['rôle', 'rôles'],
+  orphans: ['fichier orphelin', 'fichiers orphelins'],
+  notifications: ['notification', 'notifications'],
+};
+
 /** A figure's value as a person reads it: « 100 Mo », « 3 secondes », « 1 234 »; a structure as « label : value » pairs. */
 export function figureValue(name: string, value: unknown): string {
+  if (name === 'wouldChange' && value !== null && typeof value === 'object') {
+    const parts = Object.entries(value as Record<string, unknown>).map(([kind, change]) => {
+      const count = typeof change === 'number' ? change : Number((change as { count?: unknown } | null)?.count ?? 0);
+      const [one, many] = WOULD_CHANGE[kind] ?? [kind, kind];
+      return countOf(count, one, many);
+    });
+    return parts.length === 0 ? 'rien' : formatList(parts);
+  }
   const kind = FIGURE_KINDS[name as FigureName] ?? (/Bytes$/.test(name) ? 'bytes' : /Ms$/.test(name) ? 'ms' : 'count');
   if (typeof value === 'number') return kind === 'bytes' ? formatBytes(value) : kind === 'ms' ? formatDuration(value) : formatNumber(value, 1);
   return plainValue(value);
@@ -572,7 +589,19 @@ const ARCHIVE_OPERATION_VERBS: Readonly<Record<ArchiveOperation, string>> = {
   rewrap: 'rechiffré avec la clé courante',
 };
 
-const ARCHIVE_TYPES: Readonly<Record<string, string>> = { inscription: 'l’inscription', soutenance: 'la soutenance', defense: 'la soutenance', enrollment: 'l’inscription' };
+const ARCHIVE_TYPES: Readonly<Record<string, string>> = { inscription: 'l’inscription', soutenance: 'la soutenance', defense: 'la soutenance', enrollment: 'l’inscription', user: 'l’utilisateur' };
+/** The user database's roles, as the school says them. */
+const ROLES: Readonly<Record<string, string>> = {
+  ROLE_ADMIN: 'administrateur',
+  ROLE_DOCTORANT: 'doctorant',
+  ROLE_DOCTORANT_ACTIF: 'doctorant actif',
+  ROLE_DOCTEUR: 'docteur',
+  ROLE_DIRECTEUR: 'directeur de thèse',
+};
+/** « docteur » for ROLE_DOCTEUR; a role this list does not know, as it is. */
+export const roleLabel = (code: string) => lookup(ROLES, code);
+/** The rules of the role synchronisation (specification 5.6 and 5.7). */
+const ROLE_RULES: Readonly<Record<string, string>> = { '5.6': 'doctorant actif (règle 5.6)', '5.7': 'a soutenu (règle 5.7)' };
 
 /** An audit entry's target in words: `tokenCleanupJob#12` → « l’exécution n° 12 de la tâche « Nettoyage des jetons expirés » ». */
 export function targetText(target: string | null | undefined): string {
@@ -631,10 +660,10 @@ export function auditDescription(entry: AuditEntryLike, timeZone?: string): Desc
       text = `${who} a détruit l’archive de ${what}.`;
       break;
     case 'ROLE_ADD':
-      text = `Rôle ${plainValue(d.role)} ajouté à ${what}.`;
+      text = `Rôle « ${roleLabel(String(d.role))} » ajouté à ${what}.`;
       break;
     case 'ROLE_REMOVE':
-      text = `Rôle ${plainValue(d.role)} retiré à ${what}.`;
+      text = `Rôle « ${roleLabel(String(d.role))} » retiré à ${what}.`;
       break;
     default:
       text = `${auditActionLabel(entry.action)} : ${what}.`;
@@ -665,6 +694,12 @@ export function auditDescription(entry: AuditEntryLike, timeZone?: string): Desc
         break;
       case 'shreddedAt':
         facts.push({ label, value: formatDateTime(String(value), timeZone) });
+        break;
+      case 'role':
+        facts.push({ label, value: roleLabel(String(value)) });
+        break;
+      case 'rule':
+        facts.push({ label, value: lookup(ROLE_RULES, String(value)) });
         break;
       case 'restartOf':
       case 'jobExecutionId':

@@ -78,7 +78,7 @@ describe('the French vocabulary', () => {
     expect(words.figureValue('pdfSizeBytes', 2_621_440)).toBe('2,5 Mo');
     expect(words.figureValue('generationMs', 245_000)).toBe('4 minutes 5 secondes');
     expect(words.figureValue('totalDeleted', 12345)).toBe('12\u202f345');
-    expect(words.figureValue('wouldChange', { inscriptions: [], roles: [1, 2] })).toBe('inscriptions : aucun ; roles : 1 et 2');
+    expect(words.figureValue('wouldChange', { inscriptions: { count: 2, first: ['…'] }, roles: { count: 1, first: [] }, orphans: { count: 0, first: [] } })).toBe('2 inscriptions, 1 rôle et 0 fichier orphelin');
   });
 
   it('describes audit entries in a sentence and a list, without JSON or codes', () => {

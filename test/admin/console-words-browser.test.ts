@@ -9,6 +9,7 @@
  * own (`UPDATE_SCREENSHOTS=1` writes them to docs/).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -143,7 +144,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in words (chromium at ${CHROMIUM})`
   async function screenshot(page: Page, name: string): Promise<void> {
     const file = path.join(SCREENSHOTS, `console-${name}.png`);
     // The test's temporary folders (database files, DATA_DIR) are masked: no path of the machine in docs/.
-    await page.screenshot({ path: file, fullPage: true, mask: [page.getByText(/\/tmp\//)] });
+    await page.screenshot({ path: file, fullPage: true, mask: [page.getByText(tmpdir(), { exact: false })] });
     expect(readFileSync(file).length).toBeGreaterThan(10_000);
   }
 

@@ -6,6 +6,7 @@
  * header repeated, vector charts, and a footer « Généré le … à … — page x / y » on every
  * page, written once the page count is known.
  */
+import { formatDate } from '../vocabulary/format-fr.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
@@ -22,16 +23,13 @@ const FOOTER_SPACE = 30;
 
 export type ReportDocument = PDFKit.PDFDocument;
 
-/** `1 234,5`: French grouping (narrow no-break space) and decimal comma. */
-export const formatNumber = (value: number, fractionDigits = 0) =>
-  new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 0, maximumFractionDigits: fractionDigits }).format(value);
-
-/** `87,5 %` */
-export const formatPercent = (ratio: number | null) => (ratio === null ? '—' : `${formatNumber(ratio * 100, 1)} %`);
-
-/** `1 décembre 2026` */
-export const formatFrenchDate = (instant: Date, timeZone: string) =>
-  new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(instant);
+/**
+ * The PDFs' formats are the shared French ones (vocabulary/format-fr.ts, also the
+ * console's): `formatNumber` « 1 234,5 », `formatPercent` « 87,5 % ». `formatFrenchDate`
+ * is the date alone: « 1er décembre 2026 ».
+ */
+export { formatNumber, formatPercent } from '../vocabulary/format-fr.js';
+export const formatFrenchDate = (instant: Date, timeZone: string) => formatDate(instant, timeZone);
 
 export interface DocumentOptions {
   readonly title: string;

@@ -15,11 +15,14 @@ import {
   formatFrenchDate,
   formatNumber,
   formatPercent,
+  formatTime,
   footers,
   kpiBand,
   paragraph,
+  paragraphHeight,
   sectionTitle,
   table,
+  tableLeadHeight,
   type Kpi,
   type ReportDocument,
 } from '../../pdf/report-kit.js';
@@ -144,16 +147,19 @@ export function reportDocument(content: ReportContent): ReportDocument {
   return doc;
 }
 
-const formatTime = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone }).format(instant);
-
 /** Whether the report's alerts section has anything to say. */
 export function hasAlerts(alerts: ReportAlerts, pendingOver24h: number): boolean {
   return alerts.failedExecutions > 0 || alerts.durationOverruns > 0 || alerts.openAnomalies > 0 || pendingOver24h > 0;
 }
 
+/** A section's title kept with the first rows of the table that opens it, then that table. */
+function titledTable(doc: ReportDocument, title: string, headers: readonly string[], rows: readonly (readonly string[])[], widths: readonly number[]): void {
+  sectionTitle(doc, title, tableLeadHeight(doc, headers, rows, widths));
+  table(doc, headers, rows, widths);
+}
+
 function enrollmentSection(doc: ReportDocument, s: EnrollmentStats): void {
-  sectionTitle(doc, 'Inscriptions');
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Inscriptions', ['Indicateur', 'Valeur'], [
     ['Nouvelles inscriptions (datées du mois)', formatNumber(s.newInscriptions.total)],
     ['dont premières inscriptions', formatNumber(s.newInscriptions.premiere)],
     ['dont réinscriptions', formatNumber(s.newInscriptions.reinscription)],
@@ -177,9 +183,8 @@ function enrollmentSection(doc: ReportDocument, s: EnrollmentStats): void {
 }
 
 function defenseSection(doc: ReportDocument, s: DefenseStats): void {
-  sectionTitle(doc, 'Soutenances');
   const days = (value: number | null) => (value === null ? '—' : `${formatNumber(value, 1)} jours`);
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Soutenances', ['Indicateur', 'Valeur'], [
     ['Demandes de soutenance déposées', formatNumber(s.requests)],
     ['Soutenances tenues', formatNumber(s.held)],
     ['Délai moyen demande → soutenance', days(s.meanDelayDays)],
@@ -189,8 +194,7 @@ function defenseSection(doc: ReportDocument, s: DefenseStats): void {
 }
 
 function notificationSection(doc: ReportDocument, s: NotificationStats): void {
-  sectionTitle(doc, 'Notifications');
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Notifications', ['Indicateur', 'Valeur'], [
     ['Notifications créées dans le mois', formatNumber(s.total)],
     ...Object.entries(s.byStatut)
       .sort(([, a], [, b]) => b - a)
@@ -201,8 +205,7 @@ function notificationSection(doc: ReportDocument, s: NotificationStats): void {
 }
 
 function userSection(doc: ReportDocument, s: UserStats): void {
-  sectionTitle(doc, 'Utilisateurs');
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Utilisateurs', ['Indicateur', 'Valeur'], [
     ['Nouveaux comptes (créés dans le mois)', formatNumber(s.newAccounts)],
     ['Comptes existant en fin de mois', formatNumber(s.accounts)],
     ['dont activés aujourd’hui', formatNumber(s.enabled)],
@@ -217,7 +220,6 @@ function userSection(doc: ReportDocument, s: UserStats): void {
 
 function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h: number, timeZone: string): void {
   if (!hasAlerts(alerts, pendingOver24h)) return;
-  sectionTitle(doc, 'Alertes');
   const lines = [
     ...(alerts.openAnomalies > 0
       ? [`${formatNumber(alerts.openAnomalies)} anomalie(s) de cohérence ouverte(s) en fin de mois, dont ${formatNumber(alerts.anomaliesNeedingAPerson)} demandant une intervention.`]
@@ -226,16 +228,17 @@ function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h
     ...(alerts.durationOverruns > 0 ? [`${formatNumber(alerts.durationOverruns)} doctorant(s) alerté(s) ce mois-ci pour dépassement de la durée maximale de 6 ans ; leur inscription a été suspendue.`] : []),
     ...(pendingOver24h > 0 ? [`${formatNumber(pendingOver24h)} notification(s) créée(s) ce mois-ci encore en attente plus de 24 heures après leur création.`] : []),
   ];
+  const anomalyHeaders = ['Anomalie ouverte en fin de mois', 'Élément', 'Action', 'Depuis le'];
+  const anomalyRows = alerts.anomalies.map((a) => [label(ANOMALY_TYPES, a.type), `${a.entity} n° ${a.entityId}`, label(ANOMALY_ACTIONS, a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]);
+  const anomalyWidths = [155, 110, 120, 110];
+  // The title stands with every line under it, and with the first rows of the table when the lines lead to one.
+  const bullets = lines.reduce((sum, line) => sum + paragraphHeight(doc, `• ${line}`), 0);
+  sectionTitle(doc, 'Alertes', bullets + (anomalyRows.length > 0 ? tableLeadHeight(doc, anomalyHeaders, anomalyRows, anomalyWidths) + 10 : 0));
   for (const line of lines) paragraph(doc, `• ${line}`);
   if (alerts.anomalies.length > 0) {
     doc.moveDown(0.5);
     const more = alerts.openAnomalies - alerts.anomalies.length;
-    table(
-      doc,
-      ['Anomalie ouverte en fin de mois', 'Élément', 'Action', 'Depuis le'],
-      alerts.anomalies.map((a) => [label(ANOMALY_TYPES, a.type), `${a.entity} n° ${a.entityId}`, label(ANOMALY_ACTIONS, a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]),
-      [155, 110, 120, 110],
-    );
+    table(doc, anomalyHeaders, anomalyRows, anomalyWidths);
     if (more > 0) paragraph(doc, `Les ${formatNumber(alerts.anomalies.length)} plus anciennes (intervention requise d’abord), et ${formatNumber(more)} autre(s).`, COLORS.muted);
   }
   if (alerts.failures.length > 0) {

@@ -47,7 +47,7 @@ describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
     const pages = await readPdf(bytes);
     const text = pages.map((p) => p.text).join('\n');
     expect(text).toContain('Rapport mensuel — octobre 2026');
-    expect(text).toMatch(/du 1 octobre 2026 au 31 octobre 2026/);
+    expect(text).toMatch(/du 1er octobre 2026 au 31 octobre 2026/);
     // Planted figures: 3 new inscriptions (2 first), 2 validated of 3 decided, 2 active doctorants (doctorant 102's latest
     // inscription is REJETÉ, and he defended), 2 defenses 90 and 120 days after their request, 3 of 4 notifications sent, 2 new accounts.
     expect(text).toMatch(/Nouvelles inscriptions \(datées du mois\)\s+3/);

@@ -92,8 +92,8 @@ describe('the report document', () => {
         const due = alerts.failedExecutions + alerts.durationOverruns + alerts.openAnomalies + current.notification.pendingOver24h > 0;
         expect(/\bAlertes\b/.test(text)).toBe(due);
         expect(pages[0]!.paths).toBeGreaterThan(20);
-        pages.forEach((page, i) => expect(page.text).toContain(`Généré le 1 décembre 2026 à 09:00 — page ${i + 1} / ${pages.length}`));
-        expect(text).toMatch(/calculés\s+le\s+1\s+décembre\s+2026\s+à\s+09:00/);
+        pages.forEach((page, i) => expect(page.text).toContain(`Généré le 1er décembre 2026 à 09:00 — page ${i + 1} / ${pages.length}`));
+        expect(text).toMatch(/calculés\s+le\s+1er\s+décembre\s+2026\s+à\s+09:00/);
         expect(/conservés\s+depuis/.test(text)).toBe(fromSnapshot);
         expect(text).not.toMatch(/NaN|undefined|Infinity/);
       }),

@@ -21,6 +21,8 @@ export interface ExecutionSummary {
   readonly trigger: string;
   readonly triggeredBy: string | null;
   readonly restartOf: number | null;
+  /** The execution that restarted this one (absent from an older service). */
+  readonly supersededBy?: number | null;
   readonly startTime: string | null;
   readonly endTime: string | null;
   readonly durationMs: number | null;

@@ -137,6 +137,25 @@ export class ExecutionReadModel {
   }
 
   /**
+   * For each of these executions that was restarted, the execution that restarted it (its
+   * `restart_of` is the id): what superseded it, so a person acts on that one instead.
+   * An execution restarts at most once (a second restart is refused), so one id each.
+   *
+   * @example
+   * const supersededBy = await readModel.supersedingOf(page.items.map((e) => e.id));
+   */
+  async supersedingOf(executionIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    if (executionIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('batch_job_execution')
+      .select(['restart_of', (eb) => eb.fn.min('id').as('id')])
+      .where('restart_of', 'in', executionIds)
+      .groupBy('restart_of')
+      .execute();
+    return new Map(rows.map((row) => [Number(row.restart_of), Number(row.id)]));
+  }
+
+  /**
    * Executions of every job, newest first, narrowed to one job, one status or both.
    * Summary columns only: a page of runs does not need their contexts and metrics.
    *

@@ -4,10 +4,12 @@
  * A JobInstance is a job plus its identifying parameters; a JobExecution one attempt
  * at it; a StepExecution one attempt at one step, with its counts.
  */
+import type { BatchStatusCode, TriggerCode } from '../vocabulary/codes.js';
 import type { ExecutionContext } from './execution-context.js';
 
-export type BatchStatus = 'STARTED' | 'STOPPING' | 'STOPPED' | 'COMPLETED' | 'FAILED';
-export type TriggerType = 'SCHEDULED' | 'MANUAL' | 'CLI';
+/** The code lists live in vocabulary/codes.ts, where the French labels are typed from them. */
+export type BatchStatus = BatchStatusCode;
+export type TriggerType = TriggerCode;
 
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
 export type JsonObject = { readonly [key: string]: Json };

@@ -46,7 +46,8 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
         const { page, size } = request.query;
         app.operator.job(jobName);
         const result = await app.executions.listExecutions(jobName, page, size);
-        return { page, size, total: result.total, items: result.items.map(summaryView) };
+        const superseding = await app.executions.supersedingOf(result.items.map((e) => e.id));
+        return { page, size, total: result.total, items: result.items.map((e) => summaryView(e, superseding.get(e.id) ?? null)) };
       },
     );
 
@@ -64,7 +65,8 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
       async (request) => {
         const { job, status, page, size } = request.query;
         const result = await app.executions.findExecutions({ jobName: job, status }, page, size);
-        return { page, size, total: result.total, items: result.items.map(summaryView) };
+        const superseding = await app.executions.supersedingOf(result.items.map((e) => e.id));
+        return { page, size, total: result.total, items: result.items.map((e) => summaryView(e, superseding.get(e.id) ?? null)) };
       },
     );
 
@@ -104,7 +106,8 @@ export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
         const { executionId } = request.params;
         const execution = await app.repository.getExecution(executionId);
         if (!execution) throw new JobExecutionNotFoundError(executionId);
-        return detailView(execution, await app.repository.stepExecutions(executionId));
+        const [steps, superseding] = await Promise.all([app.repository.stepExecutions(executionId), app.executions.supersedingOf([executionId])]);
+        return detailView(execution, steps, superseding.get(executionId) ?? null);
       },
     );
 

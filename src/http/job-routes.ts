@@ -47,7 +47,8 @@ export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
           nextFireTime: next(cron),
           running: running !== undefined,
           runningExecutionId: running?.id ?? null,
-          lastExecution: last ? summaryView(last) : null,
+          // The newest execution of a job: nothing newer can have restarted it.
+          lastExecution: last ? summaryView(last, null) : null,
           unavailable: app.operator.job(name).unavailable?.() ?? null,
         };
       });

@@ -98,6 +98,7 @@ const executionFields = {
   trigger: Type.String({ examples: ['MANUAL'] }),
   triggeredBy: Nullable(Type.String()),
   restartOf: Nullable(Type.Integer()),
+  supersededBy: Nullable(Type.Integer({ description: 'the execution that restarted this one (act on that one: this one no longer restarts); null when none did' })),
   startTime: Nullable(Instant),
   endTime: Nullable(Instant),
   durationMs: Nullable(Type.Integer()),
@@ -289,12 +290,13 @@ export function actuatorSchema(summary: string, ok: object, more: Readonly<Recor
   return { tags: ['actuator'], summary, security: [], response: { 200: ok, ...more } };
 }
 
-export function summaryView(execution: JobExecutionSummary): Static<typeof ExecutionSummary> {
-  return executionSummaryJson(execution);
+/** `supersededBy`: the execution that restarted this one (ExecutionReadModel.supersedingOf), null when none did. */
+export function summaryView(execution: JobExecutionSummary, supersededBy: number | null = null): Static<typeof ExecutionSummary> {
+  return { ...executionSummaryJson(execution), supersededBy };
 }
 
-export function detailView(execution: JobExecution, steps: readonly StepExecution[]): Static<typeof ExecutionDetail> {
-  return executionJson(execution, steps);
+export function detailView(execution: JobExecution, steps: readonly StepExecution[], supersededBy: number | null): Static<typeof ExecutionDetail> {
+  return { ...executionJson(execution, steps), supersededBy };
 }
 
 export function skipView(skip: RecordedSkip): Static<typeof SkipView> {

@@ -6,6 +6,7 @@
  * header repeated, vector charts, and a footer « Généré le … à … — page x / y » on every
  * page, written once the page count is known.
  */
+import { formatDate } from '../vocabulary/format-fr.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
@@ -27,21 +28,17 @@ export const NNBSP = '\u202F';
 /** The no-break space: before « : ». */
 export const NBSP = '\u00A0';
 
-/** `1 234,5`: French grouping (narrow no-break space) and decimal comma. */
-export const formatNumber = (value: number, fractionDigits = 0) =>
-  new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 0, maximumFractionDigits: fractionDigits }).format(value);
-
-/** `87,5 %`, a narrow no-break space before the sign. */
-export const formatPercent = (ratio: number | null) => (ratio === null ? '—' : `${formatNumber(ratio * 100, 1)}${NNBSP}%`);
-
-/** `1er décembre 2026`, `2 décembre 2026`: the first of the month is an ordinal in French. */
-export function formatFrenchDate(instant: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone }).formatToParts(instant);
-  return parts.map((p) => (p.type === 'day' && p.value === '1' ? '1er' : p.value)).join('');
-}
+/**
+ * The PDFs' formats are the shared French ones (vocabulary/format-fr.ts, also the
+ * console's): `formatNumber` « 1 234,5 », `formatPercent` « 87,5 % » (the kit draws its
+ * space as a narrow no-break one, see frenchSpacing). `formatFrenchDate` is the date
+ * alone: « 1er décembre 2026 ».
+ */
+export { formatNumber, formatPercent } from '../vocabulary/format-fr.js';
+export const formatFrenchDate = (instant: Date, timeZone: string) => formatDate(instant, timeZone);
 
 /** `09:00` in the zone. */
-export const formatTime = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone }).format(instant);
+export const formatTime = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(instant);
 
 /**
  * French spacing of a text shown in a report: the space before « : » becomes a no-break

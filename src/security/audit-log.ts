@@ -13,20 +13,11 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
 import type { Json, JsonObject } from '../engine/types.js';
+import type { AuditActionCode } from '../vocabulary/codes.js';
 import { canonicalJson, entryHash, GENESIS_HASH } from './audit-chain.js';
 
-export type AuditAction =
-  | 'JOB_RUN'
-  | 'JOB_STOP'
-  | 'JOB_RESTART'
-  | 'JOB_EXECUTION_END'
-  | 'REPORT_DOWNLOAD'
-  | 'REPORT_RESEND'
-  | 'ARCHIVE_ACCESS'
-  | 'ARCHIVE_CREATE'
-  | 'ARCHIVE_SHRED'
-  | 'ROLE_ADD'
-  | 'ROLE_REMOVE';
+/** The list is vocabulary/codes.ts's AUDIT_ACTIONS, each with its French label. */
+export type AuditAction = AuditActionCode;
 
 export interface AuditEvent {
   readonly action: AuditAction;

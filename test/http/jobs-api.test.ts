@@ -141,6 +141,18 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
 
       const again = await api.call(`/api/batch/jobs/executions/${launched.executionId}/restart`, { method: 'POST' });
       expect(again.status).toBe(409);
+      // The stopped execution names the one that superseded it, in its detail and in both listings
+      // (issue 24, item 3: the console links to it and offers no « Relancer » on the old one).
+      const superseded = (await (await api.call(`/api/batch/jobs/executions/${launched.executionId}`)).json()) as { supersededBy: number | null };
+      expect(superseded.supersededBy).toBe(restarted.executionId);
+      expect(((await (await api.call(`/api/batch/jobs/executions/${restarted.executionId}`)).json()) as { supersededBy: number | null }).supersededBy).toBeNull();
+      for (const listing of ['/api/batch/jobs/gatedJob/executions', '/api/batch/jobs/executions?job=gatedJob']) {
+        const items = ((await (await api.call(listing)).json()) as { items: { id: number; supersededBy: number | null }[] }).items;
+        expect(items.map((e) => [e.id, e.supersededBy]), listing).toEqual([
+          [restarted.executionId, null],
+          [launched.executionId, restarted.executionId],
+        ]);
+      }
       const completedInstance = await api.call('/api/batch/jobs/gatedJob/run', { method: 'POST', body: JSON.stringify({ parameters: { runAt: '2026-03-01T00:00:00Z' } }) });
       expect(completedInstance.status).toBe(409);
       expect((await problem(completedInstance)).detail).toMatch(/already completed/);

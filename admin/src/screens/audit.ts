@@ -4,12 +4,14 @@
  */
 import { html } from 'htm/preact';
 import type { AuditEntry, AuditVerdict, Page } from '../api-types.js';
-import { dateTime, integer, jsonText } from '../format.js';
+import { auditActionLabel, auditDescription, targetText } from '../../../src/vocabulary/words-fr.js';
+import { dateTime, integer } from '../format.js';
 import { href } from '../route.js';
 import { useService } from '../service-context.js';
 import { useResource } from '../use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Pager } from '../ui/pager.js';
+import { Described } from '../ui/facts.js';
 import { TableRegion } from '../ui/table-region.js';
 
 const PAGE_SIZE = 20;
@@ -23,17 +25,17 @@ export function AuditScreen({ query }: { query: URLSearchParams }) {
     ${entries.data
       ? html`<${TableRegion} label="Entrées du journal d'audit" rows=${entries.data.items.length} empty="Aucune entrée.">
             <table class="data">
-              <thead><tr><th scope="col" class="num">N°</th><th scope="col">Date</th><th scope="col">Action</th><th scope="col">Par</th><th scope="col">Adresse</th><th scope="col">Cible</th><th scope="col">Détails</th></tr></thead>
+              <thead><tr><th scope="col" class="num">N°</th><th scope="col">Date</th><th scope="col">Action</th><th scope="col">Par</th><th scope="col">Adresse</th><th scope="col">Sur</th><th scope="col">Ce qui s'est passé</th></tr></thead>
               <tbody>
                 ${entries.data.items.map(
                   (e) => html`<tr key=${e.id}>
                     <td class="num">${e.id}</td>
                     <td>${dateTime(e.occurredAt, timeZone)}</td>
-                    <td>${e.action}</td>
+                    <td>${auditActionLabel(e.action)}</td>
                     <td>${e.actor ?? '—'}</td>
                     <td>${e.clientAddress ?? '—'}</td>
-                    <td>${e.target ?? '—'}</td>
-                    <td><code class="wrap">${e.details === null || e.details === undefined ? '' : jsonText(e.details)}</code></td>
+                    <td>${targetText(e.target)}</td>
+                    <td><${Described} description=${auditDescription(e, timeZone)} /></td>
                   </tr>`,
                 )}
               </tbody>

@@ -1,4 +1,8 @@
-/** « Arrêter » for a running execution, « Relancer » for a FAILED or STOPPED one; the API's refusal shown beside them. */
+/**
+ * « Arrêter » for a running execution, « Relancer » for a FAILED or STOPPED one that no
+ * later execution has restarted yet (a superseded one would only get a 409: the newest
+ * one of its instance is the one to restart); the API's refusal shown beside them.
+ */
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { ApiError, useApi } from '../api.js';
@@ -7,7 +11,7 @@ import { isRestartable } from '../format.js';
 import { ErrorBox } from '../ui/error-box.js';
 
 export interface ExecutionActionsProps {
-  readonly execution: Pick<ExecutionSummary, 'id' | 'jobName' | 'status'>;
+  readonly execution: Pick<ExecutionSummary, 'id' | 'jobName' | 'status' | 'supersededBy'>;
   /** After a stop was asked (the execution goes STOPPING, then STOPPED). */
   readonly onStopped: () => void;
   readonly onRestarted: (launched: LaunchedExecution) => void;
@@ -35,7 +39,7 @@ export function ExecutionActions({ execution, onStopped, onRestarted }: Executio
       ${execution.status === 'STARTED'
         ? html`<button type="button" class="button danger" disabled=${busy} onClick=${() => act('stop')} aria-label=${`Arrêter ${what}`}>Arrêter</button>`
         : null}
-      ${isRestartable(execution.status)
+      ${isRestartable(execution.status) && (execution.supersededBy === null || execution.supersededBy === undefined)
         ? html`<button type="button" class="button" disabled=${busy} onClick=${() => act('restart')} aria-label=${`Relancer ${what}`}>Relancer</button>`
         : null}
     </div>

@@ -5,7 +5,8 @@
  */
 import { html } from 'htm/preact';
 import type { ExecutionDetail, LaunchedExecution } from '../api-types.js';
-import { dateTime, duration, integer, isRunning, jsonText, statusLabel, triggerLabel } from '../format.js';
+import { exitCodeLabel, exitMessageText, figureLabel, figureValue, stepLabel } from '../../../src/vocabulary/words-fr.js';
+import { dateTime, duration, integer, isRunning, statusLabel, triggerLabel } from '../format.js';
 import { href } from '../route.js';
 import { useService } from '../service-context.js';
 import { useResource } from '../use-resource.js';
@@ -39,6 +40,9 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
               ${execution.dryRun ? html`<span class="badge neutral">simulation</span>` : null}
             </p>
             <${ExecutionActions} execution=${execution} onStopped=${detail.reload} onRestarted=${restarted} />
+            ${typeof execution.supersededBy === 'number'
+              ? html`<p class="superseded">Cette exécution a été relancée : la reprise est <a href=${href('executions', execution.supersededBy)}>l'exécution n° ${execution.supersededBy}</a>. C'est elle qu'il faut suivre, ou relancer si besoin.</p>`
+              : null}
             ${isRunning(execution.status) ? html`<div class="live"><h2 class="small">Avancement</h2><${StepProgress} steps=${execution.steps} /></div>` : null}
           </section>
 
@@ -56,7 +60,7 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
                   ['Début', dateTime(execution.startTime, timeZone)],
                   ['Fin', dateTime(execution.endTime, timeZone)],
                   ['Durée', isRunning(execution.status) ? 'en cours' : duration(execution.durationMs)],
-                  ['Code de sortie', execution.exitCode],
+                  ['Issue', exitCodeLabel(execution.exitCode)],
                 ]}
               />
             </section>
@@ -74,7 +78,7 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
                     <tbody>
                       ${execution.steps.map(
                         (s) => html`<tr data-step=${s.name}>
-                          <th scope="row">${s.name}${s.exitMessage ? html`<div class="muted small">${s.exitMessage}</div>` : null}</th>
+                          <th scope="row">${stepLabel(s.name)}${s.exitMessage ? html`<div class="muted small">${exitMessageText(s.exitMessage)}</div>` : null}</th>
                           <td><${StatusBadge} status=${s.status} /></td>
                           <td class="num" data-count="read">${integer(s.read)}</td>
                           <td class="num" data-count="write">${integer(s.write)}</td>
@@ -94,11 +98,13 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
           <div class="columns">
             <section aria-labelledby="metrics-title">
               <h2 id="metrics-title">${execution.dryRun ? 'Simulation : ce que la tâche aurait fait' : 'Mesures de la tâche'}</h2>
-              <${Fields} entries=${Object.entries(figuresOf(execution)).map(([k, v]) => [k, typeof v === 'number' ? integer(v) : jsonText(v)] as const)} empty="Aucune mesure." />
+              <${Fields} entries=${Object.entries(figuresOf(execution)).map(([k, v]) => [figureLabel(k), figureValue(k, v)] as const)} empty="Aucune mesure." />
             </section>
             <section aria-labelledby="exit-title">
               <h2 id="exit-title">Message de sortie</h2>
-              ${execution.exitMessage ? html`<pre class="exit-message">${execution.exitMessage}</pre>` : html`<p class="muted">Aucun message (${statusLabel(execution.status).toLowerCase()}).</p>`}
+              ${execution.exitMessage
+                ? html`<p class="exit-message">${exitMessageText(execution.exitMessage)}</p>`
+                : html`<p class="muted">Aucun message (${statusLabel(execution.status).toLowerCase()}).</p>`}
             </section>
           </div>
 

@@ -15,6 +15,7 @@ import { ErrorBox } from '../ui/error-box.js';
 import { Pager } from '../ui/pager.js';
 import { StatusBadge } from '../ui/status-badge.js';
 import { TableRegion } from '../ui/table-region.js';
+import { exitMessageText } from '../../../src/vocabulary/words-fr.js';
 import { ExecutionActions } from './execution-actions.js';
 import { LiveProgress } from './step-progress.js';
 
@@ -85,7 +86,7 @@ export function ExecutionsScreen({ query }: { query: URLSearchParams }) {
                     <td class="nowrap">${dateTime(e.startTime, timeZone)}</td>
                     <td class="nowrap">${duration(e.durationMs)}</td>
                     <td>${triggerLabel(e.trigger)}${e.triggeredBy ? `, ${e.triggeredBy}` : ''}</td>
-                    <td>${isRunning(e.status) ? html`<${LiveProgress} executionId=${e.id} />` : html`<span class="exit-message">${e.exitMessage ?? '—'}</span>`}</td>
+                    <td>${isRunning(e.status) ? html`<${LiveProgress} executionId=${e.id} />` : html`<span class="exit-message">${e.exitMessage ? exitMessageText(e.exitMessage) : '—'}</span>`}</td>
                     <td><${ExecutionActions} execution=${e} onStopped=${list.reload} onRestarted=${restarted} /></td>
                   </tr>`,
                 )}

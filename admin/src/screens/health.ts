@@ -6,23 +6,16 @@
  */
 import { html } from 'htm/preact';
 import type { HealthDocument } from '../api-types.js';
-import { integer, jsonText } from '../format.js';
+import { eventBrokerModeText, healthComponentLabel, healthFacts, healthStatusLabel } from '../../../src/vocabulary/words-fr.js';
+import { integer } from '../format.js';
+import { useService } from '../service-context.js';
+import { FactList } from '../ui/facts.js';
 import { useResource } from '../use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { TableRegion } from '../ui/table-region.js';
 
-const COMPONENTS: Readonly<Record<string, string>> = {
-  batchDb: 'Base batchdb',
-  userDb: 'Base des utilisateurs',
-  inscriptionDb: 'Base des inscriptions',
-  defenseDb: 'Base des soutenances',
-  notificationDb: 'Base des notifications',
-  diskSpace: 'Espace disque',
-  mail: 'Courrier',
-  eventBroker: 'Événements (Kafka)',
-};
-
 export function HealthScreen() {
+  const { timeZone } = useService();
   // 503 is the health document of a service with a component DOWN, not a failure to read it.
   const health = useResource((api) => api.json<HealthDocument>('/actuator/health', { accept: [503] }), [], 10_000);
   const delivered = useResource(async (api) => deliveredSinceStart(await api.text('/actuator/prometheus')), [], 10_000);
@@ -32,7 +25,7 @@ export function HealthScreen() {
   const count = (value: unknown) => (typeof value === 'number' ? integer(value) : '—');
   return html`<${ErrorBox} error=${health.error} />
     ${report
-      ? html`<p class="verdict ${report.status === 'UP' ? 'ok' : 'broken'}" role="status">État général : <strong>${report.status === 'UP' ? 'en service (UP)' : `dégradé (${report.status})`}</strong></p>
+      ? html`<p class="verdict ${report.status === 'UP' ? 'ok' : 'broken'}" role="status">État général : <strong>${report.status === 'UP' ? 'en service' : `dégradé (${healthStatusLabel(report.status).toLowerCase()})`}</strong></p>
           <section aria-labelledby="outbox-title">
             <h2 id="outbox-title">Boîte d'envoi des événements</h2>
             <dl class="tiles">
@@ -43,7 +36,7 @@ export function HealthScreen() {
               </div>
               <div><dt>En échec</dt><dd data-outbox="failed">${count(broker?.failed)}</dd></div>
             </dl>
-            ${typeof broker?.mode === 'string' ? html`<p class="muted">Mode : ${broker.mode}</p>` : null}
+            ${typeof broker?.mode === 'string' ? html`<p class="muted">Mode : ${eventBrokerModeText(broker.mode)}</p>` : null}
           </section>
           <section aria-labelledby="components-title">
             <h2 id="components-title">Composants</h2>
@@ -53,13 +46,9 @@ export function HealthScreen() {
                 <tbody>
                   ${components.map(
                     ([name, component]) => html`<tr key=${name} data-component=${name}>
-                      <th scope="row">${COMPONENTS[name] ?? name}<div class="muted small">${name}</div></th>
-                      <td><span class="badge" data-health=${component.status}>${component.status === 'UP' ? 'en service' : component.status}</span></td>
-                      <td>
-                        <dl class="details">
-                          ${Object.entries(component.details ?? {}).map(([key, value]) => html`<div><dt>${key}</dt><dd>${jsonText(value)}</dd></div>`)}
-                        </dl>
-                      </td>
+                      <th scope="row">${healthComponentLabel(name)}</th>
+                      <td><span class="badge" data-health=${component.status}>${healthStatusLabel(component.status).toLowerCase()}</span></td>
+                      <td><${FactList} facts=${healthFacts(name, component.details, timeZone)} /></td>
                     </tr>`,
                   )}
                 </tbody>

@@ -14,18 +14,18 @@ import { parseSqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
 import type { JsonObject } from '../../engine/types.js';
 import type { PublishedEvent } from '../../events/event-types.js';
 import { enqueueAll, type EnqueueOptions } from '../../events/outbox.js';
+import type { AnomalyActionCode, AnomalyStatusCode, AnomalyTypeCode } from '../../vocabulary/codes.js';
 
-export const ANOMALY_TYPES = ['UTILISATEUR_INEXISTANT', 'INSCRIPTION_INVALIDE', 'FICHIER_MANQUANT', 'PREMIERE_INSCRIPTION_DIVERGENTE'] as const;
-export type AnomalyType = (typeof ANOMALY_TYPES)[number];
+export { ANOMALY_TYPES, ANOMALY_ACTIONS } from '../../vocabulary/codes.js';
+export type AnomalyType = AnomalyTypeCode;
 /**
  * `AUTO_CORRIGÉE`: the job's safe correction is in place (made this night or an earlier
  * one: the entity bears it). `INTERVENTION_REQUISE`: the job changed nothing, a person must
  * act (a file to restore, a row the job must not touch: already suspended for another
  * reason, rejected, archived). Never « corrigée » when nothing was changed.
  */
-export const ANOMALY_ACTIONS = ['AUTO_CORRIGÉE', 'INTERVENTION_REQUISE'] as const;
-export type AnomalyAction = (typeof ANOMALY_ACTIONS)[number];
-export type AnomalyStatus = 'open' | 'resolved';
+export type AnomalyAction = AnomalyActionCode;
+export type AnomalyStatus = AnomalyStatusCode;
 
 /** What a check saw. `entity` names what the id is of (`inscription`, `soutenance`, `document`, `soutenance_document`, `doctorant`). */
 export interface Anomaly {

@@ -43,14 +43,16 @@ export const formatTime = (instant: Date, timeZone: string) => new Intl.DateTime
 /**
  * French spacing of a text shown in a report: the space before « : » becomes a no-break
  * space, the one before % ; ! ? » and after « a narrow no-break space, so a line never
- * breaks there and the sign never starts a line. A sign written without its space
+ * breaks there and the sign never starts a line; « n° » stays with its number. A sign written without its space
  * (`09:00`, `?status=`) is left alone. The kit applies it to everything it draws.
  */
 export function frenchSpacing(text: string): string {
   return text
     .replace(/[ \u00A0\u202F]+:/g, `${NBSP}:`)
     .replace(/[ \u00A0\u202F]+([%;!?»])/g, `${NNBSP}$1`)
-    .replace(/«[ \u00A0\u202F]+/g, `«${NNBSP}`);
+    .replace(/«[ \u00A0\u202F]+/g, `«${NNBSP}`)
+    // « n° 7 109 » never cut after « n° ».
+    .replace(/n°[ ]+(?=\d)/g, `n°${NBSP}`);
 }
 
 export interface DocumentOptions {

@@ -6,6 +6,10 @@
  * fell alone at the bottom of page 2, a table that left rows alone on a page.
  */
 import { readFileSync } from 'node:fs';
+import type { JsonObject } from '../../src/engine/types.js';
+import type { AnomalyPeople } from '../../src/jobs/dataConsistencyJob/anomaly-people.js';
+import { anomalyReportDocument, type AnomalyReportInput } from '../../src/jobs/dataConsistencyJob/anomaly-report.js';
+import type { AnomalyAction, AnomalyRecord, AnomalyType } from '../../src/jobs/dataConsistencyJob/anomaly-store.js';
 import { reportDocument, type ReportContent } from '../../src/jobs/monthlyReportJob/report-document.js';
 import { reportPeriod } from '../../src/jobs/monthlyReportJob/report-period.js';
 import type { MonthFigures } from '../../src/jobs/monthlyReportJob/report-snapshot.js';
@@ -99,4 +103,52 @@ export async function bytesOf(doc: ReportDocument): Promise<Buffer> {
   doc.end();
   await ended;
   return Buffer.concat(chunks);
+}
+
+/** A night of the consistency check with 180 open anomalies of every type, people named, over several pages. */
+export function anomalyReportInput(): AnomalyReportInput {
+  const runAt = new Date('2026-12-01T22:00:00Z');
+  const since = (days: number) => new Date(runAt.getTime() - days * 86_400_000);
+  const record = (id: number, type: AnomalyType, entity: string, entityId: number, details: JsonObject, action: AnomalyAction, days: number): AnomalyRecord => ({
+    id, type, entity, entityId, details, action, firstSeen: since(days), lastSeen: runAt, resolvedAt: null, jobExecutionId: 42,
+  });
+  const anomalies: AnomalyRecord[] = [];
+  const people = new Map<string, AnomalyPeople>();
+  const directeur = (i: number) => ({ id: 200 + (i % 7), name: NAMES[i % NAMES.length]!.split(',')[0]! });
+  for (let i = 0; i < 60; i++) {
+    const left = i % 4 === 0;
+    anomalies.push(
+      record(anomalies.length + 1, 'UTILISATEUR_INEXISTANT', 'inscription', 1_000 + i, {
+        doctorantId: 90_000 + i, statut: left ? 'REJETÉ' : i % 4 === 1 ? 'SUSPENDU' : 'VALIDÉ', archived: false,
+        correction: left ? 'aucune (inscription suspendue pour un autre motif, rejetée ou archivée)' : i % 4 === 1 ? 'déjà SUSPENDU (motif UTILISATEUR_INEXISTANT)' : 'SUSPENDU',
+      }, left ? 'INTERVENTION_REQUISE' : 'AUTO_CORRIGÉE', i % 4 === 1 ? 30 + i : 0),
+    );
+    people.set(`inscription:${1_000 + i}`, { doctorant: { id: 90_000 + i, name: null }, directeur: directeur(i) });
+  }
+  for (let i = 0; i < 40; i++) {
+    anomalies.push(record(anomalies.length + 1, 'INSCRIPTION_INVALIDE', 'soutenance', 500 + i, { inscriptionId: 3_000 + i, inscriptionStatut: 'SUSPENDU', statut: 'PLANIFIEE', correction: i < 10 ? 'BLOQUEE' : 'déjà BLOQUEE (motif INSCRIPTION_INVALIDE)' }, 'AUTO_CORRIGÉE', i < 10 ? 0 : 12));
+    people.set(`soutenance:${500 + i}`, { doctorant: { id: 7_000 + i, name: `Doctorante ${i} Lefèvre-Ménard` }, directeur: directeur(i) });
+  }
+  for (let i = 0; i < 70; i++) {
+    anomalies.push(record(anomalies.length + 1, 'FICHIER_MANQUANT', 'document', 8_000 + i, { chemin: `inscriptions/${3_000 + i}/manuscrit-version-definitive-${i}.pdf`, inscriptionId: 3_000 + i }, 'INTERVENTION_REQUISE', 3 + i));
+    people.set(`document:${8_000 + i}`, { doctorant: { id: 7_000 + i, name: `Doctorante ${i} Lefèvre-Ménard` }, directeur: directeur(i) });
+  }
+  for (let i = 0; i < 10; i++) {
+    anomalies.push(record(anomalies.length + 1, 'PREMIERE_INSCRIPTION_DIVERGENTE', 'doctorant', 7_100 + i, { datesPremiereInscription: ['2022-10-01', '2023-10-01'], dateRetenue: '2022-10-01' }, 'INTERVENTION_REQUISE', 100 + i));
+    people.set(`doctorant:${7_100 + i}`, { doctorant: { id: 7_100 + i, name: `Doctorant ${i} Briançon` }, directeur: directeur(i) });
+  }
+  return {
+    runAt,
+    timeZone: 'Europe/Paris',
+    generatedAt: new Date('2026-12-01T22:05:00Z'),
+    logo: LOGO,
+    anomalies,
+    newIds: new Set(anomalies.filter((a) => a.firstSeen.getTime() === runAt.getTime()).map((a) => a.id)),
+    people,
+    figures: { autoCorrected: 55, rolesAdded: 12, rolesRemoved: 3, orphansMoved: 1_204, notificationsSent: 18, notificationsFailed: 2 },
+  };
+}
+
+export function anomalyReport(input: AnomalyReportInput = anomalyReportInput()): ReportDocument {
+  return anomalyReportDocument(input);
 }

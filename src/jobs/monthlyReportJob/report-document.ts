@@ -33,6 +33,7 @@ import type { ReportAlerts } from './report-alerts.js';
 import type { ReportPeriod } from './report-period.js';
 import type { MonthFigures } from './report-snapshot.js';
 import type { UserStats } from './user-stats.js';
+import { anomalyActionLabel, anomalyEntityLabel, anomalyTypeLabel } from '../../vocabulary/words-fr.js';
 
 export interface ReportContent {
   readonly period: ReportPeriod;
@@ -64,12 +65,6 @@ const ROLES: Readonly<Record<string, string>> = {
   ROLE_DOCTEUR: 'Docteurs',
 };
 const NOTIFICATION_STATUTS: Readonly<Record<string, string>> = { SENT: 'Envoyées', FAILED: 'En échec', PENDING: 'En attente' };
-const ANOMALY_TYPES: Readonly<Record<string, string>> = {
-  UTILISATEUR_INEXISTANT: 'Utilisateur inexistant',
-  INSCRIPTION_INVALIDE: 'Inscription invalide',
-  FICHIER_MANQUANT: 'Fichier manquant',
-};
-const ANOMALY_ACTIONS: Readonly<Record<string, string>> = { 'AUTO_CORRIGÉE': 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
 const NOTIFICATION_TYPES: Readonly<Record<string, string>> = {
   INSCRIPTION_VALIDEE: 'Inscription validée',
   INSCRIPTION_REJETEE: 'Inscription rejetée',
@@ -229,7 +224,7 @@ function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h
     ...(pendingOver24h > 0 ? [`${formatNumber(pendingOver24h)} notification(s) créée(s) ce mois-ci encore en attente plus de 24 heures après leur création.`] : []),
   ];
   const anomalyHeaders = ['Anomalie ouverte en fin de mois', 'Élément', 'Action', 'Depuis le'];
-  const anomalyRows = alerts.anomalies.map((a) => [label(ANOMALY_TYPES, a.type), `${a.entity} n° ${a.entityId}`, label(ANOMALY_ACTIONS, a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]);
+  const anomalyRows = alerts.anomalies.map((a) => [anomalyTypeLabel(a.type), `${anomalyEntityLabel(a.entity)} n° ${formatNumber(a.entityId)}`, anomalyActionLabel(a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]);
   const anomalyWidths = [155, 110, 120, 110];
   // The title stands with every line under it, and with the first rows of the table when the lines lead to one.
   const bullets = lines.reduce((sum, line) => sum + paragraphHeight(doc, `• ${line}`), 0);

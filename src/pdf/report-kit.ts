@@ -85,9 +85,11 @@ function header(doc: ReportDocument, options: DocumentOptions): void {
   else doc.image(options.logo.png, MARGIN, top, { fit: [48, 48] });
   doc.font('bold').fontSize(18).fillColor(COLORS.accent).text(frenchSpacing(options.title), MARGIN + 60, top + 6, { width: contentWidth(doc) - 60 });
   if (options.subtitle) doc.font('regular').fontSize(10).fillColor(COLORS.muted).text(frenchSpacing(options.subtitle), MARGIN + 60, doc.y + 2, { width: contentWidth(doc) - 60 });
-  doc.moveTo(MARGIN, top + 58).lineTo(doc.page.width - MARGIN, top + 58).strokeColor(COLORS.rule).stroke();
+  // Under the logo, or under the subtitle when a long title took two lines.
+  const rule = Math.max(top + 58, doc.y + 6);
+  doc.moveTo(MARGIN, rule).lineTo(doc.page.width - MARGIN, rule).strokeColor(COLORS.rule).stroke();
   doc.x = MARGIN;
-  doc.y = top + 70;
+  doc.y = rule + 12;
   doc.fillColor(COLORS.ink);
 }
 

@@ -6,13 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readPdfLayout } from '../support/pdf.js';
-import { expectFrenchTypography, expectHeadingsWithTheirTables, expectNoTableWidows, expectTextInsideTiles } from './layout-checks.js';
+import { expectFrenchTypography, expectHeaderAboveItsRule, expectHeadingsWithTheirTables, expectNoTableWidows, expectTextInsideTiles } from './layout-checks.js';
 import { anomalyReport, bytesOf } from './samples.js';
 
 describe('the anomaly report, laid out', async () => {
   const pages = await readPdfLayout(await bytesOf(anomalyReport()));
 
-  it('spans pages', () => {
+  it('spans pages, its header above its rule', () => {
+    expectHeaderAboveItsRule(pages[0]!);
     expect(pages.length).toBeGreaterThanOrEqual(4);
   });
 

@@ -106,3 +106,12 @@ export function expectFrenchTypography(pages: readonly PdfLayoutPage[]): void {
     }
   }
 }
+
+/** The header's rule lies under the title and the subtitle, however many lines the title takes. */
+export function expectHeaderAboveItsRule(page: PdfLayoutPage): void {
+  const rule = page.paths.filter(isRule).sort((a, b) => a.top - b.top)[0];
+  expect(rule).toBeDefined();
+  const header = page.texts.filter((t) => near(t.fontSize, 18) || (near(t.fontSize, 10) && t.x > MARGIN + 30 && t.top < rule!.top + 20));
+  expect(header.length).toBeGreaterThanOrEqual(2);
+  for (const t of header) expect(t.bottom, `« ${t.str} » crosses the header's rule`).toBeLessThanOrEqual(rule!.top);
+}

@@ -6,14 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readPdfLayout } from '../support/pdf.js';
-import { expectFrenchTypography, expectHeadingsWithTheirTables, expectNoTableWidows, expectTextInsideTiles, tableSegments } from './layout-checks.js';
+import { expectFrenchTypography, expectHeaderAboveItsRule, expectHeadingsWithTheirTables, expectNoTableWidows, expectTextInsideTiles, tableSegments } from './layout-checks.js';
 import { bytesOf, monthlyReport } from './samples.js';
 
 describe('the monthly report, laid out', async () => {
   const pages = await readPdfLayout(await bytesOf(monthlyReport()));
   const text = pages.map((page) => page.runs.join('\n')).join('\n');
 
-  it('spans pages', () => {
+  it('spans pages, its header above its rule', () => {
+    expectHeaderAboveItsRule(pages[0]!);
     expect(pages.length).toBeGreaterThanOrEqual(3);
   });
 

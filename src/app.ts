@@ -74,6 +74,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     topic: config.kafka.topic,
     techAdmins: config.mail.techAdmins,
     logger,
+    timeZone: config.timeZone,
   });
   const operator = new JobOperator(repository, createJobs(config, databases, { mailer, logger, audit }), {
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,

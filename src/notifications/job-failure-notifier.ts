@@ -11,6 +11,8 @@ import type { BatchListener, JobExecution, StepExecution } from '../engine/types
 import type { JobFailureEvent } from '../events/event-types.js';
 import { enqueue } from '../events/outbox.js';
 import type { Mailer } from '../mail/mailer.js';
+import { formatDateTime, formatNumber } from '../vocabulary/format-fr.js';
+import { exitMessageText, jobLabel, stepLabel } from '../vocabulary/words-fr.js';
 
 export interface FailureNotifierOptions {
   readonly db: Kysely<BatchDb>;
@@ -18,6 +20,8 @@ export interface FailureNotifierOptions {
   readonly topic: string;
   readonly techAdmins: readonly string[];
   readonly logger: Logger;
+  /** The zone the mail's date is written in (BATCH_TIMEZONE); the runtime's when absent. */
+  readonly timeZone?: string;
 }
 
 export function jobFailureNotifier(options: FailureNotifierOptions): BatchListener {
@@ -31,7 +35,7 @@ export function jobFailureNotifier(options: FailureNotifierOptions): BatchListen
         return;
       }
       try {
-        await options.mailer.send({ to: options.techAdmins, subject: failureSubject(execution), text: failureText(event) });
+        await options.mailer.send({ to: options.techAdmins, subject: failureSubject(execution), text: failureText(event, options.timeZone) });
       } catch (error) {
         options.logger.error({ err: error, job: execution.jobName, execution: execution.id }, 'could not mail the technical team about a failed job');
       }
@@ -52,20 +56,25 @@ export function failureEvent(execution: JobExecution, steps: readonly StepExecut
   };
 }
 
-function failureSubject(execution: JobExecution): string {
-  return `[batch-service] Échec de ${execution.jobName} (exécution ${execution.id})`;
+/** « « Nettoyage des jetons expirés » (tokenCleanupJob) »: the words, then the name the commands and logs use. */
+function named(label: string, code: string): string {
+  return label === code ? code : `« ${label} » (${code})`;
 }
 
-function failureText(event: JobFailureEvent): string {
+function failureSubject(execution: JobExecution): string {
+  return `[batch-service] Échec de la tâche « ${jobLabel(execution.jobName)} » (exécution n° ${formatNumber(execution.id)})`;
+}
+
+function failureText(event: JobFailureEvent, timeZone: string | undefined): string {
   return [
-    `Le job ${event.jobName} a échoué.`,
+    `La tâche ${named(jobLabel(event.jobName), event.jobName)} a échoué.`,
     '',
-    `Exécution : ${event.executionId}`,
-    `Étape en échec : ${event.failedStep ?? 'aucune (échec hors étape ou processus arrêté)'}`,
-    `Erreur : ${event.error}`,
-    `Date : ${event.occurredAt}`,
+    `Exécution : n° ${event.executionId}`,
+    `Étape en échec : ${event.failedStep === null ? 'aucune (échec hors étape ou processus arrêté)' : named(stepLabel(event.failedStep), event.failedStep)}`,
+    `Erreur : ${exitMessageText(event.error)}`,
+    `Date : ${formatDateTime(event.occurredAt, timeZone, 'second')}`,
     '',
-    'Pour relancer là où le job s’est arrêté :',
+    'Pour relancer la tâche là où elle s’est arrêtée :',
     `  ${event.restartCommand}`,
     `ou POST /api/batch/jobs/executions/${event.executionId}/restart`,
   ].join('\n');

@@ -744,6 +744,22 @@ function capitalize(text: string): string {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
+/** Keys found inside details' nested objects (an erasure's `erased`, a contract gap), in French. */
+const NESTED_KEYS: Readonly<Record<string, string>> = {
+  originalRow: 'ligne d’origine',
+  documents: 'documents',
+  documentNames: 'noms de documents',
+  anomalies: 'anomalies',
+  events: 'événements',
+  notifications: 'notifications',
+  location: 'emplacement',
+  tables: 'tables manquantes',
+  columns: 'colonnes manquantes',
+  unreadable: 'illisible',
+  count: 'nombre',
+  first: 'premiers',
+};
+
 /**
  * Any value of a details object as words, never JSON: « oui »/« non », numbers with
  * French separators, lists joined « a, b et c », objects as « clé : valeur ; … ».
@@ -757,7 +773,7 @@ export function plainValue(value: unknown): string {
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return 'aucun';
-    return entries.map(([k, v]) => `${k} : ${plainValue(v)}`).join(' ; ');
+    return entries.map(([k, v]) => `${lookup(NESTED_KEYS, k)} : ${plainValue(v)}`).join(' ; ');
   }
   return String(value);
 }

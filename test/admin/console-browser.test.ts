@@ -338,6 +338,6 @@ describe.skipIf(!HAVE_CHROMIUM)('the admin console in a real browser', () => {
     await show(desktop, '#/sante', 'Santé');
     expect(await desktop.locator('[data-component="batchDb"] .badge').textContent()).toBe('en service');
     expect(await desktop.locator('[data-outbox="pending"]').textContent()).toMatch(/^\d+$/);
-    await screenshot(desktop, 'sante');
+    // Its screenshot (docs/console-sante.png) is console-words-browser.test.ts's, with the disk component.
   });
 });

@@ -142,7 +142,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in words (chromium at ${CHROMIUM})`
 
   async function screenshot(page: Page, name: string): Promise<void> {
     const file = path.join(SCREENSHOTS, `console-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    // The test's temporary folders (database files, DATA_DIR) are masked: no path of the machine in docs/.
+    await page.screenshot({ path: file, fullPage: true, mask: [page.getByText(/\/tmp\//)] });
     expect(readFileSync(file).length).toBeGreaterThan(10_000);
   }
 
@@ -188,6 +189,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in words (chromium at ${CHROMIUM})`
     expect(await page.locator('[data-component="diskSpace"]').innerText()).toMatch(/alerte sous 100 Mo libres[\s\S]*Espace libre dans [\s\S]+\d+(,\d)? [KMGT]?o sur \d+(,\d)? [KMGT]?o/);
     expect(text).toContain('boîte d’envoi seule');
     expect(await violations(page)).toEqual([]);
+    await screenshot(page, 'sante');
   });
 
   it('a restarted execution offers no « Relancer » and links to the one that superseded it; exit messages in French', async () => {
@@ -195,6 +197,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in words (chromium at ${CHROMIUM})`
     await eventually(() => page.locator('.superseded').count()).toBe(1);
     expect(await page.getByRole('button', { name: /^Relancer/ }).count()).toBe(0);
     expect(await page.locator('section[aria-labelledby="exit-title"]').innerText()).toContain('Arrêtée à la demande pendant l’étape « itemsStep »');
+    await screenshot(page, 'detail-superseded');
     await page.locator('.superseded').getByRole('link', { name: `l'exécution n° ${restartedId}` }).click();
     await eventually(() => page.locator('h1').textContent()).toBe(`Exécution n° ${restartedId}`);
 

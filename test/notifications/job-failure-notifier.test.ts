@@ -39,8 +39,13 @@ describe.each(dialects)('failure notification for every job (%s)', (dialect) => 
     expect(smtp.received).toHaveLength(1);
     const mail = smtp.received[0]!;
     expect((mail.to as { text: string }).text).toBe('tech1@univ-exemple.fr, tech2@univ-exemple.fr');
-    expect(mail.subject).toBe(`[batch-service] Échec de tokenCleanupJob (exécution ${failed.id})`);
-    expect(mail.text).toContain('Étape en échec : cleanupPasswordResetTokensStep');
+    // Words for people (issue 24): « tâche », the tâche's and the step's French names, then the codes the commands use.
+    expect(mail.subject).toBe(`[batch-service] Échec de la tâche « Nettoyage des jetons expirés » (exécution n° ${failed.id})`);
+    expect(mail.text).toContain('La tâche « Nettoyage des jetons expirés » (tokenCleanupJob) a échoué.');
+    expect(mail.text).toContain('Étape en échec : « Suppression des jetons de réinitialisation de mot de passe expirés » (cleanupPasswordResetTokensStep)');
+    expect(mail.text).toMatch(/Erreur : Échec de l’étape « Suppression des jetons de réinitialisation de mot de passe expirés » : .*password_reset_tokens/);
+    expect(mail.text).toMatch(/Date : \d{1,2}(er)? \S+ \d{4} à \d\d:\d\d:\d\d/);
+    expect(mail.text).not.toMatch(/\bjob\b/);
     expect(mail.text).toContain(`batch-service restart ${failed.id}`);
   });
 

@@ -82,8 +82,8 @@ describe('failure notification of any job (sqlite, real SMTP)', () => {
           for (let i = 0; i < 100 && smtp.received.length === mailsBefore; i++) await new Promise((resolve) => setTimeout(resolve, 10));
           const mails = smtp.received.slice(mailsBefore);
           expect(mails).toHaveLength(1);
-          expect(mails[0]!.subject).toBe(`[batch-service] Échec de ${job.name} (exécution ${failed.id})`);
-          expect(mails[0]!.text).toContain(`Exécution : ${failed.id}`);
+          expect(mails[0]!.subject).toBe(`[batch-service] Échec de la tâche « ${job.name} » (exécution n° ${failed.id})`);
+          expect(mails[0]!.text).toContain(`Exécution : n° ${failed.id}`);
           expect(mails[0]!.text).toContain(`Étape en échec : ${failedStep}`);
           expect(mails[0]!.text).toContain(shape.error);
         }),

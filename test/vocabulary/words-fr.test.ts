@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Databases } from '../../src/db/databases.js';
+import { ExecutionContext } from '../../src/engine/execution-context.js';
+import type { JobExecution } from '../../src/engine/types.js';
 import { createJobs, type JobServices } from '../../src/jobs/registry.js';
 import * as codes from '../../src/vocabulary/codes.js';
 import * as words from '../../src/vocabulary/words-fr.js';
@@ -55,6 +57,25 @@ describe('the French vocabulary', () => {
     expect(steps.filter((s) => !(codes.STEP_NAMES as readonly string[]).includes(s))).toEqual([]);
     const figures = jobs.flatMap((j) => Object.keys(j.dryRunWords ?? {}));
     expect(figures.filter((f) => !(codes.FIGURE_NAMES as readonly string[]).includes(f))).toEqual([]);
+  });
+
+  it('has a label for every figure the jobs record, as their metrics give them', async () => {
+    // Each job's figures as it computes them from no step at all: a dry run's come from
+    // the steps and the context alone; a real run's of the jobs that read no table for them.
+    const names = new Set<string>();
+    for (const job of serviceJobs()) {
+      for (const dryRun of [true, false]) {
+        try {
+          const figures = await job.metrics?.(new Map(), new ExecutionContext(), { dryRun, instanceId: 1, id: 1 } as unknown as JobExecution);
+          for (const name of Object.keys(figures ?? {})) names.add(name);
+        } catch {
+          // This job reads its real figures from the database (none here): its dry run's are checked.
+          expect(dryRun).toBe(false);
+        }
+      }
+    }
+    expect(names.size).toBeGreaterThan(20);
+    expect([...names].filter((name) => !(codes.FIGURE_NAMES as readonly string[]).includes(name))).toEqual([]);
   });
 
   it('says « tâche », never « job », in every label', () => {

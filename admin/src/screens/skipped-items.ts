@@ -2,6 +2,7 @@
  * The items an execution skipped, with the reason of each (GET …/skips). Hidden on a
  * service without that endpoint (404).
  */
+import { stepLabel } from '../../../src/vocabulary/words-fr.js';
 import { html } from 'htm/preact';
 import type { Page, SkipView } from '../api-types.js';
 import { jsonText } from '../format.js';
@@ -25,7 +26,7 @@ export function SkippedItems({ executionId, refreshKey }: { executionId: number;
               <tbody>
                 ${skips.data.items.map(
                   (s) => html`<tr>
-                    <td>${s.stepName}</td>
+                    <td>${stepLabel(s.stepName)}</td>
                     <td>${PHASES[s.phase] ?? s.phase}</td>
                     <td><code class="wrap">${jsonText(s.item)}</code>${s.itemTruncated ? html` <span class="muted">(tronqué)</span>` : null}</td>
                     <td>${s.reason}</td>

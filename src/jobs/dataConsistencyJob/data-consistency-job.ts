@@ -155,7 +155,7 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
       step('verifyEnrollmentDefenseConsistencyStep', 'defenses', (ctx) => checkEnrollmentDefenses(ctx, checkDeps)),
       step('verifyUserRolesStep', 'roles', (ctx) => syncRoles(ctx, checkDeps)),
       step('checkOrphanedDocumentsStep', 'documents', (ctx) => checkDocuments(ctx, checkDeps)),
-      step('retryPendingNotificationsStep', 'notifications', (ctx) => retryPendingNotifications(ctx, { ...checkDeps, techAdmins: deps.techAdmins })),
+      step('retryPendingNotificationsStep', 'notifications', (ctx) => retryPendingNotifications(ctx, { ...checkDeps, techAdmins: deps.techAdmins, timeZone: deps.timeZone })),
       generateReport,
     ],
     // 5.16. What this run changed comes from the steps' saved figures (committed with their

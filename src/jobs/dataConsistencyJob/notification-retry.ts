@@ -25,6 +25,7 @@ import { sqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { listed, NOTHING, type ConsistencyBoundary, type Listing } from './cross-database-checks.js';
+import { countOf, formatDate, formatNumber } from '../../vocabulary/format-fr.js';
 import { eachPage, savePhase, stepState, type PageOutcome } from './paging.js';
 
 export interface RetryDeps {
@@ -36,6 +37,8 @@ export interface RetryDeps {
   /** How long a claim keeps other senders away (default 1 hour). */
   readonly claimTtlMs?: number;
   readonly boundary?: (at: ConsistencyBoundary) => void | Promise<void>;
+  /** The zone the mail's date is written in (BATCH_TIMEZONE); the runtime's when absent. */
+  readonly timeZone?: string;
 }
 
 export interface RetryTotals extends JsonObject {
@@ -174,8 +177,8 @@ async function mailFailureSummary(ctx: TaskletContext, deps: RetryDeps, totals: 
       text: [
         'Bonjour,',
         '',
-        `La vérification de cohérence du ${ctx.runAt.toISOString().slice(0, 10)} a tenté de renvoyer ${totals.retried} notification(s) restée(s) en attente plus de 24 heures.`,
-        `${totals.sent} ont été envoyées ; ${totals.failed} ont échoué et sont désormais au statut FAILED :`,
+        `Le contrôle de cohérence du ${formatDate(ctx.runAt, deps.timeZone)} a tenté de renvoyer ${countOf(totals.retried, 'notification')} restée${totals.retried < 2 ? '' : 's'} en attente plus de 24 heures.`,
+        `${countOf(totals.sent, 'a été envoyée', 'ont été envoyées')} ; ${formatNumber(totals.failed)} ${totals.failed < 2 ? 'a échoué et reste' : 'ont échoué et restent'} en échec définitif (statut FAILED) :`,
         '',
         ...lines,
         ...(more > 0 ? [`… et ${more} de plus.`] : []),

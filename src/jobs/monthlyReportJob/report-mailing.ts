@@ -149,7 +149,7 @@ function escalation(period: ReportPeriod, failed: MailingState['failed'], techAd
   const addresses = failed.map((f) => f.to).sort();
   return {
     to: techAdmins,
-    subject: `[batch-service] Rapport mensuel ${period.month} non remis à ${addresses.join(', ')}`,
+    subject: `[batch-service] Rapport mensuel ${period.label} non remis à ${addresses.join(', ')}`,
     text: [
       `Le rapport mensuel de ${period.label} n’a pas pu être envoyé, une seconde fois, à :`,
       ...failed.map((f) => `  - ${f.to} : ${f.error}`),

@@ -98,6 +98,18 @@ describe.each(dialects)('archive retrieval (%s)', (dialect) => {
     expect(verified.code).toBe(1);
     expect(verified.stdout).toMatch(/inscription 1: OK/);
     expect(verified.stdout).toMatch(/inscription 2: BAD — /);
+    // The run ends with its totals (issue 24, item 6): checked, bad, bytes read, time.
+    const archived = await api.env.databases.batch.db.selectFrom('inscription_archive').select('size_bytes').execute();
+    const defenses = await api.env.databases.batch.db.selectFrom('defense_archive').select('size_bytes').execute();
+    const count = archived.length + defenses.length;
+    expect(verified.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^total: ${count} archives checked, 1 bad; \\d+(\\.\\d)? (B|KB|MB) read in \\d+\\.\\d\\d s$`));
+    const json = await runCli(['archive', 'verify', '--json'], env);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { archives: { type: string; originalId: number; result: string }[]; totals: Record<string, number> };
+    expect(report.archives).toContainEqual(expect.objectContaining({ type: 'inscription', originalId: 2, result: 'bad' }));
+    expect(report.totals).toMatchObject({ archives: count, checked: count, ok: count - 1, bad: 1, shredded: 0 });
+    expect(report.totals.bytesRead).toBe([...archived, ...defenses].reduce((sum, r) => sum + Number(r.size_bytes), 0));
+    expect(report.totals.durationMs).toBeGreaterThanOrEqual(0);
     writeFileSync(row.archive_path, pristine);
 
     const rewrapped = await runCli(['archive', 'rewrap'], { ...env, ARCHIVE_KEYS: `${newKey},${oldKey}` });
@@ -121,5 +133,5 @@ describe.each(dialects)('archive retrieval (%s)', (dialect) => {
     const actions = (await api.app.audit.list(0, 50)).items.map((e) => e.action);
     expect(actions).toContain('ARCHIVE_SHRED');
     expect(actions.filter((a) => a === 'ARCHIVE_ACCESS').length).toBeGreaterThanOrEqual(4);
-  });
+  }, 180_000); // a dozen CLI processes: about 50 s on a loaded machine
 });

@@ -127,6 +127,8 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(subjects).toEqual(['Sujet 1 — é', '[batch-service] 1 notification(s) en échec après nouvel envoi', '[batch-service] Rapport d’anomalies du 01/12/2026'].sort());
     expect(smtp!.received.find((m) => m.subject === 'Sujet 1 — é')!.messageId).toBe('<notification.1@batch-service>');
     expect(smtp!.received.find((m) => m.subject?.includes('en échec'))!.text).toContain(`notification 2 → ${REFUSED}`);
+    // Its date in words (issue 24): « Le contrôle de cohérence du 1er décembre 2026 … », no ISO date.
+    expect(smtp!.received.find((m) => m.subject?.includes('en échec'))!.text).toMatch(/Le contrôle de cohérence du \d{1,2}(er)? (novembre|décembre) 2026 a tenté de renvoyer 2 notifications/);
     const reportMail = smtp!.received.find((m) => m.subject?.includes('Rapport'))!;
     expect(reportMail.to).toMatchObject({ text: TECH });
     const reportFile = path.join(env.config.reportsDir, 'rapport_anomalies_2026_12_01.pdf');

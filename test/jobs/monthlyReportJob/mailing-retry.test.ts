@@ -12,6 +12,7 @@ import { listEvents } from '../../../src/events/outbox.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 import { startSmtp, type TestSmtp } from '../../support/smtp.js';
+import { formatPeriod } from '../../../src/vocabulary/format-fr.js';
 import { ADMINS, MONTH, seedOctober } from './fixtures.js';
 
 const TECH = ['tech.a@univ-exemple.fr', 'tech.b@univ-exemple.fr'];
@@ -57,7 +58,8 @@ describe.each(dialects)('monthly report mail retried by restart (%s)', (dialect)
     expect(escalations()).toHaveLength(1);
     const [escalation] = escalations();
     expect(to(escalation!).split(', ').sort()).toEqual(TECH);
-    expect(escalation!.subject).toBe(`[batch-service] Rapport mensuel ${MONTH} non remis à ${REFUSED}`);
+    // The month in words (issue 24), not its code.
+    expect(escalation!.subject).toBe(`[batch-service] Rapport mensuel ${formatPeriod(MONTH)} non remis à ${REFUSED}`);
     expect(escalation!.text).toContain(`- ${REFUSED} :`);
     expect(escalation!.text).toContain(`batch-service restart ${second.id}`);
     // Recorded with the step before it ended: what a further restart reads.

@@ -17,10 +17,14 @@ import { HttpProblem } from './problem.js';
 
 const PATTERNS = [
   { kind: 'monthly', pattern: /^rapport_(\d{4})_(0[1-9]|1[0-2])\.pdf$/, period: (m: RegExpExecArray) => `${m[1]}-${m[2]}` },
-  { kind: 'anomalies', pattern: /^rapport_anomalies_(\d{4})_(0[1-9]|1[0-2])_(0[1-9]|[12]\d|3[01])\.pdf$/, period: (m: RegExpExecArray) => `${m[1]}-${m[2]}-${m[3]}` },
+  // The day's second anomaly report and the next ones: `_2`, `_3`… (never `_1`, no leading zero).
+  { kind: 'anomalies', pattern: /^rapport_anomalies_(\d{4})_(0[1-9]|1[0-2])_(0[1-9]|[12]\d|3[01])(?:_([2-9]|[1-9]\d+))?\.pdf$/, period: (m: RegExpExecArray) => `${m[1]}-${m[2]}-${m[3]}` },
 ] as const;
 
-export const REPORT_NAME_HINT = 'rapport_YYYY_MM.pdf or rapport_anomalies_YYYY_MM_DD.pdf';
+export const REPORT_NAME_HINT = 'rapport_YYYY_MM.pdf or rapport_anomalies_YYYY_MM_DD.pdf (rapport_anomalies_YYYY_MM_DD_N.pdf for the day\'s N-th)';
+
+/** 1 for a day's first anomaly report, N for `…_N.pdf`. */
+const sequenceOf = (name: string) => Number(/^rapport_anomalies_\d{4}_\d{2}_\d{2}_(\d+)\.pdf$/.exec(name)?.[1] ?? 1);
 
 export interface ReportFile {
   readonly name: string;
@@ -43,7 +47,7 @@ function parseName(name: string): { kind: string; period: string } | undefined {
   return undefined;
 }
 
-/** Reports directly in the directory, newest period first; an absent directory has none. */
+/** Reports directly in the directory, newest period first (the day's latest anomaly report first); an absent directory has none. */
 export async function listReports(directory: string): Promise<readonly ReportFile[]> {
   const reports: ReportFile[] = [];
   let dir;
@@ -61,7 +65,8 @@ export async function listReports(directory: string): Promise<readonly ReportFil
     const stats = await stat(real).catch(() => undefined);
     if (stats?.isFile()) reports.push(describe(entry.name, parsed, stats));
   }
-  return reports.sort((a, b) => (a.period === b.period ? a.kind.localeCompare(b.kind) : a.period < b.period ? 1 : -1));
+  // Newest period first; on the same day, the latest anomaly report first.
+  return reports.sort((a, b) => (a.period !== b.period ? (a.period < b.period ? 1 : -1) : a.kind !== b.kind ? a.kind.localeCompare(b.kind) : sequenceOf(b.name) - sequenceOf(a.name)));
 }
 
 /** Opens a report for streaming; HttpProblem 400 for a name that is not a report's, 404 for no such report. */

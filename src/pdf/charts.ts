@@ -8,6 +8,8 @@ import * as echarts from 'echarts';
 
 const PALETTE = ['#1f3a68', '#f4c542', '#4e8fd1', '#e07a5f', '#81b29a', '#8d6a9f', '#a3a3a3'];
 const TEXT = { fontFamily: 'DejaVu Sans', color: '#222222' };
+/** Figures the French way on axes and labels (`1 200`, not ECharts' `1,200`). */
+const french = (value: number) => new Intl.NumberFormat('fr-FR').format(value);
 
 function render(width: number, height: number, option: echarts.EChartsCoreOption): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
@@ -25,8 +27,8 @@ export function barChart(title: string, categories: readonly string[], values: r
     title: { text: title, left: 'center', textStyle: { ...TEXT, fontSize: 13 } },
     grid: { left: 40, right: 16, top: 40, bottom: 48 },
     xAxis: { type: 'category', data: [...categories], axisLabel: { ...TEXT, fontSize: 9, rotate: categories.length > 6 ? 35 : 0 } },
-    yAxis: { type: 'value', minInterval: 1, axisLabel: { ...TEXT, fontSize: 9 } },
-    series: [{ type: 'bar', data: [...values], label: { show: true, position: 'top', fontSize: 9, textBorderColor: 'transparent' } }],
+    yAxis: { type: 'value', minInterval: 1, axisLabel: { ...TEXT, fontSize: 9, formatter: french } },
+    series: [{ type: 'bar', data: [...values], label: { show: true, position: 'top', fontSize: 9, textBorderColor: 'transparent', formatter: (p: { value: number }) => french(p.value) } }],
   });
 }
 
@@ -41,7 +43,7 @@ export function donutChart(title: string, slices: readonly { readonly name: stri
         radius: ['30%', '56%'],
         center: ['50%', '50%'],
         data: slices.filter((s) => s.value > 0).map((s) => ({ ...s })),
-        label: { formatter: '{c}', fontSize: 9, textBorderColor: 'transparent' },
+        label: { formatter: (p: { value: number }) => french(p.value), fontSize: 9, textBorderColor: 'transparent' },
       },
     ],
   });

@@ -23,13 +23,37 @@ const FOOTER_SPACE = 30;
 
 export type ReportDocument = PDFKit.PDFDocument;
 
+/** The narrow no-break space: French thousands, and before % ; ! ? and inside « ». */
+export const NNBSP = '\u202F';
+/** The no-break space: before « : ». */
+export const NBSP = '\u00A0';
+
 /**
  * The PDFs' formats are the shared French ones (vocabulary/format-fr.ts, also the
- * console's): `formatNumber` « 1 234,5 », `formatPercent` « 87,5 % ». `formatFrenchDate`
- * is the date alone: « 1er décembre 2026 ».
+ * console's): `formatNumber` « 1 234,5 », `formatPercent` « 87,5 % » (the kit draws its
+ * space as a narrow no-break one, see frenchSpacing). `formatFrenchDate` is the date
+ * alone: « 1er décembre 2026 ».
  */
 export { formatNumber, formatPercent } from '../vocabulary/format-fr.js';
 export const formatFrenchDate = (instant: Date, timeZone: string) => formatDate(instant, timeZone);
+
+/** `09:00` in the zone. */
+export const formatTime = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(instant);
+
+/**
+ * French spacing of a text shown in a report: the space before « : » becomes a no-break
+ * space, the one before % ; ! ? » and after « a narrow no-break space, so a line never
+ * breaks there and the sign never starts a line; « n° » stays with its number. A sign written without its space
+ * (`09:00`, `?status=`) is left alone. The kit applies it to everything it draws.
+ */
+export function frenchSpacing(text: string): string {
+  return text
+    .replace(/[ \u00A0\u202F]+:/g, `${NBSP}:`)
+    .replace(/[ \u00A0\u202F]+([%;!?»])/g, `${NNBSP}$1`)
+    .replace(/«[ \u00A0\u202F]+/g, `«${NNBSP}`)
+    // « n° 7 109 » never cut after « n° ».
+    .replace(/n°[ ]+(?=\d)/g, `n°${NBSP}`);
+}
 
 export interface DocumentOptions {
   readonly title: string;
@@ -59,11 +83,13 @@ function header(doc: ReportDocument, options: DocumentOptions): void {
   const top = doc.page.margins.top;
   if ('svg' in options.logo) SVGtoPDF(doc, options.logo.svg, MARGIN, top, { width: 48, height: 48, preserveAspectRatio: 'xMinYMin meet', fontCallback: () => 'regular' });
   else doc.image(options.logo.png, MARGIN, top, { fit: [48, 48] });
-  doc.font('bold').fontSize(18).fillColor(COLORS.accent).text(options.title, MARGIN + 60, top + 6, { width: contentWidth(doc) - 60 });
-  if (options.subtitle) doc.font('regular').fontSize(10).fillColor(COLORS.muted).text(options.subtitle, MARGIN + 60, doc.y + 2, { width: contentWidth(doc) - 60 });
-  doc.moveTo(MARGIN, top + 58).lineTo(doc.page.width - MARGIN, top + 58).strokeColor(COLORS.rule).stroke();
+  doc.font('bold').fontSize(18).fillColor(COLORS.accent).text(frenchSpacing(options.title), MARGIN + 60, top + 6, { width: contentWidth(doc) - 60 });
+  if (options.subtitle) doc.font('regular').fontSize(10).fillColor(COLORS.muted).text(frenchSpacing(options.subtitle), MARGIN + 60, doc.y + 2, { width: contentWidth(doc) - 60 });
+  // Under the logo, or under the subtitle when a long title took two lines.
+  const rule = Math.max(top + 58, doc.y + 6);
+  doc.moveTo(MARGIN, rule).lineTo(doc.page.width - MARGIN, rule).strokeColor(COLORS.rule).stroke();
   doc.x = MARGIN;
-  doc.y = top + 70;
+  doc.y = rule + 12;
   doc.fillColor(COLORS.ink);
 }
 
@@ -76,17 +102,34 @@ export function ensureSpace(doc: ReportDocument, height: number): void {
   if (doc.y + height > doc.page.height - doc.page.margins.bottom) doc.addPage();
 }
 
-export function sectionTitle(doc: ReportDocument, text: string): void {
-  ensureSpace(doc, 60);
+/** What a section title takes: the space above it, its line and the space under it. */
+function sectionTitleHeight(doc: ReportDocument): number {
+  doc.fontSize(13);
+  return doc.currentLineHeight(true) * 1.9;
+}
+
+/**
+ * A section's title, kept with what follows it: `keepWith` is the height of what must
+ * stand on the same page under it (its table's header and first rows: `tableLeadHeight`,
+ * and any paragraph in between: `paragraphHeight`). A title never ends a page alone.
+ */
+export function sectionTitle(doc: ReportDocument, text: string, keepWith = 0): void {
+  ensureSpace(doc, sectionTitleHeight(doc) + keepWith);
   doc.moveDown(0.6);
-  doc.font('bold').fontSize(13).fillColor(COLORS.accent).text(text, MARGIN, doc.y);
+  doc.font('bold').fontSize(13).fillColor(COLORS.accent).text(frenchSpacing(text), MARGIN, doc.y);
   doc.moveDown(0.3);
   doc.font('regular').fontSize(10).fillColor(COLORS.ink);
 }
 
 export function paragraph(doc: ReportDocument, text: string, color: string = COLORS.ink): void {
-  doc.font('regular').fontSize(10).fillColor(color).text(text, MARGIN, doc.y, { width: contentWidth(doc) });
+  doc.font('regular').fontSize(10).fillColor(color).text(frenchSpacing(text), MARGIN, doc.y, { width: contentWidth(doc) });
   doc.fillColor(COLORS.ink);
+}
+
+/** The height `paragraph` gives this text. */
+export function paragraphHeight(doc: ReportDocument, text: string): number {
+  doc.font('regular').fontSize(10);
+  return doc.heightOfString(frenchSpacing(text), { width: contentWidth(doc) });
 }
 
 export interface Kpi {
@@ -96,66 +139,145 @@ export interface Kpi {
   readonly change?: { readonly direction: 'up' | 'down' | 'same'; readonly text: string };
 }
 
+const TILE_PADDING = 8;
+
 /**
- * One row of tiles, the figures a reader looks at first. A label may take two lines (a
- * rate names what it divides): every tile of the row then grows by the same height, so
- * values stay aligned and never overlap their label.
+ * One row of tiles, the figures a reader looks at first. A label or a change may take
+ * two lines (a rate names what it divides; « 1 000 par rapport au mois précédent »): every
+ * tile of the row then grows by the same height, so values stay aligned and every text
+ * stays inside its tile.
  */
 export function kpiBand(doc: ReportDocument, kpis: readonly Kpi[]): void {
   const gap = 8;
   const width = (contentWidth(doc) - gap * (kpis.length - 1)) / kpis.length;
+  const inner = width - 2 * TILE_PADDING;
+  const changeText = (kpi: Kpi) => (kpi.change ? frenchSpacing(`${arrowOf(kpi.change.direction)} ${kpi.change.text}`) : '');
   doc.font('regular').fontSize(8);
   const oneLine = doc.currentLineHeight(true);
-  const extra = Math.max(0, ...kpis.map((kpi) => doc.heightOfString(kpi.label, { width: width - 16 }))) - oneLine;
-  ensureSpace(doc, 70 + extra);
+  const labelExtra = Math.max(0, ...kpis.map((kpi) => doc.heightOfString(frenchSpacing(kpi.label), { width: inner }))) - oneLine;
+  const changeHeight = Math.max(0, ...kpis.map((kpi) => (kpi.change ? doc.heightOfString(changeText(kpi), { width: inner }) : 0)));
+  // The value's line starts 22 points down, the change 44; the change's lines and a padding under them.
+  const height = Math.max(60, 44 + changeHeight + TILE_PADDING) + labelExtra;
+  ensureSpace(doc, height + 12);
   const top = doc.y;
   kpis.forEach((kpi, i) => {
     const x = MARGIN + i * (width + gap);
-    doc.roundedRect(x, top, width, 60 + extra, 6).fillColor(COLORS.band).fill();
-    doc.font('regular').fontSize(8).fillColor(COLORS.muted).text(kpi.label, x + 8, top + 7, { width: width - 16 });
-    doc.font('bold').fontSize(17).fillColor(COLORS.accent).text(kpi.value, x + 8, top + 22 + extra, { width: width - 16 });
+    doc.roundedRect(x, top, width, height, 6).fillColor(COLORS.band).fill();
+    doc.font('regular').fontSize(8).fillColor(COLORS.muted).text(frenchSpacing(kpi.label), x + TILE_PADDING, top + 7, { width: inner });
+    doc.font('bold').fontSize(17).fillColor(COLORS.accent).text(frenchSpacing(kpi.value), x + TILE_PADDING, top + 22 + labelExtra, { width: inner });
     if (kpi.change) {
-      const arrow = kpi.change.direction === 'up' ? '▲' : kpi.change.direction === 'down' ? '▼' : '=';
       const color = kpi.change.direction === 'up' ? COLORS.up : kpi.change.direction === 'down' ? COLORS.down : COLORS.muted;
-      doc.font('regular').fontSize(8).fillColor(color).text(`${arrow} ${kpi.change.text}`, x + 8, top + 44 + extra, { width: width - 16 });
+      doc.font('regular').fontSize(8).fillColor(color).text(changeText(kpi), x + TILE_PADDING, top + 44 + labelExtra, { width: inner });
     }
   });
   doc.fillColor(COLORS.ink);
   doc.x = MARGIN;
-  doc.y = top + 72 + extra;
+  doc.y = top + height + 12;
 }
 
-/** A table; a long one continues on the next page under its header again. */
-export function table(doc: ReportDocument, headers: readonly string[], rows: readonly (readonly string[])[], widths?: readonly number[]): void {
+const arrowOf = (direction: 'up' | 'down' | 'same') => (direction === 'up' ? '▲' : direction === 'down' ? '▼' : '=');
+
+/** A table never leaves fewer rows than this on a page, at its start or at its end. */
+export const MIN_ROWS_ON_A_PAGE = 3;
+
+export interface TableOptions {
+  /** Column widths in points; equal columns by default. */
+  readonly widths?: readonly number[];
+  /** Each column's alignment: the first column left, the others (figures) right by default. */
+  readonly align?: readonly ('left' | 'right')[];
+}
+
+type TableLayout = { readonly columns: readonly number[]; readonly align: readonly ('left' | 'right')[] };
+
+function layoutOf(doc: ReportDocument, headers: readonly string[], options: TableOptions | readonly number[] | undefined): TableLayout {
+  const { widths, align } = Array.isArray(options) ? { widths: options as readonly number[], align: undefined } : ((options ?? {}) as TableOptions);
+  const columns = widths ?? headers.map(() => contentWidth(doc) / headers.length);
+  return { columns, align: align ?? headers.map((_, i) => (i === 0 ? 'left' : 'right')) };
+}
+
+function rowHeight(doc: ReportDocument, layout: TableLayout, cells: readonly string[], bold: boolean): number {
+  doc.font(bold ? 'bold' : 'regular').fontSize(9);
+  return Math.max(...cells.map((cell, i) => doc.heightOfString(frenchSpacing(cell), { width: layout.columns[i]! - 8 }))) + 8;
+}
+
+/**
+ * How many of the first rows must stand with the header on the page a table starts on:
+ * three, or all of them when the table cannot be cut into two pieces of three.
+ */
+const leadRows = (rows: number) => (rows < 2 * MIN_ROWS_ON_A_PAGE ? rows : MIN_ROWS_ON_A_PAGE);
+
+/** The height a table needs on the page it starts on: its header and its first rows (see `leadRows`). */
+export function tableLeadHeight(doc: ReportDocument, headers: readonly string[], rows: readonly (readonly string[])[], options?: TableOptions | readonly number[]): number {
+  const layout = layoutOf(doc, headers, options);
+  return rowHeight(doc, layout, headers, true) + rows.slice(0, leadRows(rows.length)).reduce((sum, row) => sum + rowHeight(doc, layout, row, false), 0);
+}
+
+/**
+ * Where a table breaks: the indexes of the rows that start a new page. Pages are filled
+ * in turn; a piece that would leave fewer than MIN_ROWS_ON_A_PAGE rows for the next page
+ * gives it some of its own. `undefined` when the first piece cannot hold its lead rows
+ * on the room left: the table must start on a new page.
+ */
+function planBreaks(heights: readonly number[], header: number, firstRoom: number, pageRoom: number): number[] | undefined {
+  const breaks: number[] = [];
+  let start = 0;
+  let room = firstRoom;
+  while (start < heights.length) {
+    let end = start;
+    let used = header;
+    while (end < heights.length && used + heights[end]! <= room) used += heights[end++]!;
+    if (end === heights.length) return breaks;
+    const left = heights.length - end;
+    if (left < MIN_ROWS_ON_A_PAGE) end -= MIN_ROWS_ON_A_PAGE - left;
+    if (start === 0 && end < leadRows(heights.length)) return undefined;
+    // A row taller than a whole page still goes alone on its page.
+    end = Math.max(end, start + 1);
+    breaks.push(end);
+    start = end;
+    room = pageRoom;
+  }
+  return breaks;
+}
+
+/**
+ * A table; a long one continues on the next page under its header again, and no page
+ * holds fewer than three of its rows (a table of fewer than six rows stays in one piece).
+ * `options` are its column widths, or widths and alignments.
+ */
+export function table(doc: ReportDocument, headers: readonly string[], rows: readonly (readonly string[])[], options?: TableOptions | readonly number[]): void {
   const total = contentWidth(doc);
-  const columns = widths ?? headers.map(() => total / headers.length);
-  const heightOf = (cells: readonly string[], bold: boolean) => {
-    doc.font(bold ? 'bold' : 'regular').fontSize(9);
-    return Math.max(...cells.map((cell, i) => doc.heightOfString(cell, { width: columns[i]! - 8 }))) + 8;
-  };
+  const layout = layoutOf(doc, headers, options);
   const drawRow = (cells: readonly string[], bold: boolean) => {
-    const height = heightOf(cells, bold);
+    const height = rowHeight(doc, layout, cells, bold);
     const top = doc.y;
     if (bold) doc.rect(MARGIN, top, total, height).fillColor(COLORS.band).fill();
     doc.font(bold ? 'bold' : 'regular').fontSize(9);
     let x = MARGIN;
     cells.forEach((cell, i) => {
-      doc.fillColor(COLORS.ink).text(cell, x + 4, top + 4, { width: columns[i]! - 8, align: i === 0 ? 'left' : 'right' });
-      x += columns[i]!;
+      doc.fillColor(COLORS.ink).text(frenchSpacing(cell), x + 4, top + 4, { width: layout.columns[i]! - 8, align: layout.align[i] ?? 'right' });
+      x += layout.columns[i]!;
     });
     doc.moveTo(MARGIN, top + height).lineTo(MARGIN + total, top + height).strokeColor(COLORS.rule).lineWidth(0.5).stroke();
     doc.y = top + height;
   };
-  const room = () => doc.page.height - doc.page.margins.bottom - doc.y;
-  if (room() < heightOf(headers, true) + heightOf(rows[0] ?? headers, false)) doc.addPage();
+  const bottom = () => doc.page.height - doc.page.margins.bottom;
+  const header = rowHeight(doc, layout, headers, true);
+  const heights = rows.map((row) => rowHeight(doc, layout, row, false));
+  const pageRoom = bottom() - doc.page.margins.top;
+  let breaks = planBreaks(heights, header, bottom() - doc.y, pageRoom);
+  if (!breaks) {
+    doc.addPage();
+    breaks = planBreaks(heights, header, bottom() - doc.y, pageRoom) ?? [];
+  }
+  const breakSet = new Set(breaks);
   drawRow(headers, true);
-  for (const row of rows) {
-    if (room() < heightOf(row, false)) {
+  rows.forEach((row, i) => {
+    if (breakSet.has(i)) {
       doc.addPage();
       drawRow(headers, true);
     }
     drawRow(row, false);
-  }
+  });
   doc.x = MARGIN;
   doc.moveDown(0.5);
 }
@@ -175,7 +297,7 @@ export function charts(doc: ReportDocument, svgs: readonly string[], height = 20
 export function footers(doc: ReportDocument, generatedAt: Date, timeZone: string): void {
   const { start, count } = doc.bufferedPageRange();
   const day = formatFrenchDate(generatedAt, timeZone);
-  const time = new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone }).format(generatedAt);
+  const time = formatTime(generatedAt, timeZone);
   for (let i = start; i < start + count; i++) {
     doc.switchToPage(i);
     const bottom = doc.page.margins.bottom;

@@ -398,6 +398,26 @@ export const anomalyTypeLabel = (code: string) => lookup(ANOMALY_TYPE_LABELS, co
 export const ANOMALY_ACTION_LABELS: Readonly<Record<AnomalyActionCode, string>> = { AUTO_CORRIGÉE: 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
 export const anomalyActionLabel = (code: string) => lookup(ANOMALY_ACTION_LABELS, code);
 
+/**
+ * What the tâche did about an anomaly, as the anomaly report says it: « Corrigée
+ * automatiquement » only when its details record a change (`correction` SUSPENDU or
+ * BLOQUEE); a correction made on an earlier night (`déjà …`) or not recorded is « déjà en
+ * place »; `aucune …` (nothing changed, whatever the stored action) needs a person.
+ */
+export type AnomalyOutcome = 'corrected' | 'alreadyCorrected' | 'needsPerson';
+export const ANOMALY_OUTCOME_LABELS: Readonly<Record<AnomalyOutcome, string>> = {
+  corrected: ANOMALY_ACTION_LABELS.AUTO_CORRIGÉE,
+  alreadyCorrected: 'Correction déjà en place',
+  needsPerson: ANOMALY_ACTION_LABELS.INTERVENTION_REQUISE,
+};
+export function anomalyOutcome(anomaly: { readonly action: string; readonly details: unknown }): AnomalyOutcome {
+  if (anomaly.action !== 'AUTO_CORRIGÉE') return 'needsPerson';
+  const details = (anomaly.details && typeof anomaly.details === 'object' ? anomaly.details : {}) as Record<string, unknown>;
+  const correction = typeof details.correction === 'string' ? details.correction : '';
+  if (correction.startsWith('aucune')) return 'needsPerson';
+  return correction === '' || correction.startsWith('déjà') ? 'alreadyCorrected' : 'corrected';
+}
+
 export const ANOMALY_STATUS_LABELS: Readonly<Record<AnomalyStatusCode, string>> = { open: 'Ouverte', resolved: 'Résolue' };
 export const anomalyStatusLabel = (code: string) => lookup(ANOMALY_STATUS_LABELS, code);
 

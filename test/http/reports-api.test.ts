@@ -38,6 +38,11 @@ describe.each(dialects)('reports API (%s)', (dialect) => {
     writeFileSync(path.join(reportsDir, 'rapport_2026_10.pdf'), monthly);
     writeFileSync(path.join(reportsDir, 'rapport_2026_09.pdf'), onePagePdf(['septembre']));
     writeFileSync(path.join(reportsDir, 'rapport_anomalies_2026_10_15.pdf'), onePagePdf(['anomalies']));
+    // The day's second and tenth anomaly reports; « _1 » and a leading zero are no report's names.
+    writeFileSync(path.join(reportsDir, 'rapport_anomalies_2026_10_15_2.pdf'), onePagePdf(['anomalies, deuxième']));
+    writeFileSync(path.join(reportsDir, 'rapport_anomalies_2026_10_15_10.pdf'), onePagePdf(['anomalies, dixième']));
+    writeFileSync(path.join(reportsDir, 'rapport_anomalies_2026_10_15_1.pdf'), onePagePdf(['not a name']));
+    writeFileSync(path.join(reportsDir, 'rapport_anomalies_2026_10_15_02.pdf'), onePagePdf(['not a name']));
     writeFileSync(path.join(reportsDir, 'notes.txt'), 'not a report');
     writeFileSync(path.join(reportsDir, 'rapport_2026_13.pdf'), 'month 13');
     mkdirSync(path.join(reportsDir, 'rapport_2026_04.pdf'));
@@ -53,13 +58,15 @@ describe.each(dialects)('reports API (%s)', (dialect) => {
   it('lists the report files of the directory with period, size and creation time, newest period first', async () => {
     const reports = (await (await api.call('/api/batch/reports')).json()) as { name: string; kind: string; period: string; size: number; createdAt: string; downloadPath: string }[];
     expect(reports.map((r) => [r.name, r.kind, r.period])).toEqual([
+      ['rapport_anomalies_2026_10_15_10.pdf', 'anomalies', '2026-10-15'],
+      ['rapport_anomalies_2026_10_15_2.pdf', 'anomalies', '2026-10-15'],
       ['rapport_anomalies_2026_10_15.pdf', 'anomalies', '2026-10-15'],
       ['rapport_2026_10.pdf', 'monthly', '2026-10'],
       ['rapport_2026_09.pdf', 'monthly', '2026-09'],
       ['rapport_2026_08.pdf', 'monthly', '2026-08'],
     ]);
-    expect(reports[1]).toMatchObject({ size: monthly.length, downloadPath: '/api/batch/reports/rapport_2026_10.pdf/download' });
-    expect(Number.isNaN(Date.parse(reports[1]!.createdAt))).toBe(false);
+    expect(reports[3]).toMatchObject({ size: monthly.length, downloadPath: '/api/batch/reports/rapport_2026_10.pdf/download' });
+    expect(Number.isNaN(Date.parse(reports[3]!.createdAt))).toBe(false);
   });
 
   it('streams a report byte for byte, as a PDF attachment, and audits the download', async () => {
@@ -69,6 +76,8 @@ describe.each(dialects)('reports API (%s)', (dialect) => {
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="rapport_2026_10.pdf"');
     expect(Buffer.from(await response.arrayBuffer()).equals(monthly)).toBe(true);
     expect((await api.call('/api/batch/reports/rapport_anomalies_2026_10_15.pdf/download')).status).toBe(200);
+    expect((await api.call('/api/batch/reports/rapport_anomalies_2026_10_15_2.pdf/download')).status).toBe(200);
+    expect((await api.call('/api/batch/reports/rapport_anomalies_2026_10_15_1.pdf/download')).status).toBe(400);
     // A symlink that stays inside the directory, onto a report, is a report.
     expect((await api.call('/api/batch/reports/rapport_2026_08.pdf/download')).status).toBe(200);
 

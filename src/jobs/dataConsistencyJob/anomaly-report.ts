@@ -6,7 +6,13 @@
  *
  * It lists every anomaly still open, not only tonight's: one left to a person stays in
  * each report until it is resolved, with how long it has been open (first seen → this
- * run); tonight's new ones say so.
+ * run); tonight's new ones say so. Those waiting for a person are listed first, oldest
+ * first, with how many days they have been open.
+ *
+ * Words, not codes: the shared vocabulary (vocabulary/words-fr.ts) names the types,
+ * entities, statuts and detail keys; the doctorant and directeur de thèse of each anomaly
+ * are named (with their id), read from the sibling databases by anomaly-people.ts.
+ * « Corrigée automatiquement » only where the details record a change (anomalyOutcome).
  *
  * A section lists at most 500 rows and says how many more there are: the report is read
  * and sent as an attachment, and a broken upload volume can produce tens of thousands of
@@ -14,8 +20,8 @@
  * anomalies come first, then those waiting for a person, oldest first, so the cut never
  * hides what the admins have not seen yet nor what waits for them.
  */
+import { readdir } from 'node:fs/promises';
 import { dateInZone, daysBetween } from '../../doctorate/calendar.js';
-import type { Json, JsonObject } from '../../engine/types.js';
 import {
   COLORS,
   createReportDocument,
@@ -25,11 +31,15 @@ import {
   footers,
   kpiBand,
   paragraph,
+  paragraphHeight,
   sectionTitle,
   table,
+  tableLeadHeight,
   type ReportDocument,
 } from '../../pdf/report-kit.js';
-import { ANOMALY_TYPES, type AnomalyAction, type AnomalyRecord, type AnomalyType } from './anomaly-store.js';
+import { ANOMALY_DETAIL_LABELS, ANOMALY_OUTCOME_LABELS, anomalyDescription, anomalyEntityLabel, anomalyOutcome, anomalyTypeLabel } from '../../vocabulary/words-fr.js';
+import { entityKey, type AnomalyPeople, type Person } from './anomaly-people.js';
+import { ANOMALY_TYPES, type AnomalyRecord, type AnomalyType } from './anomaly-store.js';
 
 export interface AnomalyReportInput {
   /** The run's reference instant; the report's date is runAt's date in timeZone. */
@@ -41,6 +51,8 @@ export interface AnomalyReportInput {
   readonly anomalies: readonly AnomalyRecord[];
   /** Ids (AnomalyRecord.id) of those first seen by this run. */
   readonly newIds: ReadonlySet<number>;
+  /** The doctorant and directeur of each anomaly, by `entityKey` (anomaly-people.ts); ids alone without it. */
+  readonly people?: ReadonlyMap<string, AnomalyPeople>;
   readonly figures: {
     /** Rows this run corrected (inscriptions suspended, soutenances blocked). */
     readonly autoCorrected: number;
@@ -76,27 +88,43 @@ const SECTIONS: Readonly<Record<AnomalyType, { readonly heading: string; readonl
       'Intervention requise : corriger les inscriptions qui se trompent.',
   },
 };
-const ACTIONS: Readonly<Record<AnomalyAction, string>> = { AUTO_CORRIGÉE: 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
-const ENTITIES: Readonly<Record<string, string>> = { soutenance_document: 'document de soutenance' };
-const STATUTS: Readonly<Record<string, string>> = { EN_ATTENTE: 'En attente', VALIDÉ: 'Validé', REJETÉ: 'Rejeté', SUSPENDU: 'Suspendu' };
-/** Detail keys holding the id of another row, shown as « doctorant 12 ». */
-const REFERENCES: Readonly<Record<string, string>> = {
-  doctorantId: 'doctorant',
-  inscriptionId: 'inscription',
-  soutenanceId: 'soutenance',
-  directeurId: 'directeur',
-  documentId: 'document',
-};
-/** Detail keys shown under a French label. */
-const LABELS: Readonly<Record<string, string>> = {
-  datesPremiereInscription: 'premières inscriptions',
-  dateRetenue: 'retenue',
-  inscriptionStatut: 'statut de l’inscription',
-};
 
-/** `rapport_anomalies_2026_12_02.pdf`: the date of `runAt` in the zone, as the contract names the file. */
-export function anomalyReportFileName(runAt: Date, timeZone: string): string {
-  return `rapport_anomalies_${dateInZone(runAt, timeZone).replaceAll('-', '_')}.pdf`;
+/** A report of the day: `rapport_anomalies_2026_12_02.pdf`, then `…_2.pdf`, `…_3.pdf` for the day's next runs. */
+const DAY_REPORT = /^rapport_anomalies_(\d{4}_\d{2}_\d{2})(?:_([1-9]\d*))?\.pdf$/;
+
+/**
+ * `rapport_anomalies_2026_12_02.pdf`: the date of `runAt` in the zone, as the contract
+ * names the file; the day's second report `rapport_anomalies_2026_12_02_2.pdf`, and so on.
+ */
+export function anomalyReportFileName(runAt: Date, timeZone: string, sequence = 1): string {
+  const day = dateInZone(runAt, timeZone).replaceAll('-', '_');
+  return sequence <= 1 ? `rapport_anomalies_${day}.pdf` : `rapport_anomalies_${day}_${sequence}.pdf`;
+}
+
+/**
+ * The name of a new report of `runAt`'s day in `directory`: the first of the day, or the
+ * one after the day's last. The job records it before writing, so a restarted execution
+ * writes the same file again instead of a new one.
+ */
+export async function nextAnomalyReportFileName(directory: string, runAt: Date, timeZone: string): Promise<string> {
+  const day = dateInZone(runAt, timeZone).replaceAll('-', '_');
+  const names = await readdir(directory).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  let last = 0;
+  for (const name of names) {
+    const match = DAY_REPORT.exec(name);
+    if (match?.[1] === day) last = Math.max(last, match[2] === undefined ? 1 : Number(match[2]));
+  }
+  return anomalyReportFileName(runAt, timeZone, last + 1);
+}
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** « Jean Dupont (n° 901) », « n° 901, sans compte utilisateur ». */
+function personText(person: Person): string {
+  return person.name === null ? `n° ${formatNumber(person.id)}, sans compte utilisateur` : `${person.name} (n° ${formatNumber(person.id)})`;
 }
 
 /** Lays the report out; returns the document, still open, for the caller to stream and end. */
@@ -111,7 +139,7 @@ export function anomalyReportDocument(input: AnomalyReportInput): ReportDocument
   });
 
   const isNew = (a: AnomalyRecord) => newIds.has(a.id);
-  const manual = (a: AnomalyRecord) => a.action === 'INTERVENTION_REQUISE';
+  const manual = (a: AnomalyRecord) => anomalyOutcome(a) === 'needsPerson';
   kpiBand(doc, [
     { label: 'Anomalies ouvertes', value: formatNumber(anomalies.length) },
     { label: 'Nouvelles cette nuit', value: formatNumber(anomalies.filter(isNew).length) },
@@ -145,16 +173,53 @@ export function anomalyReportDocument(input: AnomalyReportInput): ReportDocument
   }
 
   const today = dateInZone(input.runAt, timeZone);
+  const daysOpen = (a: AnomalyRecord) => daysBetween(dateInZone(a.firstSeen, timeZone), today);
   const openFor = (a: AnomalyRecord) => {
     if (isNew(a)) return 'Nouvelle cette nuit';
-    const days = daysBetween(dateInZone(a.firstSeen, timeZone), today);
+    const days = daysOpen(a);
     return `Depuis le ${formatFrenchDate(a.firstSeen, timeZone)} (${formatNumber(days)} jour${days > 1 ? 's' : ''})`;
   };
+  const peopleOf = (a: AnomalyRecord) => input.people?.get(entityKey(a)) ?? {};
+  const element = (a: AnomalyRecord) => `${capitalized(anomalyEntityLabel(a.entity))} n° ${formatNumber(a.entityId)}`;
+  /** One line per fact: the doctorant and directeur by name, then the details in words. */
+  const details = (a: AnomalyRecord) => {
+    const { doctorant, directeur } = peopleOf(a);
+    const lines = [...(doctorant ? [`Doctorant : ${personText(doctorant)}`] : []), ...(directeur ? [`Directeur de thèse : ${personText(directeur)}`] : [])];
+    for (const fact of anomalyDescription(a, timeZone).facts) {
+      // The doctorant's id is already in the line with the name.
+      if (doctorant && fact.label === ANOMALY_DETAIL_LABELS.doctorantId) continue;
+      lines.push(`${fact.label} : ${fact.value}`);
+    }
+    return lines.length > 0 ? lines.join('\n') : '—';
+  };
+  const LEFT = ['left', 'left', 'left', 'left'] as const;
+
+  // What waits for a person, oldest first, with how long it has been open.
+  const waiting = anomalies.filter(manual).sort((a, b) => a.firstSeen.getTime() - b.firstSeen.getTime() || a.type.localeCompare(b.type) || a.entityId - b.entityId);
+  if (waiting.length > 0) {
+    const headers = ['Anomalie', 'Élément et personnes', 'Ouverte depuis', 'Première détection'];
+    const widths = [120, 205, 80, 90];
+    const rows = waiting.slice(0, MAX_ROWS_PER_TYPE).map((a) => {
+      const { doctorant, directeur } = peopleOf(a);
+      // Without the people read (or a doctorant not found), the id the details hold.
+      const doctorantLine = doctorant ? `Doctorant : ${personText(doctorant)}` : typeof a.details.doctorantId === 'number' ? `Doctorant : n° ${formatNumber(a.details.doctorantId)}` : undefined;
+      const who = [element(a), ...(doctorantLine ? [doctorantLine] : []), ...(directeur ? [`Directeur de thèse : ${personText(directeur)}`] : [])].join('\n');
+      const days = daysOpen(a);
+      return [anomalyTypeLabel(a.type), who, isNew(a) ? 'Nouvelle cette nuit' : `${formatNumber(days)} jour${days > 1 ? 's' : ''}`, formatFrenchDate(a.firstSeen, timeZone)];
+    });
+    const intro = 'Ces anomalies ouvertes attendent une personne : la tâche ne les corrige pas. Les plus anciennes d’abord.';
+    sectionTitle(doc, 'À traiter par une personne', paragraphHeight(doc, intro) + 6 + tableLeadHeight(doc, headers, rows, { widths }));
+    paragraph(doc, intro);
+    doc.moveDown(0.5);
+    table(doc, headers, rows, { widths, align: ['left', 'left', 'right', 'right'] });
+    if (waiting.length > MAX_ROWS_PER_TYPE) {
+      ensureSpace(doc, 40);
+      paragraph(doc, `… et ${formatNumber(waiting.length - MAX_ROWS_PER_TYPE)} de plus, non listées ici ; la liste complète est dans la console d’administration (/admin).`, COLORS.muted);
+    }
+  }
+
   for (const { type, items } of groups) {
     const section = sectionOf(type);
-    sectionTitle(doc, section.heading);
-    paragraph(doc, section.explanation);
-    doc.moveDown(0.5);
     const ordered = [...items].sort(
       (a, b) =>
         Number(isNew(b)) - Number(isNew(a)) ||
@@ -163,17 +228,13 @@ export function anomalyReportDocument(input: AnomalyReportInput): ReportDocument
         a.entity.localeCompare(b.entity) ||
         a.entityId - b.entityId,
     );
-    table(
-      doc,
-      ['Entité', 'Détails', 'Ouverte', 'Action'],
-      ordered.slice(0, MAX_ROWS_PER_TYPE).map((a) => [
-        `${ENTITIES[a.entity] ?? a.entity.replace(/_/g, ' ')} ${a.entityId}`,
-        describeDetails(a.details),
-        openFor(a),
-        ACTIONS[a.action] ?? a.action,
-      ]),
-      [95, 170, 105, 125],
-    );
+    const headers = ['Élément', 'Détails', 'Ouverte', 'Action'];
+    const widths = [90, 210, 100, 95];
+    const rows = ordered.slice(0, MAX_ROWS_PER_TYPE).map((a) => [element(a), details(a), openFor(a), ANOMALY_OUTCOME_LABELS[anomalyOutcome(a)]]);
+    sectionTitle(doc, section.heading, paragraphHeight(doc, section.explanation) + 6 + tableLeadHeight(doc, headers, rows, { widths }));
+    paragraph(doc, section.explanation);
+    doc.moveDown(0.5);
+    table(doc, headers, rows, { widths, align: LEFT });
     const more = ordered.length - MAX_ROWS_PER_TYPE;
     if (more > 0) {
       // Kept whole: split over a page break, its first line would read as the table's last row.
@@ -200,22 +261,5 @@ function groupByType(anomalies: readonly AnomalyRecord[]): { type: AnomalyType; 
 
 // The store casts the column's text to AnomalyType: a row written by a newer version can hold a type missing here.
 function sectionOf(type: AnomalyType): { readonly heading: string; readonly explanation: string } {
-  return SECTIONS[type] ?? { heading: `Anomalies ${type}`, explanation: 'Type d’anomalie sans description dans cette version du rapport.' };
-}
-
-/** « doctorant 12 ; statut : Validé ; fichier : theses/12.pdf », then `clé : valeur` for keys without a label. */
-function describeDetails(details: JsonObject): string {
-  const parts = Object.entries(details).map(([key, value]) => {
-    if (key in REFERENCES && (typeof value === 'number' || typeof value === 'string')) return `${REFERENCES[key]} ${value}`;
-    if (key === 'statut' && typeof value === 'string') return `statut : ${STATUTS[value] ?? value}`;
-    if (key === 'chemin' && typeof value === 'string') return `fichier : ${value}`;
-    if (key in LABELS) return `${LABELS[key]} : ${Array.isArray(value) ? value.map((v) => text(v)).join(', ') : text(value)}`;
-    return `${key} : ${text(value)}`;
-  });
-  return parts.length > 0 ? parts.join(' ; ') : '—';
-}
-
-function text(value: Json): string {
-  if (value === null) return '—';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return SECTIONS[type] ?? { heading: `Anomalies « ${anomalyTypeLabel(type)} »`, explanation: 'Type d’anomalie sans description dans cette version du rapport.' };
 }

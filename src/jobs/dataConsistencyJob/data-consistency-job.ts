@@ -26,7 +26,8 @@ import type { Mailer } from '../../mail/mailer.js';
 import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { readRegularFile } from '../../security/regular-file.js';
-import { anomalyReportDocument, anomalyReportFileName } from './anomaly-report.js';
+import { peopleOf } from './anomaly-people.js';
+import { anomalyReportDocument, nextAnomalyReportFileName } from './anomaly-report.js';
 import { anomaliesSeenAt } from './anomaly-store.js';
 import { checkEnrollmentDefenses, checkUserEnrollments, NOTHING, type CheckTotals, type ConsistencyBoundary } from './cross-database-checks.js';
 import { checkDocuments, type DocumentTotals } from './document-checks.js';
@@ -81,7 +82,7 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
         ctx.count({ read: 1, write: 1 });
         return;
       }
-      const saved = stepState(ctx) as { report?: ReportState; mailed?: boolean };
+      const saved = stepState(ctx) as { fileName?: string; report?: ReportState; mailed?: boolean };
       let report = saved.report;
       if (!report) {
         const anomalies = await anomaliesSeenAt(deps.batch.db, ctx.runAt);
@@ -96,13 +97,22 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
           notificationsSent: stored<RetryTotals>(ctx.jobContext, 'notifications')?.sent ?? 0,
           notificationsFailed: stored<RetryTotals>(ctx.jobContext, 'notifications')?.failed ?? 0,
         };
-        const doc = anomalyReportDocument({ runAt: ctx.runAt, timeZone: deps.timeZone, generatedAt: new Date(), logo: logoOf(deps.logoFile), anomalies, newIds, figures });
-        const fileName = anomalyReportFileName(ctx.runAt, deps.timeZone);
+        const people = await peopleOf(deps, anomalies, pageSize);
+        const doc = anomalyReportDocument({ runAt: ctx.runAt, timeZone: deps.timeZone, generatedAt: new Date(), logo: logoOf(deps.logoFile), anomalies, newIds, people, figures });
+        // The day's next free name, recorded before the file is written: a restart of this
+        // execution writes the same file again, never a second one; another run of the same
+        // day gets its own (…_2.pdf).
+        let fileName = saved.fileName;
+        if (fileName === undefined) {
+          fileName = await nextAnomalyReportFileName(deps.reportsDir, ctx.runAt, deps.timeZone);
+          await savePhase(ctx, 'fileName', fileName);
+        }
         ctx.checkLease();
         const written = await writeReportAtomically(doc, deps.reportsDir, fileName);
+        // Between the file and its record: a restart from here writes the same file again.
+        await deps.boundary?.('report-written');
         report = { fileName, path: written.path, sizeBytes: written.sizeBytes, pages: written.pages };
         await savePhase(ctx, 'report', report as unknown as JsonObject);
-        await deps.boundary?.('report-written');
       }
       ctx.jobContext.set('report', report as unknown as Json);
       if (!saved.mailed) {

@@ -15,11 +15,14 @@ import {
   formatFrenchDate,
   formatNumber,
   formatPercent,
+  formatTime,
   footers,
   kpiBand,
   paragraph,
+  paragraphHeight,
   sectionTitle,
   table,
+  tableLeadHeight,
   type Kpi,
   type ReportDocument,
 } from '../../pdf/report-kit.js';
@@ -30,6 +33,7 @@ import type { ReportAlerts } from './report-alerts.js';
 import type { ReportPeriod } from './report-period.js';
 import type { MonthFigures } from './report-snapshot.js';
 import type { UserStats } from './user-stats.js';
+import { anomalyActionLabel, anomalyEntityLabel, anomalyTypeLabel } from '../../vocabulary/words-fr.js';
 
 export interface ReportContent {
   readonly period: ReportPeriod;
@@ -61,12 +65,6 @@ const ROLES: Readonly<Record<string, string>> = {
   ROLE_DOCTEUR: 'Docteurs',
 };
 const NOTIFICATION_STATUTS: Readonly<Record<string, string>> = { SENT: 'Envoyées', FAILED: 'En échec', PENDING: 'En attente' };
-const ANOMALY_TYPES: Readonly<Record<string, string>> = {
-  UTILISATEUR_INEXISTANT: 'Utilisateur inexistant',
-  INSCRIPTION_INVALIDE: 'Inscription invalide',
-  FICHIER_MANQUANT: 'Fichier manquant',
-};
-const ANOMALY_ACTIONS: Readonly<Record<string, string>> = { 'AUTO_CORRIGÉE': 'Corrigée automatiquement', INTERVENTION_REQUISE: 'Intervention requise' };
 const NOTIFICATION_TYPES: Readonly<Record<string, string>> = {
   INSCRIPTION_VALIDEE: 'Inscription validée',
   INSCRIPTION_REJETEE: 'Inscription rejetée',
@@ -144,16 +142,19 @@ export function reportDocument(content: ReportContent): ReportDocument {
   return doc;
 }
 
-const formatTime = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone }).format(instant);
-
 /** Whether the report's alerts section has anything to say. */
 export function hasAlerts(alerts: ReportAlerts, pendingOver24h: number): boolean {
   return alerts.failedExecutions > 0 || alerts.durationOverruns > 0 || alerts.openAnomalies > 0 || pendingOver24h > 0;
 }
 
+/** A section's title kept with the first rows of the table that opens it, then that table. */
+function titledTable(doc: ReportDocument, title: string, headers: readonly string[], rows: readonly (readonly string[])[], widths: readonly number[]): void {
+  sectionTitle(doc, title, tableLeadHeight(doc, headers, rows, widths));
+  table(doc, headers, rows, widths);
+}
+
 function enrollmentSection(doc: ReportDocument, s: EnrollmentStats): void {
-  sectionTitle(doc, 'Inscriptions');
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Inscriptions', ['Indicateur', 'Valeur'], [
     ['Nouvelles inscriptions (datées du mois)', formatNumber(s.newInscriptions.total)],
     ['dont premières inscriptions', formatNumber(s.newInscriptions.premiere)],
     ['dont réinscriptions', formatNumber(s.newInscriptions.reinscription)],
@@ -177,9 +178,8 @@ function enrollmentSection(doc: ReportDocument, s: EnrollmentStats): void {
 }
 
 function defenseSection(doc: ReportDocument, s: DefenseStats): void {
-  sectionTitle(doc, 'Soutenances');
   const days = (value: number | null) => (value === null ? '—' : `${formatNumber(value, 1)} jours`);
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Soutenances', ['Indicateur', 'Valeur'], [
     ['Demandes de soutenance déposées', formatNumber(s.requests)],
     ['Soutenances tenues', formatNumber(s.held)],
     ['Délai moyen demande → soutenance', days(s.meanDelayDays)],
@@ -189,8 +189,7 @@ function defenseSection(doc: ReportDocument, s: DefenseStats): void {
 }
 
 function notificationSection(doc: ReportDocument, s: NotificationStats): void {
-  sectionTitle(doc, 'Notifications');
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Notifications', ['Indicateur', 'Valeur'], [
     ['Notifications créées dans le mois', formatNumber(s.total)],
     ...Object.entries(s.byStatut)
       .sort(([, a], [, b]) => b - a)
@@ -201,8 +200,7 @@ function notificationSection(doc: ReportDocument, s: NotificationStats): void {
 }
 
 function userSection(doc: ReportDocument, s: UserStats): void {
-  sectionTitle(doc, 'Utilisateurs');
-  table(doc, ['Indicateur', 'Valeur'], [
+  titledTable(doc, 'Utilisateurs', ['Indicateur', 'Valeur'], [
     ['Nouveaux comptes (créés dans le mois)', formatNumber(s.newAccounts)],
     ['Comptes existant en fin de mois', formatNumber(s.accounts)],
     ['dont activés aujourd’hui', formatNumber(s.enabled)],
@@ -217,7 +215,6 @@ function userSection(doc: ReportDocument, s: UserStats): void {
 
 function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h: number, timeZone: string): void {
   if (!hasAlerts(alerts, pendingOver24h)) return;
-  sectionTitle(doc, 'Alertes');
   const lines = [
     ...(alerts.openAnomalies > 0
       ? [`${formatNumber(alerts.openAnomalies)} anomalie(s) de cohérence ouverte(s) en fin de mois, dont ${formatNumber(alerts.anomaliesNeedingAPerson)} demandant une intervention.`]
@@ -226,16 +223,17 @@ function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h
     ...(alerts.durationOverruns > 0 ? [`${formatNumber(alerts.durationOverruns)} doctorant(s) alerté(s) ce mois-ci pour dépassement de la durée maximale de 6 ans ; leur inscription a été suspendue.`] : []),
     ...(pendingOver24h > 0 ? [`${formatNumber(pendingOver24h)} notification(s) créée(s) ce mois-ci encore en attente plus de 24 heures après leur création.`] : []),
   ];
+  const anomalyHeaders = ['Anomalie ouverte en fin de mois', 'Élément', 'Action', 'Depuis le'];
+  const anomalyRows = alerts.anomalies.map((a) => [anomalyTypeLabel(a.type), `${anomalyEntityLabel(a.entity)} n° ${formatNumber(a.entityId)}`, anomalyActionLabel(a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]);
+  const anomalyWidths = [155, 110, 120, 110];
+  // The title stands with every line under it, and with the first rows of the table when the lines lead to one.
+  const bullets = lines.reduce((sum, line) => sum + paragraphHeight(doc, `• ${line}`), 0);
+  sectionTitle(doc, 'Alertes', bullets + (anomalyRows.length > 0 ? tableLeadHeight(doc, anomalyHeaders, anomalyRows, anomalyWidths) + 10 : 0));
   for (const line of lines) paragraph(doc, `• ${line}`);
   if (alerts.anomalies.length > 0) {
     doc.moveDown(0.5);
     const more = alerts.openAnomalies - alerts.anomalies.length;
-    table(
-      doc,
-      ['Anomalie ouverte en fin de mois', 'Élément', 'Action', 'Depuis le'],
-      alerts.anomalies.map((a) => [label(ANOMALY_TYPES, a.type), `${a.entity} n° ${a.entityId}`, label(ANOMALY_ACTIONS, a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]),
-      [155, 110, 120, 110],
-    );
+    table(doc, anomalyHeaders, anomalyRows, anomalyWidths);
     if (more > 0) paragraph(doc, `Les ${formatNumber(alerts.anomalies.length)} plus anciennes (intervention requise d’abord), et ${formatNumber(more)} autre(s).`, COLORS.muted);
   }
   if (alerts.failures.length > 0) {

@@ -74,5 +74,7 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     if (boundary === 'report-mailed') expect(repeated.map(([id]) => id)[0]).toMatch(/^<anomaly-report\./);
     if (boundary === 'corrected' || boundary === 'orphan-moved' || boundary === 'report-written') expect(repeated).toEqual([]);
     expect([...byId.keys()].filter((id) => id.startsWith('<anomaly-report.'))).toHaveLength(1);
+    // One report file for the execution, whatever the kill: the restart writes the name it recorded, never a « _2 ».
+    expect(readdirSync(env.config.reportsDir).filter((name) => name.endsWith('.pdf'))).toEqual(['rapport_anomalies_2026_12_01.pdf']);
   }, 60_000);
 });

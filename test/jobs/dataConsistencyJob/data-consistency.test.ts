@@ -12,7 +12,7 @@ import { createApp, type App } from '../../../src/app.js';
 import type { AnomalyEvent } from '../../../src/events/event-types.js';
 import type { JsonObject } from '../../../src/engine/types.js';
 import { listEvents } from '../../../src/events/outbox.js';
-import { listReports } from '../../../src/http/report-files.js';
+import { listReports, openReport } from '../../../src/http/report-files.js';
 import { listAnomalies } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
@@ -135,7 +135,16 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(reportMail.attachments[0]?.content.equals(readFileSync(reportFile))).toBe(true);
     expect((await listReports(env.config.reportsDir)).map((r) => [r.name, r.kind])).toEqual([['rapport_anomalies_2026_12_01.pdf', 'anomalies']]);
     const text = (await readPdf(readFileSync(reportFile))).map((p) => p.text).join('\n');
-    for (const id of ['inscription 4', 'inscription 5', 'inscription 6', 'soutenance 2', 'soutenance 3', 'doctorant 14']) expect(text).toContain(id);
+    for (const id of ['Inscription n° 4', 'Inscription n° 5', 'Inscription n° 6', 'Soutenance n° 2', 'Soutenance n° 3', 'Doctorant n° 14']) expect(text).toContain(id);
+    // People by name from userdb, with their id; a doctorant without an account says so.
+    const flat = text.replace(/\s+/g, ' ');
+    expect(flat).toContain('Soutenance n° 2 Doctorant : Prénom12 Nom12 (n° 12) Directeur de thèse : Prénom2 Nom2 (n° 2)');
+    expect(flat).toContain('Inscription n° 4 Doctorant : n° 900, sans compte utilisateur Directeur de thèse : Prénom2 Nom2 (n° 2)');
+    expect(flat).toContain('Doctorant n° 14 Doctorant : Prénom14 Nom14 (n° 14) Directeur de thèse : Prénom2 Nom2 (n° 2)');
+    expect(flat).toMatch(/Document d’inscription n° \d+ Doctorant : Prénom10 Nom10 \(n° 10\)/);
+    // Words, not codes; « Corrigée automatiquement » only for the rows this night changed (4, soutenances 2 and 3).
+    for (const code of ['PLANIFIEE', 'inscriptionStatut', 'archived', 'false', 'SUSPENDU']) expect(flat).not.toContain(code);
+    expect(flat.match(/Corrigée automatiquement/g)).toHaveLength(3);
     expect(text.replace(/\s+/g, ' ')).toContain('Anomalies ouvertes 7 Nouvelles cette nuit 7 Corrigées cette nuit 3 Intervention requise 4');
     // A long path may wrap inside its table cell.
     expect(text.replace(/\s+/g, '')).toContain('inscriptions/1/manquant.pdf');
@@ -175,6 +184,39 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(resolved.items.map((a) => `${a.type}:${a.entityId}`)).toEqual(['UTILISATEUR_INEXISTANT:4']);
     expect(resolved.items[0]?.resolvedAt?.toISOString()).toBe('2026-12-03T22:00:00.000Z');
   }, 60_000);
+  it('a second report of the same day gets its own file (…_2.pdf), listed and opened like the others; the first stays as it was', async () => {
+    await start();
+    const first = await run(RUN_AT);
+    expect(first.status, first.exitMessage ?? '').toBe('COMPLETED');
+    const firstFile = path.join(env.config.reportsDir, 'rapport_anomalies_2026_12_01.pdf');
+    const firstBytes = readFileSync(firstFile);
+    // A new inconsistency the same evening (23:00 and 23:30 in Paris): a doctorant without an account.
+    await env.databases.inscription.db
+      .insertInto('inscriptions')
+      .values({ id: 12, doctorant_id: 903, directeur_id: 2, sujet_these: 'Sujet 12', annee_universitaire: '2025-2026', type: 'PREMIERE', date_inscription: '2025-10-01', date_premiere_inscription: '2025-10-01', statut: 'EN_ATTENTE', motif_suspension: null, archived: 0, created_at: '2024-01-01 00:00:00', updated_at: '2024-01-01 00:00:00' })
+      .execute();
+    const second = await run('2026-12-01T22:30:00Z');
+    expect(second.status, second.exitMessage ?? '').toBe('COMPLETED');
+    expect(second.metrics).toMatchObject({ newAnomalies: 1 });
+
+    expect(readdirSync(env.config.reportsDir).sort()).toEqual(['rapport_anomalies_2026_12_01.pdf', 'rapport_anomalies_2026_12_01_2.pdf']);
+    expect(readFileSync(firstFile).equals(firstBytes)).toBe(true);
+    // Listed (the day's latest first) and opened like any report; the mail carries the new one.
+    expect((await listReports(env.config.reportsDir)).map((r) => [r.name, r.kind, r.period])).toEqual([
+      ['rapport_anomalies_2026_12_01_2.pdf', 'anomalies', '2026-12-01'],
+      ['rapport_anomalies_2026_12_01.pdf', 'anomalies', '2026-12-01'],
+    ]);
+    const opened = await openReport(env.config.reportsDir, 'rapport_anomalies_2026_12_01_2.pdf');
+    await opened.handle.close();
+    expect(opened.size).toBeGreaterThan(1000);
+    const mails = smtp!.received.filter((m) => m.subject?.includes('Rapport d’anomalies'));
+    expect(mails.map((m) => m.attachments[0]?.filename)).toEqual(['rapport_anomalies_2026_12_01.pdf', 'rapport_anomalies_2026_12_01_2.pdf']);
+    const text = (await readPdf(readFileSync(path.join(env.config.reportsDir, 'rapport_anomalies_2026_12_01_2.pdf')))).map((p) => p.text).join(' ').replace(/\s+/g, ' ');
+    expect(text).toContain('Inscription n° 12 Doctorant : n° 903, sans compte utilisateur Directeur de thèse : Prénom2 Nom2 (n° 2)');
+    // Names the reports API refuses: no « _1 », no leading zero.
+    for (const name of ['rapport_anomalies_2026_12_01_1.pdf', 'rapport_anomalies_2026_12_01_02.pdf']) await expect(openReport(env.config.reportsDir, name)).rejects.toMatchObject({ statusCode: 400 });
+  }, 60_000);
+
   it('an orphelins/ that is a link out of UPLOADS_DIR fails the dry run as it fails the real run, and no orphan leaves', async () => {
     await start();
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'orphelins-elsewhere-'));

@@ -10,11 +10,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import type { JobFailureEvent } from '../../src/events/event-types.js';
 import { listEvents } from '../../src/events/outbox.js';
+import type { BatchListener } from '../../src/engine/types.js';
+import { executionHistoryListener } from '../../src/history/execution-history.js';
+import { createMailer } from '../../src/mail/mailer.js';
+import { jobFailureNotifier } from '../../src/notifications/job-failure-notifier.js';
 import { MailOutbox } from '../../src/notifications/mail-outbox.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { startChild } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
+import { createItems, itemsJob, itemsStep, operatorFor } from './harness.js';
 
 const CHILD = 'test/fixtures/engine-child.ts';
 
@@ -85,4 +90,64 @@ describe.each(dialects)('a crash between the end of a run and its notification (
     expect(smtp.received[1]!.messageId).toBe(smtp.received[0]!.messageId);
     await expectNotified(Number(id));
   }, 60_000);
+});
+
+describe.each(dialects)('an abandonment and its failure notice are one transaction (%s)', (dialect) => {
+  let env: TestEnvironment;
+  afterEach(() => env?.cleanup());
+
+  const deadRun = async (notifier: BatchListener) => {
+    const db = await createItems(env.databases, 30);
+    const job = itemsJob(db, [itemsStep(db, 'itemsStep', 10)]);
+    // A process that stops beating mid-step, as a killed one does (its lease does not run out here).
+    let open = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const stuck = { ...job, steps: [itemsStep(db, 'itemsStep', 10, { beforeWrite: () => gate })] };
+    const { execution, done } = await operatorFor(env.databases, [stuck], { heartbeatIntervalMs: 3_600_000, heartbeatTimeoutMs: 7_200_000 }).start('itemsJob', { trigger: 'CLI' });
+    await sleep(300);
+    const sweeper = operatorFor(env.databases, [job], {
+      heartbeatTimeoutMs: 100,
+      listeners: [executionHistoryListener(env.databases.batch.db), notifier],
+    });
+    return { execution, sweeper, release: () => (open(), done) };
+  };
+
+  it('the abandonment has committed its history row, event and mail when abandonStale returns', async () => {
+    env = await createTestEnvironment(dialect);
+    const mailer = createMailer({ from: 'batch@univ-exemple.fr', mailDir: `${env.dataDir}/mail` }, silentLogger);
+    const notifier = jobFailureNotifier({ db: env.databases.batch.db, mailer, topic: 'batch-events', techAdmins: ['tech@univ-exemple.fr'], logger: silentLogger });
+    const { execution, sweeper, release } = await deadRun(notifier);
+    try {
+      expect((await sweeper.abandonStale()).map((e) => e.id)).toEqual([execution.id]);
+      // Nothing awaited in the background yet: what is there now committed with the abandonment.
+      const events = await listEvents(env.databases.batch.db, undefined, 10);
+      expect(events.map((e) => (JSON.parse(e.payload) as JobFailureEvent).executionId)).toEqual([execution.id]);
+      const mails = await env.databases.batch.db.selectFrom('mail_outbox').select('subject').execute();
+      expect(mails).toEqual([{ subject: `[batch-service] Échec de itemsJob (exécution ${execution.id})` }]);
+      const history = await env.databases.batch.db.selectFrom('job_execution_history').select('status').where('execution_id', '=', execution.id).execute();
+      expect(history).toEqual([{ status: 'FAILED' }]);
+      await sweeper.settled();
+    } finally {
+      await release();
+    }
+  });
+
+  it('a notice that cannot be written rolls the abandonment back whole: execution and step still STARTED, for the next sweep', async () => {
+    env = await createTestEnvironment(dialect);
+    const broken: BatchListener = {
+      recordEnd: () => Promise.reject(new Error('the outbox is broken')),
+      afterJob: () => Promise.reject(new Error('the outbox is broken')),
+    };
+    const { execution, sweeper, release } = await deadRun(broken);
+    try {
+      await sweeper.abandonStale().catch(() => undefined);
+      await sweeper.settled();
+      const row = await env.databases.batch.db.selectFrom('batch_job_execution').select(['status', 'running_job']).where('id', '=', execution.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'STARTED', running_job: 'itemsJob' });
+      const steps = await sweeper.repository.stepExecutions(execution.id);
+      expect(steps.map((s) => s.status)).toEqual(['STARTED']);
+    } finally {
+      await release();
+    }
+  });
 });

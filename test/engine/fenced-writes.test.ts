@@ -174,6 +174,35 @@ describe.each(dialects)('the outbox relay marks only while it holds its lease (%
     expect((await listEvents(env.databases.batch.db, undefined, 10)).map((e) => e.attempts)).toEqual([1]);
   });
 
+  it('a relay that lost its lease between taking it and sending sends nothing', async () => {
+    env = await createTestEnvironment(dialect);
+    const event = { eventId: '00000000-0000-4000-8000-000000000003', type: 'JOB_FAILURE', jobName: 'j', executionId: 3, failedStep: null, error: 'e', restartCommand: 'batch-service restart 3', occurredAt: '2026-01-01T00:00:00.000Z' } as const;
+    const batch = env.databases.batch.db;
+    await enqueue(batch, event, { topic: 'notifications', key: 'j', now: new Date() });
+    // Once A has read its batch (a pause, a slow batchdb…), its lease has gone to B.
+    const reads = new Set<unknown>();
+    const pausedAfterTheBatch = batch.withPlugin({
+      transformQuery(args) {
+        if (args.node.kind === 'SelectQueryNode' && JSON.stringify(args.node).includes('"event_outbox"')) reads.add(args.queryId);
+        return args.node;
+      },
+      async transformResult(args) {
+        if (!reads.has(args.queryId)) return args.result;
+        stolen = batch.updateTable('event_relay_lease').set({ owner: 'replica-b' }).execute();
+        // MariaDB: another pooled connection, done before A goes on. SQLite: one connection,
+        // still held until this returns; queued first, the steal runs before A's next statement.
+        if (env.dialect === 'mysql') await stolen;
+        return args.result;
+      },
+    });
+    let stolen: Promise<unknown> = Promise.resolve();
+    const sender = new HeldSender(false);
+    expect(await new OutboxRelay(pausedAfterTheBatch, sender, silentLogger, { owner: 'replica-a' }).tick()).toMatchObject({ delivered: 0 });
+    await stolen;
+    expect(sender.acknowledged).toEqual([]);
+    expect((await listEvents(batch, undefined, 10)).map((e) => [e.status, e.attempts])).toEqual([['PENDING', 0]]);
+  });
+
   it('a relay whose send outlasted its lease does not mark the batch again', async () => {
     env = await createTestEnvironment(dialect);
     const event = { eventId: '00000000-0000-4000-8000-000000000002', type: 'JOB_FAILURE', jobName: 'j', executionId: 2, failedStep: null, error: 'e', restartCommand: 'batch-service restart 2', occurredAt: '2026-01-01T00:00:00.000Z' } as const;

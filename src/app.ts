@@ -13,6 +13,7 @@ import type { BatchListener } from './engine/types.js';
 import { executionHistoryListener } from './history/execution-history.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { jobFailureNotifier } from './notifications/job-failure-notifier.js';
+import { MailOutbox } from './notifications/mail-outbox.js';
 import { createJobs } from './jobs/registry.js';
 import { databaseIndicators } from './observability/database-health.js';
 import { diskSpaceIndicator } from './observability/disk-space-health.js';
@@ -38,6 +39,8 @@ export interface App {
   readonly executions: ExecutionReadModel;
   readonly operator: JobOperator;
   readonly mailer: Mailer;
+  /** Sends the mails written with the facts they tell (a failed run's notice); `serve` runs it regularly. */
+  readonly mailOutbox: MailOutbox;
   /** Delivers the outbox to Kafka once started (`serve` starts it); absent without KAFKA_BROKERS. */
   readonly relay?: OutboxRelay;
   /** Health components; modules that bring an integration register their indicator here. */
@@ -68,9 +71,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail'), timeoutMs: config.mail.timeoutMs },
     logger,
   );
+  const mailOutbox = new MailOutbox(databases.batch.db, mailer, logger, { owner: repository.host });
   const failureNotifier = jobFailureNotifier({
     db: databases.batch.db,
     mailer,
+    outbox: mailOutbox,
     topic: config.kafka.topic,
     techAdmins: config.mail.techAdmins,
     logger,
@@ -127,11 +132,13 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     executions,
     operator,
     mailer,
+    mailOutbox,
     relay,
     health,
     audit,
     async close() {
       await operator.settled();
+      await mailOutbox.settled();
       await relay?.stop();
       mailer.close();
       await closeDatabases(databases);

@@ -45,6 +45,9 @@ export async function startService(loaded: Config): Promise<void> {
   if (abandoned.length > 0) logger.warn({ executions: abandoned.map((e) => e.id) }, 'runs left by a dead process marked FAILED (restartable)');
   // A run whose process died shows FAILED within about one heartbeat timeout, not only at the next launch.
   const stopSweeping = app.operator.sweepEvery(config.engine.heartbeatIntervalMs * 3);
+  // Failure mails a dead process committed but never sent go out now, then at the same pace.
+  void app.mailOutbox.deliverPending().catch((error: unknown) => logger.warn({ err: error }, 'mail outbox round failed; trying again later'));
+  const stopMailing = app.mailOutbox.every(config.engine.heartbeatIntervalMs * 3);
 
   app.relay?.start();
 
@@ -72,6 +75,7 @@ export async function startService(loaded: Config): Promise<void> {
       { name: 'deregister from Eureka', run: () => eureka?.stop() },
       { name: 'stop the scheduler', run: () => scheduler?.stop() },
       { name: 'stop sweeping for abandoned runs', run: () => stopSweeping() },
+      { name: 'stop sending the mail outbox', run: () => stopMailing() },
       { name: 'stop accepting requests', run: () => server.close() },
       {
         name: 'stop running jobs at their chunk boundary',

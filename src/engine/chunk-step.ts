@@ -62,7 +62,15 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
   };
 
   const readChunk = () => {
-    const read = withRetry(() => reader.read(step.chunkSize), retry, retryHooks);
+    // Checked before every attempt, read-ahead included: a run without its lease reads nothing more.
+    const read = withRetry(
+      () => {
+        runtime.checkLease();
+        return reader.read(step.chunkSize);
+      },
+      retry,
+      retryHooks,
+    );
     // A read-ahead may fail while the current chunk is still being written; its error
     // surfaces when the loop awaits it, not as an unhandled rejection.
     read.catch(() => undefined);
@@ -150,7 +158,12 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
 
       const progress = snapshot();
       for (const listener of runtime.listeners) {
-        await listener.afterChunk?.(runtime.execution, progress, { read: items.length, written, durationMs: runtime.now() - started });
+        // A listener's failure is logged and never changes the step's outcome (as every other hook).
+        try {
+          await listener.afterChunk?.(runtime.execution, progress, { read: items.length, written, durationMs: runtime.now() - started });
+        } catch (error) {
+          runtime.log.error({ err: error, step: step.name }, 'batch listener failed');
+        }
       }
       // The checkpoint may trail the committed chunks by up to checkpointIntervalMs:
       // writers are idempotent, so a restart replaying those chunks is harmless, and
@@ -174,6 +187,9 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
     const failed: StepExecution = { ...ended, status: 'FAILED', exitCode: 'FAILED', exitMessage: cause instanceof Error ? cause.message : String(cause) };
     return { execution: failed, error: cause };
   } finally {
+    // A read-ahead still in flight (the step failed or stopped meanwhile) ends before the
+    // reader closes: close() never pulls a connection or cursor from under a read.
+    if (prefetched) await prefetched.catch(() => undefined);
     await reader.close?.();
   }
   return { execution: { ...snapshot(), status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: null } };

@@ -7,7 +7,10 @@
  * (batchdb gone, lease lost), and abandonment notifications go out on their own, so a
  * launch never waits on a mail server (docs/engine.md).
  */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { BatchDb } from '../db/schema/batch-tables.js';
 import {
   JobAlreadyRunningError,
   JobExecutionNotFoundError,
@@ -220,7 +223,11 @@ export class JobOperator {
    * an API request) does not wait for a failure mail.
    */
   async abandonStale(jobName?: string): Promise<readonly JobExecution[]> {
-    const abandoned = await this.repository.abandonStale(this.options.heartbeatTimeoutMs, jobName);
+    // The history row and the failure notice commit with the abandonment; only what
+    // follows the commit (the mail's sending, logs, metrics) goes on in the background.
+    const abandoned = await this.repository.abandonStale(this.options.heartbeatTimeoutMs, jobName, (tx, ended) =>
+      this.recordEnd(this.jobs.get(ended.jobName), tx, ended, []),
+    );
     for (const execution of abandoned) {
       this.options.logger.warn({ job: execution.jobName, execution: execution.id }, execution.exitMessage ?? 'abandoned');
       const sent = this.notify(this.jobs.get(execution.jobName), (l) => l.afterJob?.(execution, [])).finally(() => this.notifications.delete(sent));
@@ -342,7 +349,7 @@ export class JobOperator {
           exitMessage: incomplete?.length ? withCountsNote(outcome.exitMessage, incomplete) : outcome.exitMessage,
           context: jobContext.toJSON(),
           metrics: incomplete?.length ? { ...metrics, stepCountsComplete: false } : metrics,
-        }),
+        }, (tx, ended) => this.recordEnd(job, tx, ended, ran)),
       );
       await this.notify(job, (l) => l.afterJob?.(finished, ran));
       return finished;
@@ -443,7 +450,11 @@ export class JobOperator {
       retryHooks: this.options.retryHooks ?? {},
       retryOptions: (overrides) => ({ ...DEFAULT_RETRY, ...overrides }),
       saveProgress: (progress) => protocol(() => this.repository.saveStepProgress(held, progress)),
-      recordSkip: (skip) => protocol(() => this.repository.recordSkip(skip)),
+      recordSkip: (skip) => {
+        // Drawn before the first attempt: every retry presents the same key.
+        const keyed = { ...skip, key: randomUUID() };
+        return protocol(() => this.repository.recordSkip(held, keyed));
+      },
       checkLease: () => lease.check(),
       stopRequested: () => run.stopRequested,
       now: () => this.clock().getTime(),
@@ -458,6 +469,11 @@ export class JobOperator {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The listeners' part of the end's transaction (history row, failure notice); see BatchListener.recordEnd. */
+  private async recordEnd(job: JobDefinition | undefined, tx: Kysely<BatchDb>, ended: JobExecution, steps: readonly StepExecution[]): Promise<void> {
+    for (const listener of [...(this.options.listeners ?? []), ...(job?.listeners ?? [])]) await listener.recordEnd?.(tx, ended, steps);
   }
 
   /** Listener failures are logged, never allowed to change a job's outcome. */

@@ -69,6 +69,13 @@ export interface ExecutionLease {
 }
 
 
+/**
+ * What commits with the end of a run, in the transaction that records it (the history
+ * row, the failure event and mail): given the execution as ended. It writes to batchdb
+ * through `tx` only; an error rolls the end back with it.
+ */
+export type EndWriter = (tx: Kysely<BatchDb>, ended: JobExecution) => Promise<void>;
+
 export interface SkipRecord {
   readonly jobExecutionId: number;
   readonly stepExecutionId: number;
@@ -76,6 +83,11 @@ export interface SkipRecord {
   readonly phase: 'READ' | 'PROCESS' | 'WRITE';
   readonly item: string;
   readonly reason: string;
+  /**
+   * Drawn once per skip before its first attempt: a retry after a lost acknowledgement
+   * finds its own row by it and records nothing more.
+   */
+  readonly key?: string;
 }
 
 export class JobRepository {
@@ -272,16 +284,24 @@ export class JobRepository {
     return row && toExecution(row);
   }
 
-  /** Marks the end of an execution and frees the job's run slot; LeaseLostError once another process took it. */
+  /**
+   * Marks the end of an execution and frees the job's run slot, with what `onEnd` writes
+   * in the same transaction; LeaseLostError once another process took it. Retried after
+   * a lost acknowledgement, it finds the end it committed (the execution ended and still
+   * carrying this lease's owner token: an abandonment clears the token) and returns it
+   * as the first attempt would have.
+   */
   async finishExecution(
     lease: ExecutionLease,
     outcome: { status: BatchStatus; exitCode: string; exitMessage: string | null; context: JsonObject; metrics: JsonObject },
+    onEnd?: EndWriter,
   ): Promise<JobExecution> {
-    const row = await this.db.selectFrom('batch_job_execution').select(['job_name', 'dry_run', 'start_time', 'created_at']).where('id', '=', lease.id).executeTakeFirst();
+    const row = await this.db.selectFrom('batch_job_execution').select(['job_name', 'dry_run', 'start_time', 'created_at', 'owner', 'status']).where('id', '=', lease.id).executeTakeFirst();
+    if (row && row.owner === lease.owner && !RUNNING.includes(row.status as BatchStatus)) return this.getExecutionOrThrow(lease.id);
     if (row && !Number(row.dry_run)) await this.ensureSummary(row.job_name, outcome.status);
     const now = this.now();
     const metrics = JSON.stringify(outcome.metrics);
-    // The end and the job's summary (Prometheus's source) commit together: a crash leaves both or neither.
+    // The end, the job's summary (Prometheus's source) and what `onEnd` writes commit together: a crash leaves all or none.
     await this.db.transaction().execute(async (tx) => {
       const result = await tx
         .updateTable('batch_job_execution')
@@ -299,6 +319,7 @@ export class JobRepository {
         .executeTakeFirst();
       expectOwned(result.numUpdatedRows, lease, 'its end was not recorded');
       if (row && !Number(row.dry_run)) await this.addToSummary(tx, { id: lease.id, jobName: row.job_name, status: outcome.status, started: row.start_time ?? row.created_at, ended: now, metrics });
+      if (onEnd) await onEnd(tx, (await this.getExecution(lease.id, tx))!);
     });
     return this.getExecutionOrThrow(lease.id);
   }
@@ -365,7 +386,7 @@ export class JobRepository {
    * than `timeoutMs`: its process is gone. Spring Batch leaves such runs STARTED forever,
    * which also blocks the next launch; here they become restartable.
    */
-  async abandonStale(timeoutMs: number, jobName?: string): Promise<readonly JobExecution[]> {
+  async abandonStale(timeoutMs: number, jobName?: string, onEnd?: EndWriter): Promise<readonly JobExecution[]> {
     const threshold = sqlTimestampMillis(new Date(this.clock().getTime() - timeoutMs));
     let query = this.db
       .selectFrom('batch_job_execution')
@@ -385,11 +406,15 @@ export class JobRepository {
           : { status: 'FAILED', exit_code: 'ABANDONED', exit_message: `abandoned: no heartbeat since ${since} (process killed?); restart it to resume` };
       const real = !Number(row.dry_run);
       if (real) await this.ensureSummary(row.job_name, ending.status);
+      // One transaction: the execution, its running steps, the summary and what `onEnd`
+      // writes (the failure notice) commit together, so a crash part-way leaves no step
+      // STARTED under an ended execution and no end without its notice.
       const ended = await this.db.transaction().execute(async (tx) => {
         // Guarded by the heartbeat we read: a live process that beat meanwhile keeps its run.
+        // The owner token goes: the dead process's end, retried, must not take this one for its own.
         const result = await tx
           .updateTable('batch_job_execution')
-          .set({ ...ending, end_time: now, last_updated: now, running_job: null })
+          .set({ ...ending, end_time: now, last_updated: now, running_job: null, owner: null })
           .where('id', '=', row.id)
           .where('heartbeat_at', '=', row.heartbeat_at)
           .where('running_job', 'is not', null)
@@ -402,6 +427,7 @@ export class JobRepository {
           .where('status', 'in', RUNNING)
           .execute();
         if (real) await this.addToSummary(tx, { id: Number(row.id), jobName: row.job_name, status: ending.status, started: row.start_time ?? row.created_at, ended: now, metrics: row.metrics });
+        if (onEnd) await onEnd(tx, (await this.getExecution(Number(row.id), tx))!);
         return true;
       });
       if (!ended) continue;
@@ -410,8 +436,15 @@ export class JobRepository {
     return abandoned;
   }
 
-  /** Inserted only while the lease holds (INSERT … SELECT from the owned execution row). */
+  /**
+   * Inserted only while the lease holds (INSERT … SELECT from the owned execution row).
+   * A step runs once per execution, so a row already there for this execution and step
+   * is this call's own, committed by an attempt whose acknowledgement was lost: it is
+   * returned, not doubled (a second row would stay STARTED, closed by nothing).
+   */
   async createStepExecution(lease: ExecutionLease, stepName: string, from?: { counts: StepCounts; context: JsonObject }): Promise<StepExecution> {
+    const existing = await this.stepOf(lease, stepName);
+    if (existing) return existing;
     const now = this.now();
     const counts = countColumns(from?.counts ?? ZERO_COUNTS);
     const values = {
@@ -438,6 +471,12 @@ export class JobRepository {
       )
       .executeTakeFirst();
     expectOwned(result.numInsertedOrUpdatedRows ?? 0n, lease, `step ${stepName} was not started`);
+    const created = await this.stepOf(lease, stepName);
+    if (!created) throw new Error(`step ${stepName} of execution ${lease.id} vanished from the repository`);
+    return created;
+  }
+
+  private async stepOf(lease: ExecutionLease, stepName: string): Promise<StepExecution | undefined> {
     const row = await this.db
       .selectFrom('batch_step_execution')
       .selectAll()
@@ -445,8 +484,8 @@ export class JobRepository {
       .where('step_name', '=', stepName)
       .orderBy('id', 'desc')
       .limit(1)
-      .executeTakeFirstOrThrow();
-    return toStepExecution(row);
+      .executeTakeFirst();
+    return row && toStepExecution(row);
   }
 
   /**
@@ -506,19 +545,41 @@ export class JobRepository {
     return new Map(rows.map((row) => [row.step_name, toStepExecution(row)]));
   }
 
-  async recordSkip(skip: SkipRecord): Promise<void> {
-    await this.db
-      .insertInto('batch_step_skip')
-      .values({
-        job_execution_id: skip.jobExecutionId,
-        step_execution_id: skip.stepExecutionId,
-        step_name: skip.stepName,
-        phase: skip.phase,
-        item: skip.item.slice(0, 4000),
-        reason: skip.reason.slice(0, 4000),
-        created_at: this.now(),
-      })
-      .execute();
+  /**
+   * Records a skipped item while the lease holds (INSERT … SELECT from the owned execution
+   * row). The skip's key is unique: a retry whose first attempt committed unseen fails on
+   * it and is taken as done, so the skip is recorded once.
+   */
+  async recordSkip(lease: ExecutionLease, skip: SkipRecord): Promise<void> {
+    const values = {
+      job_execution_id: skip.jobExecutionId,
+      step_execution_id: skip.stepExecutionId,
+      step_name: skip.stepName,
+      phase: skip.phase,
+      item: skip.item.slice(0, 4000),
+      reason: skip.reason.slice(0, 4000),
+      created_at: this.now(),
+      skip_key: skip.key ?? null,
+    };
+    const columns = Object.keys(values) as (keyof typeof values)[];
+    let inserted: bigint;
+    try {
+      const result = await this.db
+        .insertInto('batch_step_skip')
+        .columns(columns)
+        .expression((eb) =>
+          eb
+            .selectFrom('batch_job_execution')
+            .select(columns.map((column) => eb.val(values[column]).as(column)))
+            .where((w) => owned(w, lease)),
+        )
+        .executeTakeFirst();
+      inserted = result.numInsertedOrUpdatedRows ?? 0n;
+    } catch (error) {
+      if (skip.key !== undefined && isUniqueViolation(error)) return;
+      throw error;
+    }
+    expectOwned(inserted, lease, `a skip in ${skip.stepName} was not recorded`);
   }
 
   async skips(jobExecutionId: number): Promise<readonly SkipRecord[]> {

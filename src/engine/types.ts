@@ -4,6 +4,8 @@
  * A JobInstance is a job plus its identifying parameters; a JobExecution one attempt
  * at it; a StepExecution one attempt at one step, with its counts.
  */
+import type { Kysely } from 'kysely';
+import type { BatchDb } from '../db/schema/batch-tables.js';
 import type { BatchStatusCode, TriggerCode } from '../vocabulary/codes.js';
 import type { ExecutionContext } from './execution-context.js';
 
@@ -268,6 +270,16 @@ export interface ChunkReport {
 /** Hooks around jobs, steps and chunks: logging, history, metrics and alerts live here, once. */
 export interface BatchListener {
   beforeJob?(execution: JobExecution): void | Promise<void>;
+  /**
+   * Writes that must commit with the end of the run, in the batchdb transaction that
+   * records it — the history row, the failure event and mail — given the execution as
+   * ended: a crash leaves the end with them or neither. Called for a run's own end and
+   * for an abandonment. It writes through `tx` only and sends nothing; an error rolls the
+   * end back (it is retried, then left to the sweep), so it is for the engine-wide
+   * records alone. Everything else belongs in `afterJob`.
+   */
+  recordEnd?(tx: Kysely<BatchDb>, execution: JobExecution, steps: readonly StepExecution[]): Promise<void>;
+  /** After the end has committed; its failure is logged and changes nothing. */
   afterJob?(execution: JobExecution, steps: readonly StepExecution[]): void | Promise<void>;
   beforeStep?(execution: JobExecution, step: StepExecution): void | Promise<void>;
   afterStep?(execution: JobExecution, step: StepExecution): void | Promise<void>;

@@ -7,7 +7,7 @@
  * At least once: a crash between the broker's acknowledgement and the DELIVERED mark
  * sends the event again, with the same eventId for consumers to drop.
  */
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
@@ -123,17 +123,22 @@ export class OutboxRelay {
         eventId: row.event_id,
         eventType: row.event_type,
       }));
+      // Renewed right before the send: a relay that lost the lease meanwhile (paused, slow
+      // batchdb) sends nothing, and the lease now runs for a whole send's worth of time.
+      if (!(await this.renewLease())) return this.leaseLost();
       try {
         await this.sender.send(messages);
       } catch (error) {
         return await this.recordFailure(batch, error);
       }
       const now = sqlTimestampMillis(this.clock());
-      await this.db
+      const marked = await this.db
         .updateTable('event_outbox')
         .set({ status: 'DELIVERED', delivered_at: now, attempts: (eb) => eb('attempts', '+', 1), last_error: null })
         .where('id', 'in', batch.map((row) => row.id))
-        .execute();
+        .where((eb) => this.holdsLease(eb))
+        .executeTakeFirst();
+      if (Number(marked.numUpdatedRows) === 0) return this.leaseLost();
       this.consecutiveFailures = 0;
       this.oneByOne = false;
       BATCH_METRICS.eventsDelivered.inc(batch.length);
@@ -151,11 +156,13 @@ export class OutboxRelay {
     // the head of the queue FAILED (kept for `batch-service events --status failed`).
     if (isPermanentSendError(error)) {
       const head = batch[0]!;
-      await this.db
+      const marked = await this.db
         .updateTable('event_outbox')
         .set({ status: batch.length === 1 ? 'FAILED' : 'PENDING', last_error: message, attempts: (eb) => eb('attempts', '+', 1) })
         .where('id', '=', head.id)
-        .execute();
+        .where((eb) => this.holdsLease(eb))
+        .executeTakeFirst();
+      if (Number(marked.numUpdatedRows) === 0) return this.leaseLost();
       this.logger.error({ err: error }, batch.length === 1 ? 'event refused by the broker; marked FAILED' : 'batch refused; retrying one by one');
       if (batch.length === 1) BATCH_METRICS.eventsFailed.inc();
       this.oneByOne = batch.length > 1;
@@ -167,9 +174,36 @@ export class OutboxRelay {
       .updateTable('event_outbox')
       .set({ last_error: message, attempts: (eb) => eb('attempts', '+', 1) })
       .where('id', 'in', batch.map((row) => row.id))
+      .where((eb) => this.holdsLease(eb))
       .execute();
     this.logger.warn({ err: error, pending: batch.length, failures: this.consecutiveFailures }, 'event broker unreachable; events stay pending');
     return { delivered: 0, failed: 0, backingOff: true };
+  }
+
+  /**
+   * Part of every mark's WHERE: the lease is still this relay's. Another relay takes it
+   * only once it has expired, and from then on this one's marks update nothing (a
+   * delivered event is never marked FAILED, nor counted twice, by a relay that lost it).
+   */
+  private holdsLease(eb: ExpressionBuilder<BatchDb, 'event_outbox'>) {
+    return eb.exists(eb.selectFrom('event_relay_lease').select('name').where('name', '=', 'outbox').where('owner', '=', this.options.owner));
+  }
+
+  /** Extends the lease while this relay still holds it; false once another took it. */
+  private async renewLease(): Promise<boolean> {
+    const expires = sqlTimestampMillis(new Date(this.clock().getTime() + (this.options.leaseMs ?? 30_000)));
+    const renewed = await this.db
+      .updateTable('event_relay_lease')
+      .set({ expires_at: expires })
+      .where('name', '=', 'outbox')
+      .where('owner', '=', this.options.owner)
+      .executeTakeFirst();
+    return Number(renewed.numUpdatedRows) > 0;
+  }
+
+  private leaseLost(): TickResult {
+    this.logger.warn({ owner: this.options.owner }, 'outbox relay lease taken by another replica; this one sends and marks nothing more until it holds it again');
+    return { delivered: 0, failed: 0, backingOff: false };
   }
 
   /** Takes or renews the relay lease; false when another replica holds it. */

@@ -30,11 +30,23 @@ export function executionHistoryListener(db: Kysely<BatchDb>): BatchListener {
         })
         .execute();
     },
-    async afterJob(execution, steps) {
-      await db
-        .updateTable('job_execution_history')
-        .set(historyEnd(execution, steps))
-        .where('execution_id', '=', execution.id)
+    // Written in the transaction that records the end: a crash cannot leave the run ended
+    // and its history row still running. A row its start never wrote (a crash right after
+    // the launch) is written whole here.
+    async recordEnd(tx, execution, steps) {
+      const end = historyEnd(execution, steps);
+      const result = await tx.updateTable('job_execution_history').set(end).where('execution_id', '=', execution.id).executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) return;
+      await tx
+        .insertInto('job_execution_history')
+        .values({
+          job_name: execution.jobName,
+          execution_id: execution.id,
+          trigger_type: execution.trigger,
+          triggered_by: execution.triggeredBy,
+          start_time: sqlTimestampMillis(execution.startTime ?? execution.createdAt),
+          ...end,
+        })
         .execute();
     },
   };

@@ -13,6 +13,7 @@ import { ExecutionReadModel } from '../../src/engine/execution-read-model.js';
 import { executionHistoryListener } from '../../src/history/execution-history.js';
 import { buildServer } from '../../src/http/server.js';
 import { createJobs } from '../../src/jobs/registry.js';
+import { MailOutbox } from '../../src/notifications/mail-outbox.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import { databaseIndicators } from '../../src/observability/database-health.js';
 import { HealthRegistry } from '../../src/observability/health.js';
@@ -61,6 +62,7 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
       operator,
       audit,
       mailer,
+      mailOutbox: new MailOutbox(env.databases.batch.db, mailer, silentLogger, { owner: 'api-test' }),
       health: new HealthRegistry(databaseIndicators(env.databases), 2_000),
       close: async () => undefined,
     };

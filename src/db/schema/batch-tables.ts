@@ -139,6 +139,7 @@ export interface BatchDb extends OutboxTables {
     item: string;
     reason: string;
     created_at: string;
+    skip_key: string | null;
   };
   job_execution_history: {
     id: Generated<number>;
@@ -187,6 +188,21 @@ export interface OutboxTables {
     delivered_at: string | null;
   };
   event_relay_lease: { name: string; owner: string; expires_at: string };
+  mail_outbox: {
+    id: Generated<number>;
+    message_id: string;
+    kind: string;
+    recipients: string;
+    subject: string;
+    body: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    claimed_by: string | null;
+    claimed_until: string | null;
+    created_at: string;
+    sent_at: string | null;
+  };
   alerte_duree_envoyee: {
     id: Generated<number>;
     doctorant_id: number;

@@ -78,6 +78,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const operator = new JobOperator(repository, createJobs(config, databases, { mailer, logger, audit }), {
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
+    statementTimeoutMs: config.pool.statementTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
     timeZone: config.timeZone,
     logger,

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { quartzCron } from './schedule/quartz-cron.js';
 import { archiveKeysProblem } from './security/archive-keys.js';
+import { leaseTimingProblem } from './engine/lease.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -445,11 +446,15 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
       `DB_STATEMENT_TIMEOUT_MS=${statementTimeoutSetting}: expected at most a third of BATCH_HEARTBEAT_TIMEOUT_MS (${statementCeilingMs}), so a waiting statement cannot outlast a run's lease`,
     );
   }
+  const statementTimeoutMs = Math.min(statementTimeoutSetting || 15_000, statementCeilingMs);
   const pool: PoolSettings = {
     size: poolSize,
     connectTimeoutMs,
-    statementTimeoutMs: Math.min(statementTimeoutSetting || 15_000, statementCeilingMs),
+    statementTimeoutMs,
   };
+  // The lease's margin covers the statement timeout (docs/engine.md, "The lease's timing").
+  const leaseProblem = leaseTimingProblem({ ...engine, statementTimeoutMs: pool.statementTimeoutMs });
+  if (leaseProblem !== undefined && statementTimeoutSetting <= statementCeilingMs) r.problems.push(leaseProblem);
   const jobs = {
     tokenCleanup: {
       chunkSize: r.int('TOKEN_CLEANUP_CHUNK_SIZE', 100, 'tokenCleanupJob chunk size (1.4)', 1, 10_000),

@@ -20,7 +20,7 @@ import {
 import { ExecutionContext } from './execution-context.js';
 import { checkParameters, parseRunAt } from './job-parameters.js';
 import { identifyingText, JobRepository, type NewExecution } from './job-repository.js';
-import { Lease } from './lease.js';
+import { Lease, leaseValidMs } from './lease.js';
 import { runChunkStep } from './chunk-step.js';
 import { DEFAULT_RETRY, withRetry, type RetryHooks } from './retry.js';
 import type { StepOutcome, StepRuntime } from './step-runtime.js';
@@ -41,6 +41,11 @@ import type {
 export interface OperatorOptions {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  /**
+   * DB_STATEMENT_TIMEOUT_MS: the longest a statement may run or wait. The lease keeps it
+   * back as part of its margin (lease.ts); default a third of the heartbeat timeout, at most 15 s, as config.
+   */
+  readonly statementTimeoutMs?: number;
   readonly checkpointIntervalMs: number;
   /** Engine-wide listeners (logging, history, metrics, failure alerts), run before each job's own. */
   readonly listeners?: readonly BatchListener[];
@@ -145,6 +150,8 @@ export class JobOperator {
     const defaultRunAt = this.clock().toISOString();
     job.validateParameters?.({ ...identifying, ...(identifying?.runAt ? {} : { runAt: { value: defaultRunAt, identifying: false } }) });
     await this.abandonStale(jobName);
+    // The execution's first heartbeat is stamped by the database after this instant.
+    const sentAt = performance.now();
     const launched = await this.repository.launch({
       jobName,
       identifying,
@@ -167,7 +174,7 @@ export class JobOperator {
         };
       },
     });
-    return this.begin(job, launched.execution, launched.lease);
+    return this.begin(job, launched.execution, launched.lease, sentAt);
   }
 
   /**
@@ -180,6 +187,7 @@ export class JobOperator {
     const job = this.job(previous.jobName);
     await this.abandonStale(previous.jobName);
     const identifying = Object.fromEntries(Object.entries(previous.parameters).filter(([, p]) => p.identifying));
+    const sentAt = performance.now();
     const launched = await this.repository.launch({
       jobName: previous.jobName,
       identifying,
@@ -194,7 +202,7 @@ export class JobOperator {
         return restartOf(latest, request);
       },
     });
-    return this.begin(job, launched.execution, launched.lease);
+    return this.begin(job, launched.execution, launched.lease, sentAt);
   }
 
   /**
@@ -260,42 +268,54 @@ export class JobOperator {
     return ended;
   }
 
-  private begin(job: JobDefinition, execution: JobExecution, lease: { id: number; owner: string }): RunningExecution {
+  private begin(job: JobDefinition, execution: JobExecution, lease: { id: number; owner: string }, sentAt: number): RunningExecution {
     const run = new LocalRun();
-    const done = this.execute(job, execution, lease, run).finally(() => this.local.delete(execution.id));
+    const done = this.execute(job, execution, lease, run, sentAt).finally(() => this.local.delete(execution.id));
     this.local.set(execution.id, { run, done });
     return { execution, done };
   }
 
   private leaseMs(): number {
-    // The margin covers the replicas' clock difference and one write in flight.
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
-    return heartbeatTimeoutMs - Math.max(heartbeatIntervalMs, heartbeatTimeoutMs / 4);
+    const statementTimeoutMs = this.options.statementTimeoutMs ?? Math.min(15_000, Math.floor(heartbeatTimeoutMs / 3));
+    return leaseValidMs({ heartbeatIntervalMs, heartbeatTimeoutMs, statementTimeoutMs });
   }
 
-  private async execute(job: JobDefinition, execution: JobExecution, held: { id: number; owner: string }, run: LocalRun): Promise<JobExecution> {
+  private async execute(job: JobDefinition, execution: JobExecution, held: { id: number; owner: string }, run: LocalRun, sentAt: number): Promise<JobExecution> {
     const log = this.options.logger.child({ job: job.name, execution: execution.id });
-    const lease = new Lease(held, this.leaseMs(), (lost) => {
-      log.error({ err: lost }, 'lease lost: this process ends the run without writing anything more for it');
-      run.abort.abort(lost);
-    });
+    const lease = new Lease(
+      held,
+      this.leaseMs(),
+      (lost) => {
+        log.error({ err: lost }, 'lease lost: this process ends the run without writing anything more for it');
+        run.abort.abort(lost);
+      },
+      sentAt,
+    );
     const protocol = <T>(write: () => Promise<T>): Promise<T> => this.protocolWrite(lease, write);
+    // One heartbeat in flight at most: a late one never overlaps the next, and the lease
+    // runs from the send time of the one confirmed (lease.ts).
+    let beating = false;
     const heartbeat = setInterval(() => {
+      if (beating) return;
       try {
         lease.check();
       } catch {
         return;
       }
+      beating = true;
+      const beatSentAt = performance.now();
       this.repository
         .heartbeat(held)
         .then((status) => {
-          lease.confirm();
+          lease.confirm(beatSentAt);
           if (status === 'STOPPING') run.requestStop();
         })
         .catch((error: unknown) => {
           if (error instanceof LeaseLostError) lease.lose(error);
           else log.warn({ err: error }, 'heartbeat failed; the lease runs out unless the next one succeeds');
-        });
+        })
+        .finally(() => (beating = false));
     }, this.options.heartbeatIntervalMs);
 
     try {

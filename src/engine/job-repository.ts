@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { SqliteAdapter, sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
@@ -82,10 +82,26 @@ export class JobRepository {
   /** Identifies this process in `host`, so an operator sees where a run lives. */
   readonly host = `${hostname()}:${process.pid}`;
 
+  /** The database's clock, in the stored form with milliseconds (UTC): heartbeats and staleness are read on it. */
+  private readonly dbNow: RawBuilder<string>;
+  private readonly sqlite: boolean;
+
   constructor(
     private readonly db: Kysely<BatchDb>,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+    // MariaDB's sessions run at time_zone '+00:00' (db/connect.ts).
+    this.dbNow = this.sqlite ? sql<string>`strftime('%Y-%m-%d %H:%M:%f', 'now')` : sql<string>`CURRENT_TIMESTAMP(3)`;
+  }
+
+  /** The database's clock `ms` milliseconds ago. */
+  private dbAgo(ms: number): RawBuilder<string> {
+    const whole = Math.max(0, Math.round(ms));
+    return this.sqlite
+      ? sql<string>`strftime('%Y-%m-%d %H:%M:%f', 'now', ${`-${(whole / 1000).toFixed(3)} seconds`})`
+      : sql<string>`(CURRENT_TIMESTAMP(3) - INTERVAL ${sql.raw(String(whole * 1000))} MICROSECOND)`;
+  }
 
   private now(): string {
     return sqlTimestampMillis(this.clock());
@@ -175,7 +191,8 @@ export class JobRepository {
           start_time: now,
           end_time: null,
           last_updated: now,
-          heartbeat_at: now,
+          // The database's clock, as every heartbeat and every staleness test (docs/engine.md).
+          heartbeat_at: this.dbNow,
           running_job: fresh.jobName,
           host: this.host,
           owner,
@@ -341,7 +358,9 @@ export class JobRepository {
   async heartbeat(lease: ExecutionLease): Promise<BatchStatus> {
     const result = await this.db
       .updateTable('batch_job_execution')
-      .set({ heartbeat_at: this.now() })
+      // Stamped by the database when it runs the UPDATE, never by this host's clock: a
+      // replica whose clock is off can neither keep a dead run nor abandon a live one.
+      .set({ heartbeat_at: this.dbNow })
       .where((eb) => owned(eb, lease))
       .executeTakeFirst();
     expectOwned(result.numUpdatedRows, lease, 'its heartbeat found the execution abandoned or taken over');
@@ -363,10 +382,11 @@ export class JobRepository {
   /**
    * Marks FAILED (exit code ABANDONED) every running execution whose heartbeat is older
    * than `timeoutMs`: its process is gone. Spring Batch leaves such runs STARTED forever,
-   * which also blocks the next launch; here they become restartable.
+   * which also blocks the next launch; here they become restartable. "Older" is read on
+   * the database's clock, the one that stamped the heartbeat.
    */
   async abandonStale(timeoutMs: number, jobName?: string): Promise<readonly JobExecution[]> {
-    const threshold = sqlTimestampMillis(new Date(this.clock().getTime() - timeoutMs));
+    const threshold = this.dbAgo(timeoutMs);
     let query = this.db
       .selectFrom('batch_job_execution')
       .select(['id', 'heartbeat_at', 'status', 'job_name', 'dry_run', 'start_time', 'created_at', 'metrics'])

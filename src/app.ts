@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { DATABASE_NAMES, type Config } from './config.js';
+import type { DatabaseHandle } from './db/connect.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from './db/databases.js';
 import { JobOperator } from './engine/job-operator.js';
 import { ExecutionReadModel } from './engine/execution-read-model.js';
@@ -28,6 +29,7 @@ import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
 import { auditListener } from './security/audit-listener.js';
 import { archiveKeysIndicator } from './security/archive-keys.js';
+import { runSessions } from './db/sessions.js';
 
 export interface App {
   readonly config: Config;
@@ -62,7 +64,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     await closeDatabases(databases);
     throw error;
   }
-  const repository = new JobRepository(databases.batch.db);
+  const repository = new JobRepository(databases.batch.db, undefined, runSessions(DATABASE_NAMES.map((name) => databases[name] as DatabaseHandle<unknown>), logger));
   const audit = new AuditLog(databases.batch.db);
   const mailer = createMailer(
     { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail'), timeoutMs: config.mail.timeoutMs },
@@ -79,6 +81,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
     statementTimeoutMs: config.pool.statementTimeoutMs,
+    poolWaitTimeoutMs: config.pool.waitTimeoutMs,
+    stepTimeoutMs: config.engine.stepTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
     timeZone: config.timeZone,
     logger,

@@ -22,6 +22,7 @@ import * as m0013 from './migrations/0013-dry-run-would-write.js';
 import * as m0014 from './migrations/0014-report-snapshot.js';
 import * as m0015 from './migrations/0015-erase-shredded-rows.js';
 import * as m0016 from './migrations/0016-retention.js';
+import * as m0018 from './migrations/0018-execution-sessions.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -45,6 +46,8 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0014-report-snapshot': m0014,
   '0015-erase-shredded-rows': m0015,
   '0016-retention': m0016,
+  // 0017 is reserved for issue 23's idempotent protocol writes.
+  '0018-execution-sessions': m0018,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

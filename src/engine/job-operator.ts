@@ -46,6 +46,10 @@ export interface OperatorOptions {
    * back as part of its margin (lease.ts); default a third of the heartbeat timeout, at most 15 s, as config.
    */
   readonly statementTimeoutMs?: number;
+  /** DB_POOL_WAIT_TIMEOUT_MS: the longest a query waits for a connection; also in the lease's margin. Default 0. */
+  readonly poolWaitTimeoutMs?: number;
+  /** BATCH_STEP_TIMEOUT_MS: the timeout of a step that sets none; none when unset. */
+  readonly stepTimeoutMs?: number;
   readonly checkpointIntervalMs: number;
   /** Engine-wide listeners (logging, history, metrics, failure alerts), run before each job's own. */
   readonly listeners?: readonly BatchListener[];
@@ -278,7 +282,7 @@ export class JobOperator {
   private leaseMs(): number {
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
     const statementTimeoutMs = this.options.statementTimeoutMs ?? Math.min(15_000, Math.floor(heartbeatTimeoutMs / 3));
-    return leaseValidMs({ heartbeatIntervalMs, heartbeatTimeoutMs, statementTimeoutMs });
+    return leaseValidMs({ heartbeatIntervalMs, heartbeatTimeoutMs, statementTimeoutMs, poolWaitTimeoutMs: this.options.poolWaitTimeoutMs ?? 0 });
   }
 
   private async execute(job: JobDefinition, execution: JobExecution, held: { id: number; owner: string }, run: LocalRun, sentAt: number): Promise<JobExecution> {
@@ -441,8 +445,10 @@ export class JobOperator {
       this.repository.createStepExecution(held, step.name, before ? { counts: before.counts, context: before.context } : undefined),
     );
     await this.notify(job, (l) => l.beforeStep?.(execution, stepExecution));
+    // Every step has a timeout: its own, else BATCH_STEP_TIMEOUT_MS.
+    const timeoutMs = step.timeoutMs ?? this.options.stepTimeoutMs;
     const timeout = new AbortController();
-    const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepTimeoutError(step.name, step.timeoutMs!)), step.timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepTimeoutError(step.name, timeoutMs)), timeoutMs);
     const runtime: StepRuntime = {
       execution,
       stepExecution,
@@ -470,7 +476,7 @@ export class JobOperator {
       log: log.child({ step: step.name }),
     };
     try {
-      const outcome = step.kind === 'chunk' ? await runChunkStep(step, runtime) : await runTaskletStep(step, runtime);
+      const outcome = step.kind === 'chunk' ? await runChunkStep({ ...step, timeoutMs }, runtime) : await runTaskletStep(step, runtime);
       if (lease.lost) throw lease.lost;
       const finished = await protocol(() => this.repository.finishStep(held, outcome.execution));
       await this.notify(job, (l) => l.afterStep?.(execution, finished));

@@ -69,6 +69,14 @@ export interface ExecutionLease {
 }
 
 
+/** The database sessions of a run's process (db/sessions.ts): recorded with each heartbeat, ended when the run is abandoned. */
+export interface RunSessions {
+  /** This process's connection ids per database, as JSON; null when there are none to record (SQLite). */
+  current(): string | null;
+  /** Ends the connections a stale run's process recorded, before the run is taken over. Never throws. */
+  end(recorded: string, executionId: number): Promise<void>;
+}
+
 export interface SkipRecord {
   readonly jobExecutionId: number;
   readonly stepExecutionId: number;
@@ -89,6 +97,7 @@ export class JobRepository {
   constructor(
     private readonly db: Kysely<BatchDb>,
     private readonly clock: () => Date = () => new Date(),
+    private readonly sessions?: RunSessions,
   ) {
     this.sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
     // MariaDB's sessions run at time_zone '+00:00' (db/connect.ts).
@@ -360,12 +369,17 @@ export class JobRepository {
       .updateTable('batch_job_execution')
       // Stamped by the database when it runs the UPDATE, never by this host's clock: a
       // replica whose clock is off can neither keep a dead run nor abandon a live one.
-      .set({ heartbeat_at: this.dbNow })
+      .set({ heartbeat_at: this.dbNow, ...this.sessionsColumn() })
       .where((eb) => owned(eb, lease))
       .executeTakeFirst();
     expectOwned(result.numUpdatedRows, lease, 'its heartbeat found the execution abandoned or taken over');
     const row = await this.db.selectFrom('batch_job_execution').select('status').where('id', '=', lease.id).executeTakeFirstOrThrow();
     return row.status as BatchStatus;
+  }
+
+  private sessionsColumn(): { sessions?: string } {
+    const current = this.sessions?.current() ?? null;
+    return current === null ? {} : { sessions: current };
   }
 
   /** Asks a running execution to stop; true when it was running. Works from any process. */
@@ -389,7 +403,7 @@ export class JobRepository {
     const threshold = this.dbAgo(timeoutMs);
     let query = this.db
       .selectFrom('batch_job_execution')
-      .select(['id', 'heartbeat_at', 'status', 'job_name', 'dry_run', 'start_time', 'created_at', 'metrics'])
+      .select(['id', 'heartbeat_at', 'status', 'job_name', 'dry_run', 'start_time', 'created_at', 'metrics', 'sessions'])
       .where('running_job', 'is not', null)
       .where('heartbeat_at', '<', threshold);
     if (jobName !== undefined) query = query.where('job_name', '=', jobName);
@@ -403,6 +417,10 @@ export class JobRepository {
         row.status === 'STOPPING'
           ? { status: 'STOPPED', exit_code: 'STOPPED', exit_message: `stopped: its process died before it could stop (no heartbeat since ${since}); restart it to resume` }
           : { status: 'FAILED', exit_code: 'ABANDONED', exit_message: `abandoned: no heartbeat since ${since} (process killed?); restart it to resume` };
+      // Its process's connections first: one whose link was cut still holds its
+      // transaction's locks, which the UPDATE below (and the restart) would wait on. The
+      // run has been silent past the timeout, so its lease ended at least a margin ago.
+      if (row.sessions && this.sessions) await this.sessions.end(row.sessions, Number(row.id));
       const real = !Number(row.dry_run);
       if (real) await this.ensureSummary(row.job_name, ending.status);
       const ended = await this.db.transaction().execute(async (tx) => {

@@ -27,17 +27,19 @@ export interface LeaseTiming {
   readonly heartbeatTimeoutMs: number;
   /** The longest a statement may run or wait (DB_STATEMENT_TIMEOUT_MS). */
   readonly statementTimeoutMs: number;
+  /** The longest a query waits for a pooled connection before it is sent (DB_POOL_WAIT_TIMEOUT_MS). */
+  readonly poolWaitTimeoutMs?: number;
 }
 
-/** The longest a query may take from the moment it is asked for. */
+/** The longest a query may take from the moment it is asked for: a wait for a connection, then the statement. */
 function queryBoundMs(timing: LeaseTiming): number {
-  return timing.statementTimeoutMs;
+  return timing.statementTimeoutMs + (timing.poolWaitTimeoutMs ?? 0);
 }
 
 /**
  * What the lease keeps back from the heartbeat timeout: the largest of one heartbeat
- * interval, a quarter of the timeout and the longest a query may take (the statement
- * timeout). A write checked against the lease just before it ends may
+ * interval, a quarter of the timeout and the longest a query may take (the pool's wait
+ * plus the statement timeout). A write checked against the lease just before it ends may
  * take that long to land; the margin makes it land before the run can be abandoned
  * (docs/engine.md, "The lease's timing").
  */
@@ -53,7 +55,7 @@ export function leaseValidMs(timing: LeaseTiming): number {
 /**
  * Why these settings cannot make a sound lease, or undefined. The lease must outlive one
  * heartbeat interval plus a heartbeat that takes the whole statement timeout to answer,
- * or a live run would lose its lease between two heartbeats.
+ * (after waiting for a connection), or a live run would lose its lease between two heartbeats.
  */
 export function leaseTimingProblem(timing: LeaseTiming): string | undefined {
   const valid = leaseValidMs(timing);
@@ -61,7 +63,7 @@ export function leaseTimingProblem(timing: LeaseTiming): string | undefined {
   return (
     `BATCH_HEARTBEAT_TIMEOUT_MS=${timing.heartbeatTimeoutMs}: a run's lease would last ${valid} ms after each heartbeat ` +
     `(the timeout minus a margin of ${leaseMargin(timing)} ms), less than BATCH_HEARTBEAT_INTERVAL_MS (${timing.heartbeatIntervalMs}) ` +
-    `plus DB_STATEMENT_TIMEOUT_MS (${timing.statementTimeoutMs}); raise the timeout or lower the others`
+    `plus DB_POOL_WAIT_TIMEOUT_MS (${timing.poolWaitTimeoutMs ?? 0}) plus DB_STATEMENT_TIMEOUT_MS (${timing.statementTimeoutMs}); raise the timeout or lower the others`
   );
 }
 

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { DATABASE_NAMES, type Config } from './config.js';
+import type { DatabaseHandle } from './db/connect.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from './db/databases.js';
 import { JobOperator } from './engine/job-operator.js';
 import { ExecutionReadModel } from './engine/execution-read-model.js';
@@ -29,6 +30,7 @@ import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
 import { auditListener } from './security/audit-listener.js';
 import { archiveKeysIndicator } from './security/archive-keys.js';
+import { endsOtherAccountsSessions, runSessions, SESSIONS_OF_ONE_ACCOUNT, sessionKillIndicator } from './db/sessions.js';
 
 export interface App {
   readonly config: Config;
@@ -65,7 +67,13 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     await closeDatabases(databases);
     throw error;
   }
-  const repository = new JobRepository(databases.batch.db);
+  // Said at start (and in health, `sessionKill`): an abandoner may end only its own account's connections.
+  endsOtherAccountsSessions(databases.batch as DatabaseHandle<unknown>)
+    .then((any) => {
+      if (any === false) logger.warn(SESSIONS_OF_ONE_ACCOUNT);
+    })
+    .catch((error: unknown) => logger.debug({ err: error }, 'SHOW GRANTS failed; whether abandoned runs\' connections can be ended is unknown'));
+  const repository = new JobRepository(databases.batch.db, undefined, runSessions(DATABASE_NAMES.map((name) => databases[name] as DatabaseHandle<unknown>), logger));
   const audit = new AuditLog(databases.batch.db);
   const mailer = createMailer(
     { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail'), timeoutMs: config.mail.timeoutMs },
@@ -84,6 +92,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const operator = new JobOperator(repository, createJobs(config, databases, { mailer, logger, audit }), {
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
+    statementTimeoutMs: config.pool.statementTimeoutMs,
+    poolWaitTimeoutMs: config.pool.waitTimeoutMs,
+    stepTimeoutMs: config.engine.stepTimeoutMs,
     checkpointIntervalMs: config.engine.checkpointIntervalMs,
     timeZone: config.timeZone,
     logger,
@@ -108,6 +119,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const health = new HealthRegistry(
     [
       ...databaseIndicators(databases),
+      sessionKillIndicator(databases.batch as DatabaseHandle<unknown>),
       diskSpaceIndicator(
         [
           ['DATA_DIR', config.dataDir],

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { quartzCron } from './schedule/quartz-cron.js';
 import { archiveKeysProblem } from './security/archive-keys.js';
+import { leaseTimingProblem } from './engine/lease.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -226,6 +227,8 @@ export interface PoolSettings {
   readonly connectTimeoutMs: number;
   /** Longest a statement may run or wait for a lock before it fails (transient, retried). */
   readonly statementTimeoutMs: number;
+  /** Longest a query waits for a free connection of its database's pool before it fails. */
+  readonly waitTimeoutMs: number;
 }
 
 export interface Config {
@@ -287,6 +290,8 @@ export interface Config {
     readonly heartbeatTimeoutMs: number;
     /** Longest the saved position of a chunk step may trail its committed chunks. */
     readonly checkpointIntervalMs: number;
+    /** The timeout of every step that sets none of its own. */
+    readonly stepTimeoutMs: number;
   };
   readonly jobs: {
     readonly tokenCleanup: {
@@ -360,7 +365,13 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   const statementTimeoutSetting = r.int(
     'DB_STATEMENT_TIMEOUT_MS',
     0,
-    'longest lock wait (MariaDB) / busy wait (SQLite); 0 = a third of BATCH_HEARTBEAT_TIMEOUT_MS, at most 15000; never more than that third',
+    'longest a statement may run (MariaDB `max_statement_time`) or wait on a lock (MariaDB) / for the write lock (SQLite busy timeout); 0 = a third of BATCH_HEARTBEAT_TIMEOUT_MS, at most 15000; never more than that third',
+    0,
+  );
+  const poolWaitSetting = r.int(
+    'DB_POOL_WAIT_TIMEOUT_MS',
+    0,
+    'longest a query waits for a free connection of its pool (more concurrent steps than connections) before it fails, naming the database; 0 = a quarter of the statement timeout, at most 5000',
     0,
   );
   const dir = (name: string, sub: string, meaning: string) =>
@@ -431,6 +442,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     heartbeatIntervalMs: r.int('BATCH_HEARTBEAT_INTERVAL_MS', 5_000, 'heartbeat and stop-request poll of a running execution', 10),
     heartbeatTimeoutMs: r.int('BATCH_HEARTBEAT_TIMEOUT_MS', 60_000, 'an execution silent this long is marked FAILED (abandoned)', 50),
     checkpointIntervalMs: r.int('BATCH_CHECKPOINT_INTERVAL_MS', 1_000, 'how far the saved position of a chunk step may trail (0 = every chunk)', 0),
+    stepTimeoutMs: r.int('BATCH_STEP_TIMEOUT_MS', 14_400_000, 'a step still running after this long fails (FAILED, restartable), unless the job gives it its own timeout; 4 hours by default', 1_000),
   };
   if (engine.heartbeatTimeoutMs <= engine.heartbeatIntervalMs * 2) {
     r.problems.push(
@@ -445,11 +457,16 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
       `DB_STATEMENT_TIMEOUT_MS=${statementTimeoutSetting}: expected at most a third of BATCH_HEARTBEAT_TIMEOUT_MS (${statementCeilingMs}), so a waiting statement cannot outlast a run's lease`,
     );
   }
+  const statementTimeoutMs = Math.min(statementTimeoutSetting || 15_000, statementCeilingMs);
   const pool: PoolSettings = {
     size: poolSize,
     connectTimeoutMs,
-    statementTimeoutMs: Math.min(statementTimeoutSetting || 15_000, statementCeilingMs),
+    statementTimeoutMs,
+    waitTimeoutMs: poolWaitSetting || Math.min(5_000, Math.floor(statementTimeoutMs / 4)),
   };
+  // The lease's margin covers the statement timeout (docs/engine.md, "The lease's timing").
+  const leaseProblem = leaseTimingProblem({ ...engine, statementTimeoutMs: pool.statementTimeoutMs, poolWaitTimeoutMs: pool.waitTimeoutMs });
+  if (leaseProblem !== undefined && statementTimeoutSetting <= statementCeilingMs) r.problems.push(leaseProblem);
   const jobs = {
     tokenCleanup: {
       chunkSize: r.int('TOKEN_CLEANUP_CHUNK_SIZE', 100, 'tokenCleanupJob chunk size (1.4)', 1, 10_000),

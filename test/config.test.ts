@@ -43,6 +43,12 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses heartbeat settings under which a live run could lose its lease between two heartbeats (issue 23, item 1)', () => {
+    // Lease = 60000 - max(25000, 15000, 15000) = 35000 < interval 25000 + statement timeout 15000.
+    expect(() => loadConfig({ BATCH_HEARTBEAT_INTERVAL_MS: '25000' })).toThrow(/BATCH_HEARTBEAT_TIMEOUT_MS=60000: a run's lease would last 35000 ms/);
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '20000' }).pool.statementTimeoutMs).toBe(20_000);
+  });
+
   it('BATCH_RETENTION_DAYS: whole days from 30 to 36500, 400 by default', () => {
     expect(loadConfig({}).jobs.tokenCleanup.retentionDays).toBe(400);
     expect(loadConfig({ BATCH_RETENTION_DAYS: '30' }).jobs.tokenCleanup.retentionDays).toBe(30);

@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, sql, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import type { PoolSettings } from '../config.js';
 import { guardedDialect, type GuardedDialect } from './guarded-dialect.js';
@@ -27,6 +27,14 @@ export interface DatabaseHandle<DB> {
    * file); a file put back at its path is opened at the next use.
    */
   storageProblem(): string | undefined;
+  /** MariaDB: the server's ids of this pool's open connections (`CONNECTION_ID()`); none on SQLite. */
+  sessionIds(): readonly number[];
+  /**
+   * MariaDB: ends these connections of this server (`KILL CONNECTION`), the ones a dead
+   * process left holding locks. An id already gone is no error; one this user may not end
+   * (another user's, without CONNECTION ADMIN) is reported. Nothing on SQLite.
+   */
+  endSessions(ids: readonly number[]): Promise<{ readonly ended: readonly number[]; readonly refused: readonly string[] }>;
   close(): Promise<void>;
 }
 
@@ -63,11 +71,20 @@ export function openDatabase<DB>(url: string, pool: PoolSettings, name = 'databa
   const dialect = dialectOf(url);
   const label = url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1****@');
   if (dialect === 'mysql') {
-    const db = openMysql<DB>(url, pool, name);
-    return { dialect, db, label, name, storageProblem: () => undefined, close: () => db.destroy() };
+    const { db, sessions } = openMysql<DB>(url, pool, name);
+    return {
+      dialect,
+      db,
+      label,
+      name,
+      storageProblem: () => undefined,
+      sessionIds: () => [...sessions],
+      endSessions: (ids) => endMysqlSessions(db as unknown as Kysely<unknown>, ids),
+      close: () => db.destroy(),
+    };
   }
   const { db, storageProblem } = openSqlite<DB>(sqliteFile(url), pool, name, options);
-  return { dialect, db, label, name, storageProblem, close: () => db.destroy() };
+  return { dialect, db, label, name, storageProblem, sessionIds: () => [], endSessions: async () => ({ ended: [], refused: [] }), close: () => db.destroy() };
 }
 
 /** The file of a `sqlite:` URL, as given (relative to the working directory, or `:memory:`). */
@@ -170,7 +187,24 @@ function withStatementCache(database: SqliteDatabase.Database, size = 256): Sqli
   });
 }
 
-function openMysql<DB>(url: string, pool: PoolSettings, name: string): Kysely<DB> {
+async function endMysqlSessions(db: Kysely<unknown>, ids: readonly number[]): Promise<{ ended: number[]; refused: string[] }> {
+  const ended: number[] = [];
+  const refused: string[] = [];
+  for (const id of ids) {
+    if (!Number.isSafeInteger(id) || id <= 0) continue;
+    try {
+      await sql`KILL CONNECTION ${sql.raw(String(id))}`.execute(db);
+      ended.push(id);
+    } catch (error) {
+      // 1094: unknown thread id, already gone (the server saw the link close, or it timed out).
+      if ((error as { errno?: number }).errno === 1094) continue;
+      refused.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { ended, refused };
+}
+
+function openMysql<DB>(url: string, pool: PoolSettings, name: string): { db: Kysely<DB>; sessions: ReadonlySet<number> } {
   const mysqlPool = createPool({
     uri: url.replace(/^mariadb:/, 'mysql:'),
     connectionLimit: pool.size,
@@ -182,17 +216,35 @@ function openMysql<DB>(url: string, pool: PoolSettings, name: string): Kysely<DB
     supportBigNumbers: true,
     bigNumberStrings: false,
   });
+  // The server's id of each open connection (mysql2's threadId is CONNECTION_ID()), for
+  // the heartbeat to record and an abandoner to end (migration 0018).
+  const sessions = new Set<number>();
+  mysqlPool.on('connection', (connection) => {
+    const id = connection.threadId;
+    if (typeof id !== 'number') return;
+    sessions.add(id);
+    const forget = () => sessions.delete(id);
+    connection.once('end', forget);
+    connection.once('error', forget);
+  });
   const lockWaitSeconds = Math.max(1, Math.round(pool.statementTimeoutMs / 1000));
+  const statementSeconds = (Math.max(1, pool.statementTimeoutMs) / 1000).toFixed(3);
   // mysql2's pool drops a connection that failed fatally (lost, reset) by itself: no renewal needed.
-  return new Kysely<DB>({
+  const db = new Kysely<DB>({
     dialect: guardedDialect(new MysqlDialect({
       pool: mysqlPool,
-      // A transaction waiting on a lock fails (and is retried as transient) instead of hanging.
+      // A transaction waiting on a lock fails (and is retried as transient) instead of
+      // hanging, and no statement runs longer than DB_STATEMENT_TIMEOUT_MS (MariaDB's
+      // max_statement_time, in seconds): a hung statement fails its step, it never holds
+      // a run (or its lease's margin, docs/engine.md) forever.
       onCreateConnection: async (connection) => {
         await connection.executeQuery(
-          CompiledQuery.raw(`SET SESSION innodb_lock_wait_timeout = ${lockWaitSeconds}, time_zone = '+00:00'`),
+          CompiledQuery.raw(
+            `SET SESSION innodb_lock_wait_timeout = ${lockWaitSeconds}, max_statement_time = ${statementSeconds}, time_zone = '+00:00'`,
+          ),
         );
       },
-    }), { database: name }),
+    }), { database: name, acquireTimeoutMs: pool.waitTimeoutMs, poolSize: pool.size }),
   });
+  return { db, sessions };
 }

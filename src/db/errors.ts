@@ -67,6 +67,7 @@ const MYSQL_UNAVAILABLE = new Set([
   'ER_RECORD_FILE_FULL',
   'ER_DISK_FULL',
   'ER_SERVER_SHUTDOWN',
+  'POOL_WAIT_TIMEOUT', // no free connection in the pool within DB_POOL_WAIT_TIMEOUT_MS (guarded-dialect.ts)
 ]);
 
 /** SQLite errors after which the handle is reopened: the file or its permissions may have changed. */
@@ -96,8 +97,14 @@ export function databaseFailureOf(error: unknown): DatabaseFailure | undefined {
   const code = codeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   const unavailable =
+    isStatementTimeout(error) ||
     (code !== undefined && (MYSQL_UNAVAILABLE.has(code) || SQLITE_UNAVAILABLE.some((prefix) => code.startsWith(prefix)))) ||
     // better-sqlite3 once the handle is closed; mysql2 once the pool has ended.
     /database connection is not open|Pool is closed/.test(message);
   return { database, unavailable, cause: code === undefined ? message : `${code}: ${message}` };
+}
+
+/** MariaDB's max_statement_time ended the statement (errno 1969; mysql2 gives it no code). */
+export function isStatementTimeout(error: unknown): boolean {
+  return (error as DriverError | null)?.errno === 1969;
 }

@@ -27,6 +27,26 @@ export interface GuardOptions {
   readonly renewOn?: (error: unknown) => boolean;
   /** The statement that begins a transaction, instead of the driver's own. */
   readonly begin?: CompiledQuery;
+  /**
+   * Longest a query that finds all `poolSize` connections taken waits for one
+   * (DB_POOL_WAIT_TIMEOUT_MS); default: as long as it takes. Past it the query fails with
+   * `PoolWaitTimeoutError`, unsent.
+   */
+  readonly acquireTimeoutMs?: number;
+  /** The pool's size, for that error's message. */
+  readonly poolSize?: number;
+}
+
+/** No connection of the pool came free in time: more concurrent steps and requests than connections. */
+export class PoolWaitTimeoutError extends Error {
+  readonly code = 'POOL_WAIT_TIMEOUT';
+  constructor(database: string, waitedMs: number, poolSize: number | undefined) {
+    super(
+      `${database}: no free connection after ${waitedMs} ms (DB_POOL_WAIT_TIMEOUT_MS)${poolSize === undefined ? '' : `, all ${poolSize} of the pool in use (DB_POOL_SIZE)`}: ` +
+        'more concurrent steps and requests than connections; the query was not sent',
+    );
+    this.name = 'PoolWaitTimeoutError';
+  }
 }
 
 export interface GuardedDialect extends Dialect {
@@ -81,7 +101,7 @@ class GuardedDriver implements Driver {
     this.inUse++;
     const driver = this.current;
     try {
-      const connection = await driver.acquireConnection();
+      const connection = await this.acquireWithin(driver);
       const guarded: DatabaseConnection = {
         // Kysely's SQLite connection throws synchronously: awaited here, both kinds are caught.
         executeQuery: async <R>(query: CompiledQuery) => {
@@ -124,6 +144,37 @@ class GuardedDriver implements Driver {
 
   destroy(): Promise<void> {
     return this.current.destroy();
+  }
+
+  /** The driver's connection, or PoolWaitTimeoutError once `acquireTimeoutMs` has passed (a connection that comes later goes back to the pool). */
+  private acquireWithin(driver: Driver): Promise<DatabaseConnection> {
+    const acquiring = driver.acquireConnection();
+    const limit = this.options.acquireTimeoutMs;
+    // Only a query that finds every connection taken waits for one; while the pool may
+    // still open a connection, opening it is bounded by the connect timeout instead.
+    const exhausted = this.options.poolSize !== undefined && this.inUse > this.options.poolSize;
+    if (limit === undefined || limit <= 0 || !exhausted) return acquiring;
+    return new Promise<DatabaseConnection>((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new PoolWaitTimeoutError(this.options.database, limit, this.options.poolSize));
+      }, limit);
+      acquiring.then(
+        (connection) => {
+          if (!late) {
+            clearTimeout(timer);
+            resolve(connection);
+          } else {
+            driver.releaseConnection(connection).catch(() => undefined);
+          }
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (!late) reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   private async renewDriver(): Promise<void> {

@@ -12,6 +12,7 @@
  * gone) is counted as filtered.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { databaseOf } from '../db/guarded-dialect.js';
 import { LeaseLostError, SkipLimitExceededError, StepTimeoutError } from './errors.js';
 import { withRetry } from './retry.js';
 import type { StepOutcome, StepRuntime } from './step-runtime.js';
@@ -34,6 +35,8 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       runtime.log.warn({ err: error, attempt, delayMs, step: step.name }, 'transient error, retrying');
     },
   };
+  /** What the step was doing, for a failure's message (which statement timed out, say). */
+  let doing = 'starting';
   const deadline = step.timeoutMs === undefined ? Infinity : runtime.now() + step.timeoutMs;
   let state = runtime.stepExecution.context;
   // What the last committed chunk left: a failure mid-chunk saves these, so the counts
@@ -102,6 +105,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       pastDeadline();
       runtime.checkLease();
       const started = runtime.now();
+      doing = 'reading a chunk';
       const items = await (prefetched ?? readChunk());
       prefetched = undefined;
       pastDeadline();
@@ -112,6 +116,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       if (step.readAhead) prefetched = readChunk();
 
       const outputs: O[] = [];
+      doing = 'processing an item';
       for (const item of items) {
         try {
           const output = step.processor ? await step.processor(item, context) : (item as unknown as O);
@@ -130,6 +135,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
         // written is its own count, never `write`.
         wouldWrite = outputs.length;
       } else if (outputs.length > 0) {
+        doing = 'writing a chunk';
         try {
           written = await write(outputs);
         } catch (error) {
@@ -169,6 +175,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       // writers are idempotent, so a restart replaying those chunks is harmless, and
       // one batchdb commit per chunk would double the cost of a chunk (docs/engine.md).
       if (runtime.now() - lastCheckpoint >= runtime.checkpointIntervalMs) {
+        doing = 'saving its checkpoint';
         await runtime.saveProgress(progress);
         lastCheckpoint = runtime.now();
       }
@@ -184,7 +191,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       return { execution: { ...ended, status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
     }
     const cause = reason instanceof StepTimeoutError || reason instanceof LeaseLostError ? reason : error;
-    const failed: StepExecution = { ...ended, status: 'FAILED', exitCode: 'FAILED', exitMessage: cause instanceof Error ? cause.message : String(cause) };
+    const failed: StepExecution = { ...ended, status: 'FAILED', exitCode: 'FAILED', exitMessage: failureMessage(cause, `${doing} of ${step.name}`) };
     return { execution: failed, error: cause };
   } finally {
     // A read-ahead still in flight (the step failed or stopped meanwhile) ends before the
@@ -217,4 +224,15 @@ async function estimateTotal<I, O>(step: ChunkStep<I, O>, runtime: StepRuntime):
 /** Without an explicit rule, an item is bad when its error is not a passing database fault. */
 function defaultSkippable(retryable: (error: unknown) => boolean): (error: unknown) => boolean {
   return (error) => !retryable(error);
+}
+
+/**
+ * A failure's exit message. A database's error names the database and what the step was
+ * doing (« userdb: reading a chunk of itemsStep failed: … max_statement_time exceeded »),
+ * so a timed-out statement says where to look.
+ */
+export function failureMessage(cause: unknown, purpose: string): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const database = databaseOf(cause);
+  return database === undefined ? message : `${database}: ${purpose} failed: ${message}`;
 }

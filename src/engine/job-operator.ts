@@ -23,7 +23,7 @@ import {
 import { ExecutionContext } from './execution-context.js';
 import { checkParameters, parseRunAt } from './job-parameters.js';
 import { identifyingText, JobRepository, type NewExecution } from './job-repository.js';
-import { Lease } from './lease.js';
+import { Lease, leaseValidMs } from './lease.js';
 import { runChunkStep } from './chunk-step.js';
 import { DEFAULT_RETRY, withRetry, type RetryHooks } from './retry.js';
 import type { StepOutcome, StepRuntime } from './step-runtime.js';
@@ -44,6 +44,15 @@ import type {
 export interface OperatorOptions {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  /**
+   * DB_STATEMENT_TIMEOUT_MS: the longest a statement may run or wait. The lease keeps it
+   * back as part of its margin (lease.ts); default a third of the heartbeat timeout, at most 15 s, as config.
+   */
+  readonly statementTimeoutMs?: number;
+  /** DB_POOL_WAIT_TIMEOUT_MS: the longest a query waits for a connection; also in the lease's margin. Default 0. */
+  readonly poolWaitTimeoutMs?: number;
+  /** BATCH_STEP_TIMEOUT_MS: the timeout of a step that sets none; none when unset. */
+  readonly stepTimeoutMs?: number;
   readonly checkpointIntervalMs: number;
   /** Engine-wide listeners (logging, history, metrics, failure alerts), run before each job's own. */
   readonly listeners?: readonly BatchListener[];
@@ -148,6 +157,8 @@ export class JobOperator {
     const defaultRunAt = this.clock().toISOString();
     job.validateParameters?.({ ...identifying, ...(identifying?.runAt ? {} : { runAt: { value: defaultRunAt, identifying: false } }) });
     await this.abandonStale(jobName);
+    // The execution's first heartbeat is stamped by the database after this instant.
+    const sentAt = performance.now();
     const launched = await this.repository.launch({
       jobName,
       identifying,
@@ -170,7 +181,7 @@ export class JobOperator {
         };
       },
     });
-    return this.begin(job, launched.execution, launched.lease);
+    return this.begin(job, launched.execution, launched.lease, sentAt);
   }
 
   /**
@@ -183,6 +194,7 @@ export class JobOperator {
     const job = this.job(previous.jobName);
     await this.abandonStale(previous.jobName);
     const identifying = Object.fromEntries(Object.entries(previous.parameters).filter(([, p]) => p.identifying));
+    const sentAt = performance.now();
     const launched = await this.repository.launch({
       jobName: previous.jobName,
       identifying,
@@ -197,7 +209,7 @@ export class JobOperator {
         return restartOf(latest, request);
       },
     });
-    return this.begin(job, launched.execution, launched.lease);
+    return this.begin(job, launched.execution, launched.lease, sentAt);
   }
 
   /**
@@ -267,42 +279,54 @@ export class JobOperator {
     return ended;
   }
 
-  private begin(job: JobDefinition, execution: JobExecution, lease: { id: number; owner: string }): RunningExecution {
+  private begin(job: JobDefinition, execution: JobExecution, lease: { id: number; owner: string }, sentAt: number): RunningExecution {
     const run = new LocalRun();
-    const done = this.execute(job, execution, lease, run).finally(() => this.local.delete(execution.id));
+    const done = this.execute(job, execution, lease, run, sentAt).finally(() => this.local.delete(execution.id));
     this.local.set(execution.id, { run, done });
     return { execution, done };
   }
 
   private leaseMs(): number {
-    // The margin covers the replicas' clock difference and one write in flight.
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
-    return heartbeatTimeoutMs - Math.max(heartbeatIntervalMs, heartbeatTimeoutMs / 4);
+    const statementTimeoutMs = this.options.statementTimeoutMs ?? Math.min(15_000, Math.floor(heartbeatTimeoutMs / 3));
+    return leaseValidMs({ heartbeatIntervalMs, heartbeatTimeoutMs, statementTimeoutMs, poolWaitTimeoutMs: this.options.poolWaitTimeoutMs ?? 0 });
   }
 
-  private async execute(job: JobDefinition, execution: JobExecution, held: { id: number; owner: string }, run: LocalRun): Promise<JobExecution> {
+  private async execute(job: JobDefinition, execution: JobExecution, held: { id: number; owner: string }, run: LocalRun, sentAt: number): Promise<JobExecution> {
     const log = this.options.logger.child({ job: job.name, execution: execution.id });
-    const lease = new Lease(held, this.leaseMs(), (lost) => {
-      log.error({ err: lost }, 'lease lost: this process ends the run without writing anything more for it');
-      run.abort.abort(lost);
-    });
+    const lease = new Lease(
+      held,
+      this.leaseMs(),
+      (lost) => {
+        log.error({ err: lost }, 'lease lost: this process ends the run without writing anything more for it');
+        run.abort.abort(lost);
+      },
+      sentAt,
+    );
     const protocol = <T>(write: () => Promise<T>): Promise<T> => this.protocolWrite(lease, write);
+    // One heartbeat in flight at most: a late one never overlaps the next, and the lease
+    // runs from the send time of the one confirmed (lease.ts).
+    let beating = false;
     const heartbeat = setInterval(() => {
+      if (beating) return;
       try {
         lease.check();
       } catch {
         return;
       }
+      beating = true;
+      const beatSentAt = performance.now();
       this.repository
         .heartbeat(held)
         .then((status) => {
-          lease.confirm();
+          lease.confirm(beatSentAt);
           if (status === 'STOPPING') run.requestStop();
         })
         .catch((error: unknown) => {
           if (error instanceof LeaseLostError) lease.lose(error);
           else log.warn({ err: error }, 'heartbeat failed; the lease runs out unless the next one succeeds');
-        });
+        })
+        .finally(() => (beating = false));
     }, this.options.heartbeatIntervalMs);
 
     try {
@@ -428,8 +452,10 @@ export class JobOperator {
       this.repository.createStepExecution(held, step.name, before ? { counts: before.counts, context: before.context } : undefined),
     );
     await this.notify(job, (l) => l.beforeStep?.(execution, stepExecution));
+    // Every step has a timeout: its own, else BATCH_STEP_TIMEOUT_MS.
+    const timeoutMs = step.timeoutMs ?? this.options.stepTimeoutMs;
     const timeout = new AbortController();
-    const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepTimeoutError(step.name, step.timeoutMs!)), step.timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepTimeoutError(step.name, timeoutMs)), timeoutMs);
     const runtime: StepRuntime = {
       execution,
       stepExecution,
@@ -461,7 +487,7 @@ export class JobOperator {
       log: log.child({ step: step.name }),
     };
     try {
-      const outcome = step.kind === 'chunk' ? await runChunkStep(step, runtime) : await runTaskletStep(step, runtime);
+      const outcome = step.kind === 'chunk' ? await runChunkStep({ ...step, timeoutMs }, runtime) : await runTaskletStep(step, runtime);
       if (lease.lost) throw lease.lost;
       const finished = await protocol(() => this.repository.finishStep(held, outcome.execution));
       await this.notify(job, (l) => l.afterStep?.(execution, finished));

@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { SqliteAdapter, sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
@@ -76,6 +76,14 @@ export interface ExecutionLease {
  */
 export type EndWriter = (tx: Kysely<BatchDb>, ended: JobExecution) => Promise<void>;
 
+/** The database sessions of a run's process (db/sessions.ts): recorded with each heartbeat, ended when the run is abandoned. */
+export interface RunSessions {
+  /** This process's connection ids per database, as JSON; null when there are none to record (SQLite). */
+  current(): string | null;
+  /** Ends the connections a stale run's process recorded, before the run is taken over. Never throws. */
+  end(recorded: string, executionId: number): Promise<void>;
+}
+
 export interface SkipRecord {
   readonly jobExecutionId: number;
   readonly stepExecutionId: number;
@@ -94,10 +102,27 @@ export class JobRepository {
   /** Identifies this process in `host`, so an operator sees where a run lives. */
   readonly host = `${hostname()}:${process.pid}`;
 
+  /** The database's clock, in the stored form with milliseconds (UTC): heartbeats and staleness are read on it. */
+  private readonly dbNow: RawBuilder<string>;
+  private readonly sqlite: boolean;
+
   constructor(
     private readonly db: Kysely<BatchDb>,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+    private readonly sessions?: RunSessions,
+  ) {
+    this.sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+    // MariaDB's sessions run at time_zone '+00:00' (db/connect.ts).
+    this.dbNow = this.sqlite ? sql<string>`strftime('%Y-%m-%d %H:%M:%f', 'now')` : sql<string>`CURRENT_TIMESTAMP(3)`;
+  }
+
+  /** The database's clock `ms` milliseconds ago. */
+  private dbAgo(ms: number): RawBuilder<string> {
+    const whole = Math.max(0, Math.round(ms));
+    return this.sqlite
+      ? sql<string>`strftime('%Y-%m-%d %H:%M:%f', 'now', ${`-${(whole / 1000).toFixed(3)} seconds`})`
+      : sql<string>`(CURRENT_TIMESTAMP(3) - INTERVAL ${sql.raw(String(whole * 1000))} MICROSECOND)`;
+  }
 
   private now(): string {
     return sqlTimestampMillis(this.clock());
@@ -187,7 +212,8 @@ export class JobRepository {
           start_time: now,
           end_time: null,
           last_updated: now,
-          heartbeat_at: now,
+          // The database's clock, as every heartbeat and every staleness test (docs/engine.md).
+          heartbeat_at: this.dbNow,
           running_job: fresh.jobName,
           host: this.host,
           owner,
@@ -362,12 +388,19 @@ export class JobRepository {
   async heartbeat(lease: ExecutionLease): Promise<BatchStatus> {
     const result = await this.db
       .updateTable('batch_job_execution')
-      .set({ heartbeat_at: this.now() })
+      // Stamped by the database when it runs the UPDATE, never by this host's clock: a
+      // replica whose clock is off can neither keep a dead run nor abandon a live one.
+      .set({ heartbeat_at: this.dbNow, ...this.sessionsColumn() })
       .where((eb) => owned(eb, lease))
       .executeTakeFirst();
     expectOwned(result.numUpdatedRows, lease, 'its heartbeat found the execution abandoned or taken over');
     const row = await this.db.selectFrom('batch_job_execution').select('status').where('id', '=', lease.id).executeTakeFirstOrThrow();
     return row.status as BatchStatus;
+  }
+
+  private sessionsColumn(): { sessions?: string } {
+    const current = this.sessions?.current() ?? null;
+    return current === null ? {} : { sessions: current };
   }
 
   /** Asks a running execution to stop; true when it was running. Works from any process. */
@@ -384,13 +417,14 @@ export class JobRepository {
   /**
    * Marks FAILED (exit code ABANDONED) every running execution whose heartbeat is older
    * than `timeoutMs`: its process is gone. Spring Batch leaves such runs STARTED forever,
-   * which also blocks the next launch; here they become restartable.
+   * which also blocks the next launch; here they become restartable. "Older" is read on
+   * the database's clock, the one that stamped the heartbeat.
    */
   async abandonStale(timeoutMs: number, jobName?: string, onEnd?: EndWriter): Promise<readonly JobExecution[]> {
-    const threshold = sqlTimestampMillis(new Date(this.clock().getTime() - timeoutMs));
+    const threshold = this.dbAgo(timeoutMs);
     let query = this.db
       .selectFrom('batch_job_execution')
-      .select(['id', 'heartbeat_at', 'status', 'job_name', 'dry_run', 'start_time', 'created_at', 'metrics'])
+      .select(['id', 'heartbeat_at', 'status', 'job_name', 'dry_run', 'start_time', 'created_at', 'metrics', 'sessions'])
       .where('running_job', 'is not', null)
       .where('heartbeat_at', '<', threshold);
     if (jobName !== undefined) query = query.where('job_name', '=', jobName);
@@ -404,6 +438,10 @@ export class JobRepository {
         row.status === 'STOPPING'
           ? { status: 'STOPPED', exit_code: 'STOPPED', exit_message: `stopped: its process died before it could stop (no heartbeat since ${since}); restart it to resume` }
           : { status: 'FAILED', exit_code: 'ABANDONED', exit_message: `abandoned: no heartbeat since ${since} (process killed?); restart it to resume` };
+      // Its process's connections first: one whose link was cut still holds its
+      // transaction's locks, which the UPDATE below (and the restart) would wait on. The
+      // run has been silent past the timeout, so its lease ended at least a margin ago.
+      if (row.sessions && this.sessions) await this.sessions.end(row.sessions, Number(row.id));
       const real = !Number(row.dry_run);
       if (real) await this.ensureSummary(row.job_name, ending.status);
       // One transaction: the execution, its running steps, the summary and what `onEnd`

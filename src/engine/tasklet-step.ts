@@ -1,3 +1,4 @@
+import { failureMessage } from './chunk-step.js';
 import { LeaseLostError, StepTimeoutError } from './errors.js';
 import type { StepOutcome, StepRuntime } from './step-runtime.js';
 import type { JsonObject, StepCounts, TaskletStep } from './types.js';
@@ -53,7 +54,7 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
       return { execution: { ...snapshot(recorded), status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
     }
     const cause = reason instanceof StepTimeoutError || reason instanceof LeaseLostError ? reason : error;
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = failureMessage(cause, `a statement of ${step.name}`);
     return { execution: { ...snapshot(recorded), status: 'FAILED', exitCode: 'FAILED', exitMessage: message }, error: cause };
   }
 }

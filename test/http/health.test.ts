@@ -60,7 +60,11 @@ describe.each(dialects)('GET /actuator/health (%s)', (dialect) => {
     const body = (await up.json()) as HealthBody;
     expect(body.status).toBe('UP');
     expect(Object.keys(body.components).sort()).toEqual(
-      ['archiveKeys', 'batchDb', 'defenseDb', 'diskSpace', 'eventBroker', 'inscriptionDb', 'mail', 'notificationDb', 'userDb'],
+      ['archiveKeys', 'batchDb', 'defenseDb', 'diskSpace', 'eventBroker', 'inscriptionDb', 'mail', 'notificationDb', 'sessionKill', 'userDb'],
+    );
+    // The test account can end only its own connections (issue 23, item 5): health says so, UP.
+    expect(body.components.sessionKill?.details).toEqual(
+      dialect === 'mysql' ? { endsConnectionsOf: 'its own account only', note: expect.stringMatching(/CONNECTION ADMIN/) } : { applies: false },
     );
     expect(body.components.userDb?.details.latencyMs).toBeGreaterThanOrEqual(0);
     expect((await fetch(`${address}/actuator/health/readiness`)).status).toBe(200);

@@ -35,7 +35,8 @@ describe('launches never wait on mail', () => {
       TECH_ADMIN_EMAILS: 'tech@univ-exemple.fr',
       SMTP_TIMEOUT_MS: '60000',
       BATCH_HEARTBEAT_INTERVAL_MS: '100',
-      BATCH_HEARTBEAT_TIMEOUT_MS: '300',
+      // The shortest timeout the lease accepts with a 100 ms interval (docs/engine.md, "The lease's timing").
+      BATCH_HEARTBEAT_TIMEOUT_MS: '600',
     });
     app = await createApp(env.config, silentLogger);
     // A run whose process died: launched, never heard of again.
@@ -43,7 +44,7 @@ describe('launches never wait on mail', () => {
       jobName: 'tokenCleanupJob',
       decide: (_current, identifying) => ({ jobName: 'tokenCleanupJob', parameters: identifying, dryRun: false, trigger: 'CLI', triggeredBy: null, restartOf: null, context: {} }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 700));
 
     const server = await buildServer(app);
     const base = await server.listen({ port: 0, host: '127.0.0.1' });

@@ -37,6 +37,8 @@ export interface BatchDb extends OutboxTables {
     owner: string | null;
     /** Set when the retention purged this execution's steps, skips and history and kept its row (migration 0016). */
     details_purged_at: string | null;
+    /** The running process's MariaDB connection ids per database, JSON, with each heartbeat; ended when the run is abandoned (migration 0018). */
+    sessions: string | null;
   };
   /**
    * Per job and final status, the real executions ever ended and the newest one's end,

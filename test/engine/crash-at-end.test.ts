@@ -43,7 +43,7 @@ describe.each(dialects)('a crash between the end of a run and its notification (
     expect(JSON.parse(events[0]!.payload) as JobFailureEvent).toMatchObject({ type: 'JOB_FAILURE', jobName: 'failingJob', executionId: id, failedStep: 'brokenStep', restartCommand: `batch-service restart ${id}` });
     for (const mail of smtp!.received) {
       expect((mail.to as { text: string }).text).toBe('tech@univ-exemple.fr');
-      expect(mail.subject).toBe(`[batch-service] Échec de failingJob (exécution ${id})`);
+      expect(mail.subject).toBe(`[batch-service] Échec de la tâche « failingJob » (exécution n° ${id})`);
       expect(mail.text).toContain('Étape en échec : brokenStep');
       expect(mail.text).toContain(`batch-service restart ${id}`);
     }
@@ -123,7 +123,7 @@ describe.each(dialects)('an abandonment and its failure notice are one transacti
       const events = await listEvents(env.databases.batch.db, undefined, 10);
       expect(events.map((e) => (JSON.parse(e.payload) as JobFailureEvent).executionId)).toEqual([execution.id]);
       const mails = await env.databases.batch.db.selectFrom('mail_outbox').select('subject').execute();
-      expect(mails).toEqual([{ subject: `[batch-service] Échec de itemsJob (exécution ${execution.id})` }]);
+      expect(mails).toEqual([{ subject: `[batch-service] Échec de la tâche « itemsJob » (exécution n° ${execution.id})` }]);
       const history = await env.databases.batch.db.selectFrom('job_execution_history').select('status').where('execution_id', '=', execution.id).execute();
       expect(history).toEqual([{ status: 'FAILED' }]);
       await sweeper.settled();

@@ -110,7 +110,7 @@ describe.each(dialects)('a lost acknowledgement at each protocol write (%s)', (d
     const events = await batch.selectFrom('event_outbox').select(['event_type', 'payload']).execute();
     expect(events.map((e) => [e.event_type, (JSON.parse(e.payload) as { executionId: number }).executionId])).toEqual([['JOB_FAILURE', done.id]]);
     const mails = await batch.selectFrom('mail_outbox').select(['subject', 'status']).execute();
-    expect(mails).toEqual([{ subject: `[batch-service] Échec de itemsJob (exécution ${done.id})`, status: 'SENT' }]);
+    expect(mails).toEqual([{ subject: `[batch-service] Échec de la tâche « itemsJob » (exécution n° ${done.id})`, status: 'SENT' }]);
     const history = await batch.selectFrom('job_execution_history').select('status').where('execution_id', '=', done.id).execute();
     expect(history).toEqual([{ status: 'FAILED' }]);
   });

@@ -160,6 +160,7 @@ async function main(): Promise<number> {
     };
 
     for (const spec of specs) {
+      if (stopAsked) break;
       const baseline = await baselineOf(spec.dialect, spec.job);
       const result = await bounded(spec, baseline);
       results.push(result);
@@ -212,7 +213,15 @@ function printTable(results: readonly ScenarioResult[]): void {
   if (kinds.size > 0) console.log(`violations by invariant: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+/** A first SIGINT or SIGTERM ends the run after the current scenario, with its table; a second at once. */
+let stopAsked = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopAsked) process.exit(130);
+    stopAsked = true;
+    console.log(`${signal}: stopping after the current scenario (again to stop at once)`);
+  });
+}
 
 main().then(
   (code) => process.exit(code),

@@ -215,8 +215,8 @@ async function inject(ctx: Ctx, baselineJobMs: number): Promise<string> {
       const onRun = random.next() < 0.5;
       const target = onRun ? 'the execution row' : `${WRITE_TARGET[spec.job].db}.${WRITE_TARGET[spec.job].table}`;
       await sleep(at);
-      const release = await lockFor(ctx, onRun);
       lands();
+      const release = await lockFor(ctx, onRun);
       note(ctx, `lock taken on ${target}`);
       await sleep(hold);
       await release();
@@ -261,8 +261,8 @@ async function inject(ctx: Ctx, baselineJobMs: number): Promise<string> {
     case 'pool-exhausted': {
       const hold = Math.round(random.between(0.3, 2.5) * HEARTBEAT_TIMEOUT_MS);
       await sleep(at);
-      const release = await exhaustConnections(ctx);
       lands();
+      const release = await exhaustConnections(ctx);
       note(ctx, 'connections exhausted');
       await sleep(hold);
       await release();

@@ -260,8 +260,21 @@ export interface Proc {
 /** Every process a scenario started and that is still alive: killed if the harness itself is ended. */
 const living = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const child of living) child.kill('SIGKILL');
+  for (const child of living) signalGroup(child, 'SIGKILL');
 });
+
+/**
+ * Each process is the leader of its own group and signals go to the group: `faketime`
+ * forks the program it runs, so a signal to the wrapper alone would leave node running
+ * (not stopped, not killed).
+ */
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, sig);
+  } catch {
+    // already gone
+  }
+}
 
 export function startProc(name: string, args: readonly string[], env: Env, options: { faketime?: string } = {}): Proc {
   const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env } as NodeJS.ProcessEnv;
@@ -271,9 +284,9 @@ export function startProc(name: string, args: readonly string[], env: Env, optio
   if (options.faketime) {
     // Wall clock only: the monotonic clock (the lease's) keeps running true, as NTP would leave it.
     childEnv.FAKETIME_DONT_FAKE_MONOTONIC = '1';
-    child = spawn('faketime', ['-f', options.faketime, process.execPath, CLI, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('faketime', ['-f', options.faketime, process.execPath, CLI, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   } else {
-    child = spawn(process.execPath, [CLI, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [CLI, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   }
   living.add(child);
   let out = '';
@@ -299,13 +312,7 @@ export function startProc(name: string, args: readonly string[], env: Env, optio
     alive: () => !done,
     output: () => out,
     signal(sig) {
-      if (!done) {
-        try {
-          child.kill(sig);
-        } catch {
-          // already gone
-        }
-      }
+      if (!done) signalGroup(child, sig);
     },
   };
 }

@@ -41,8 +41,8 @@ export type Fault = (typeof FAULTS)[number];
 export const MARIADB_ONLY: ReadonlySet<Fault> = new Set(['proxy-delay', 'proxy-late', 'proxy-blackhole', 'proxy-reset', 'pool-exhausted', 'db-restart']);
 
 /** Short leases, in the harness only, through the documented variables. */
-export const HEARTBEAT_INTERVAL_MS = 250;
-export const HEARTBEAT_TIMEOUT_MS = 2_000;
+export const HEARTBEAT_INTERVAL_MS = 300;
+export const HEARTBEAT_TIMEOUT_MS = 3_000;
 const LEASE_MS = HEARTBEAT_TIMEOUT_MS - Math.max(HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS / 4);
 const SWEEP_MS = HEARTBEAT_INTERVAL_MS * 3;
 const PROCESS_LIMIT_MS = 90_000;

@@ -265,7 +265,8 @@ export function compareFigures(baseline: Figures, volatile: ReadonlySet<string>,
   if (!actual || !actual.complete) return [];
   const violations: Violation[] = [];
   for (const [key, value] of Object.entries(baseline.metrics)) {
-    if (volatile.has(`m:${key}`) || key === 'm.stepCountsComplete') continue;
+    // A PDF's size holds the minute it was generated (« Généré le … à … »), as for its file.
+    if (volatile.has(`m:${key}`) || key === 'm.stepCountsComplete' || /pdf/i.test(key)) continue;
     if (actual.metrics[key] !== value) violations.push({ kind: 'counts', detail: `job figure ${key.slice(2)} = ${actual.metrics[key]}, the unfaulted run's ${value} (counts not flagged as a lower bound)` });
   }
   for (const [step, value] of Object.entries(baseline.steps)) {

@@ -249,10 +249,11 @@ function exitPart(part: string): string {
     return `Arrêtée à la demande ${m[1] === 'during' ? 'pendant' : 'avant'} ${step(m[2]!)}.`;
   if (part === 'condition not met') return 'Étape sans objet : sa condition n’était pas remplie.';
   if ((m = new RegExp(`^${STEP_NAME_PATTERN} failed: (.*)$`, 's').exec(part))) return `Échec de ${step(m[1]!)} : ${sentence(m[2] === 'unknown error' ? 'erreur inconnue' : m[2]!)}`;
-  if ((m = /^abandoned: no heartbeat since (\S+) \(process killed\?\)(?:; restart it to resume)?$/.exec(part)))
-    return `Abandonnée : plus de signe de vie de son processus depuis le ${formatDateTime(m[1]!)} (processus arrêté ?). Relancez-la pour reprendre.`;
-  if ((m = /^stopped: its process died before it could stop \(no heartbeat since (\S+)\)(?:; restart it to resume)?$/.exec(part)))
-    return `Arrêtée : son processus a disparu avant de pouvoir s’arrêter (plus de signe de vie depuis le ${formatDateTime(m[1]!)}). Relancez-la pour reprendre.`;
+  // The message is split at '; ': « restart it to resume » comes as a part of its own.
+  if ((m = /^abandoned: no heartbeat since (\S+) \(process killed\?\)$/.exec(part)))
+    return `Abandonnée : plus de signe de vie de son processus depuis le ${formatDateTime(m[1]!)} (processus arrêté ?).`;
+  if ((m = /^stopped: its process died before it could stop \(no heartbeat since (\S+)\)$/.exec(part)))
+    return `Arrêtée : son processus a disparu avant de pouvoir s’arrêter (plus de signe de vie depuis le ${formatDateTime(m[1]!)}).`;
   if (part === 'restart it to resume') return 'Relancez-la pour reprendre.';
   if ((m = /^counts of (.+) are a lower bound: chunks committed after the last checkpoint before a crash are not counted$/.exec(part)))
     return `Les comptes de ${formatList(m[1]!.split(', ').map((s) => `« ${stepLabel(s)} »`))} sont des minimums : ce qui a été enregistré après le dernier point de reprise, avant un arrêt brutal, n’y figure pas.`;

@@ -87,7 +87,10 @@ describe('the French vocabulary', () => {
     expect(words.exitMessageText('stopped on request before generatePdfStep')).toBe('Arrêtée à la demande avant l’étape « Production du PDF ».');
     expect(words.exitMessageText('stopped on request')).toBe('Arrêtée à la demande.');
     expect(words.exitMessageText('cleanupLogsStep failed: ENOSPC: no space left on device')).toBe('Échec de l’étape « Nettoyage des journaux et notifications » : ENOSPC: no space left on device.');
-    expect(words.exitMessageText('abandoned: no heartbeat since 2026-10-01T07:00:00.000Z (process killed?); restart it to resume')).toMatch(/^Abandonnée : plus de signe de vie .* 1er octobre 2026 à \d\d:00 .*Relancez-la pour reprendre\.$/);
+    const abandoned = words.exitMessageText('abandoned: no heartbeat since 2026-10-01T07:00:00.000Z (process killed?); restart it to resume');
+    expect(abandoned).toMatch(/^Abandonnée : plus de signe de vie .* 1er octobre 2026 à \d\d:00 .*Relancez-la pour reprendre\.$/);
+    // Said once: the engine's message ends with « restart it to resume » after a '; '.
+    expect(abandoned.match(/Relancez-la/g)).toHaveLength(1);
     expect(words.exitMessageText('sendReportStep: 1 of 3 recipients not reached; counts of archiveEnrollmentsStep are a lower bound: chunks committed after the last checkpoint before a crash are not counted')).toBe(
       'Avertissement de l’étape « Envoi du rapport » : 1 of 3 recipients not reached. Les comptes de « Archivage des inscriptions » sont des minimums : ce qui a été enregistré après le dernier point de reprise, avant un arrêt brutal, n’y figure pas.',
     );

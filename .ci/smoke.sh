@@ -162,7 +162,9 @@ for _ in $(seq 1 $((READY_TIMEOUT_S * 2))); do
   sleep 0.5
 done
 $ready || fail "/actuator/health/readiness not UP within ${READY_TIMEOUT_S} s"
-node_pid=$(pgrep -P "$server_pid" -x node) || fail "no node process under tini"
+# By its command line: Node 24 names its main thread "MainThread", which is what
+# `pgrep -x node` would compare.
+node_pid=$(pgrep -P "$server_pid" -f 'dist/cli\.js serve') || fail "no node process under tini"
 [ "$(ps -o uid= -p "$node_pid" | tr -d ' ')" = "$SERVICE_ID" ] || fail "node does not run as uid $SERVICE_ID"
 healthcheck=$(node -e 'const text = require("node:fs").readFileSync("Dockerfile", "utf8").replace(/\\\n/g, " ");
   const m = /^HEALTHCHECK\b.*?\bCMD\s+(\[.*\])\s*$/m.exec(text);

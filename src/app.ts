@@ -30,7 +30,7 @@ import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
 import { auditListener } from './security/audit-listener.js';
 import { archiveKeysIndicator } from './security/archive-keys.js';
-import { endsOtherAccountsSessions, runSessions, SESSIONS_OF_ONE_ACCOUNT, sessionKillIndicator } from './db/sessions.js';
+import { runSessions, sessionKillIndicator } from './db/sessions.js';
 
 export interface App {
   readonly config: Config;
@@ -67,12 +67,6 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     await closeDatabases(databases);
     throw error;
   }
-  // Said at start (and in health, `sessionKill`): an abandoner may end only its own account's connections.
-  endsOtherAccountsSessions(databases.batch as DatabaseHandle<unknown>)
-    .then((any) => {
-      if (any === false) logger.warn(SESSIONS_OF_ONE_ACCOUNT);
-    })
-    .catch((error: unknown) => logger.debug({ err: error }, 'SHOW GRANTS failed; whether abandoned runs\' connections can be ended is unknown'));
   const repository = new JobRepository(databases.batch.db, undefined, runSessions(DATABASE_NAMES.map((name) => databases[name] as DatabaseHandle<unknown>), logger));
   const audit = new AuditLog(databases.batch.db);
   const mailer = createMailer(

@@ -7,7 +7,9 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/connect.js';
 import { generateDemoData, siblingDatabasesAreEmpty } from './db/fixtures/demo-data.js';
+import { endsOtherAccountsSessions, SESSIONS_OF_ONE_ACCOUNT } from './db/sessions.js';
 import { EurekaClient } from './discovery/eureka-client.js';
 import { buildServer } from './http/server.js';
 import { schedules } from './jobs/registry.js';
@@ -34,6 +36,13 @@ export async function startService(loaded: Config): Promise<void> {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (a bug: please report it); the service goes on'));
   const app = await createApp(config, logger);
   const { databases } = app;
+  // Said once, by the service at start (and in health, `sessionKill`), not by every CLI
+  // command: an abandoner may end only its own account's connections.
+  endsOtherAccountsSessions(databases.batch as DatabaseHandle<unknown>)
+    .then((any) => {
+      if (any === false) logger.warn(SESSIONS_OF_ONE_ACCOUNT);
+    })
+    .catch((error: unknown) => logger.debug({ err: error }, "SHOW GRANTS failed; whether abandoned runs' connections can be ended is unknown"));
 
   if (config.demoData === 'auto' && usesOnlySqlite(config) && (await siblingDatabasesAreEmpty(databases))) {
     const summary = await generateDemoData(databases, { uploadsDir: config.uploadsDir });

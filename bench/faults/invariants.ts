@@ -92,9 +92,32 @@ export async function sideEffects(world: World, sql: Sql, mails: readonly Parsed
   snapshot.set('files', fileRows(world.dataDir).map(flat));
   snapshot.set(
     'mails',
-    mails.filter((m) => !isFailureMail(m)).map((m) => ({ to: addresses(m), subject: m.subject ?? '', text: m.text ?? '', attachments: String(m.attachments.length) })),
+    delivered(mails.filter((m) => !isFailureMail(m))).map((m) => ({ to: addresses(m), subject: m.subject ?? '', text: m.text ?? '', attachments: String(m.attachments.length) })),
   );
   return snapshot;
+}
+
+/**
+ * The messages, one per Message-ID. A job's mail is sent at least once: a crash (or a cut
+ * link) after the SMTP server accepted it and before its row says so sends it again with
+ * the same Message-ID, which receiving systems use to drop the copy. Such a copy is
+ * counted apart (`resentCopies`), not as a side effect; a second mail under a different
+ * Message-ID still is one.
+ */
+function delivered(mails: readonly ParsedMail[]): ParsedMail[] {
+  const seen = new Set<string>();
+  return mails.filter((m) => {
+    if (m.messageId === undefined) return true;
+    if (seen.has(m.messageId)) return false;
+    seen.add(m.messageId);
+    return true;
+  });
+}
+
+/** Copies of a job's mails delivered again under a Message-ID already received. */
+export function resentCopies(mails: readonly ParsedMail[]): number {
+  const jobMails = mails.filter((m) => !isFailureMail(m));
+  return jobMails.length - delivered(jobMails).length;
 }
 
 /** Per table, the columns whose values two unfaulted runs did not agree on (times of day, random ids). */

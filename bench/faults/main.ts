@@ -200,7 +200,7 @@ async function main(): Promise<number> {
 
   printTable(results);
   if (options.out) {
-    writeFileSync(options.out, JSON.stringify(results.map((r) => ({ ...r.spec, plan: r.plan, faults: r.faults, violations: r.violations, durationMs: r.durationMs })), null, 2));
+    writeFileSync(options.out, JSON.stringify(results.map((r) => ({ ...r.spec, plan: r.plan, faults: r.faults, resent: r.resent, violations: r.violations, durationMs: r.durationMs })), null, 2));
   }
   if (skipped.length > 0) console.log(`${skipped.length} scenarios SKIPPED (no unfaulted run to compare with): ${[...new Set(skipped.map((s) => `${s.dialect}/${s.job}`))].join(', ')}`);
   if (harnessError) throw harnessError;
@@ -210,23 +210,27 @@ async function main(): Promise<number> {
 }
 
 function printTable(results: readonly ScenarioResult[]): void {
-  const rows = new Map<string, { runs: number; faults: number; violations: number; scenarios: number }>();
+  const rows = new Map<string, { runs: number; faults: number; resent: number; violations: number; scenarios: number }>();
   for (const r of results) {
     const key = `${r.spec.fault} (${r.spec.dialect})`;
-    const row = rows.get(key) ?? { runs: 0, faults: 0, violations: 0, scenarios: 0 };
+    const row = rows.get(key) ?? { runs: 0, faults: 0, resent: 0, violations: 0, scenarios: 0 };
     row.runs++;
     row.faults += r.faults;
+    row.resent += r.resent;
     row.violations += r.violations.length;
     if (r.violations.length > 0) row.scenarios++;
     rows.set(key, row);
   }
   const lines = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  const total = lines.reduce((t, [, r]) => ({ runs: t.runs + r.runs, faults: t.faults + r.faults, violations: t.violations + r.violations, scenarios: t.scenarios + r.scenarios }), { runs: 0, faults: 0, violations: 0, scenarios: 0 });
+  const total = lines.reduce(
+    (t, [, r]) => ({ runs: t.runs + r.runs, faults: t.faults + r.faults, resent: t.resent + r.resent, violations: t.violations + r.violations, scenarios: t.scenarios + r.scenarios }),
+    { runs: 0, faults: 0, resent: 0, violations: 0, scenarios: 0 },
+  );
   console.log('');
-  console.log('| scenario | runs | faults | invariant violations (scenarios) |');
-  console.log('|---|---:|---:|---:|');
-  for (const [key, r] of lines) console.log(`| ${key} | ${r.runs} | ${r.faults} | ${r.violations} (${r.scenarios}) |`);
-  console.log(`| total | ${total.runs} | ${total.faults} | ${total.violations} (${total.scenarios}) |`);
+  console.log('| scenario | runs | faults | mails resent, same Message-ID | invariant violations (scenarios) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [key, r] of lines) console.log(`| ${key} | ${r.runs} | ${r.faults} | ${r.resent} | ${r.violations} (${r.scenarios}) |`);
+  console.log(`| total | ${total.runs} | ${total.faults} | ${total.resent} | ${total.violations} (${total.scenarios}) |`);
   const kinds = new Map<string, number>();
   for (const r of results) for (const v of r.violations) kinds.set(v.kind, (kinds.get(v.kind) ?? 0) + 1);
   if (kinds.size > 0) console.log(`violations by invariant: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);

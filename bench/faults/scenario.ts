@@ -10,7 +10,7 @@ import type { Connection } from 'mysql2/promise';
 import type { ParsedMail } from 'mailparser';
 import type { Env } from '../../src/config.js';
 import { startSmtp } from '../../test/support/smtp.js';
-import { checkFinalState, compareFigures, compareSideEffects, endedExecutions, sideEffects, type Figures, type Snapshot, type Violation, type Volatile } from './invariants.js';
+import { checkFinalState, compareFigures, compareSideEffects, endedExecutions, resentCopies, sideEffects, type Figures, type Snapshot, type Violation, type Volatile } from './invariants.js';
 import type { OwnMariadb } from './mariadb.js';
 import { startFaultProxy, type FaultProxy } from './proxy.js';
 import { Random } from './random.js';
@@ -84,6 +84,8 @@ export interface ScenarioResult {
   /** Fault actions that landed while the run's process was alive. */
   readonly faults: number;
   readonly violations: Violation[];
+  /** Job mails delivered again under the same Message-ID (at least once; not a violation). */
+  readonly resent: number;
   readonly effects: Snapshot;
   readonly figures: Figures | undefined;
   readonly runMs: number;
@@ -497,6 +499,8 @@ export async function runScenario(spec: ScenarioSpec, harness: Harness, baseline
       if (last !== first) ctx.violations.push({ kind: 'ended execution changed', detail: `execution ${id} changed after it was seen ended: ${describeChange(first, last)}` });
     }
     const effects = await sideEffects(world, sql, mails);
+    const resent = resentCopies(mails);
+    if (resent > 0) note(ctx, `${resent} mail(s) delivered again under the same Message-ID`);
     if (baseline) {
       ctx.violations.push(...compareSideEffects(baseline.effects, baseline.volatile, effects));
       ctx.violations.push(...compareFigures(baseline.figures, baseline.volatileFigures, final.figures));
@@ -507,7 +511,7 @@ export async function runScenario(spec: ScenarioSpec, harness: Harness, baseline
       ...ctx.helpers.map((h) => `${h.name}: ${lastLines(h.output(), 4)}`),
       `serve: ${lastLines(ctx.serve.output(), 6)}`,
     ].join('\n');
-    return { spec, plan, faults: ctx.faults, violations: ctx.violations, effects, figures: final.figures, runMs, jobMs, durationMs: Date.now() - began, executions: final.executions, log };
+    return { spec, plan, faults: ctx.faults, violations: ctx.violations, resent, effects, figures: final.figures, runMs, jobMs, durationMs: Date.now() - began, executions: final.executions, log };
   } finally {
     note(ctx, 'cleaning up');
     polling = false;

@@ -8,7 +8,9 @@
  * one claim changes it and the other changes nothing and skips it; a process that reads
  * the row after it was claimed sees a fresh marker and leaves it. A marker older than the
  * claim's lifetime is a sender that died: the row can be claimed again. A restart of the
- * same run (same `runAt`) takes its own markers back at once.
+ * same run (same `runAt`) takes its own markers back at once, and without counting a new
+ * attempt: it continues the one its killed predecessor claimed, so `tentatives` ends as an
+ * uninterrupted run leaves it.
  *
  * At least once. A crash after the mail left and before the row says SENT sends it again
  * at the next attempt; the Message-ID is derived from the notification's id, so the two
@@ -59,12 +61,18 @@ export function claimMarker(runAt: Date, now: Date): string {
   return `${MARKER} (run ${runAt.toISOString()}, depuis ${now.toISOString()})`;
 }
 
+/** Whether the marker is a claim of the run at `runAt` (a restart retaking its own). */
+export function ownClaim(derniereErreur: string | null, runAt: Date): boolean {
+  if (derniereErreur === null || !derniereErreur.startsWith(MARKER)) return false;
+  return /\(run (\S+), depuis \S+\)$/.exec(derniereErreur)?.[1] === runAt.toISOString();
+}
+
 /** Whether a row may be claimed: no marker, a stale one, or one of this same run. */
 export function claimable(derniereErreur: string | null, runAt: Date, now: Date, ttlMs: number): boolean {
   if (derniereErreur === null || !derniereErreur.startsWith(MARKER)) return true;
   const match = /\(run (\S+), depuis (\S+)\)$/.exec(derniereErreur);
   if (!match) return true;
-  if (match[1] === runAt.toISOString()) return true;
+  if (ownClaim(derniereErreur, runAt)) return true;
   const since = Date.parse(match[2]!);
   return Number.isNaN(since) || now.getTime() - since > ttlMs;
 }
@@ -118,9 +126,10 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
         ctx.checkLease();
         const id = Number(n.id);
         const marker = claimMarker(ctx.runAt, new Date());
+        const attempts = Number(n.tentatives) + (ownClaim(n.derniere_erreur, ctx.runAt) ? 0 : 1);
         const claim = await db
           .updateTable('notifications')
-          .set({ tentatives: Number(n.tentatives) + 1, derniere_erreur: marker })
+          .set({ tentatives: attempts, derniere_erreur: marker })
           .where('id', '=', id)
           .where('statut', '=', 'PENDING')
           .where('tentatives', '=', Number(n.tentatives))

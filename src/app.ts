@@ -28,7 +28,7 @@ import { metricsListener } from './observability/metrics-listener.js';
 import { countPendingEventsWith, readJobFiguresWith } from './observability/metrics.js';
 import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
-import { auditListener } from './security/audit-listener.js';
+import { EndAudit } from './security/audit-listener.js';
 import { archiveKeysIndicator } from './security/archive-keys.js';
 import { runSessions, sessionKillIndicator } from './db/sessions.js';
 
@@ -49,6 +49,8 @@ export interface App {
   readonly health: HealthRegistry;
   /** One per process, so this process's appends queue instead of racing (security/audit-log.ts). */
   readonly audit: AuditLog;
+  /** JOB_EXECUTION_END entries: appended by each run, caught up by `serve` for runs whose process died first. */
+  readonly endAudit: EndAudit;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   }
   const repository = new JobRepository(databases.batch.db, undefined, runSessions(DATABASE_NAMES.map((name) => databases[name] as DatabaseHandle<unknown>), logger));
   const audit = new AuditLog(databases.batch.db);
+  const endAudit = new EndAudit(databases.batch.db, audit, repository);
   const mailer = createMailer(
     { smtpUrl: config.mail.smtpUrl, from: config.mail.from, mailDir: path.join(config.dataDir, 'mail'), timeoutMs: config.mail.timeoutMs },
     logger,
@@ -97,7 +100,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       executionHistoryListener(databases.batch.db),
       metricsListener(),
       failureNotifier,
-      auditListener(audit),
+      endAudit.listener(),
       ...(options.listeners ?? []),
     ],
   });
@@ -142,6 +145,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     relay,
     health,
     audit,
+    endAudit,
     async close() {
       await operator.settled();
       await mailOutbox.settled();

@@ -57,6 +57,8 @@ export async function startService(loaded: Config): Promise<void> {
   // Failure mails a dead process committed but never sent go out now, then at the same pace.
   void app.mailOutbox.deliverPending().catch((error: unknown) => logger.warn({ err: error }, 'mail outbox round failed; trying again later'));
   const stopMailing = app.mailOutbox.every(config.engine.heartbeatIntervalMs * 3);
+  // JOB_EXECUTION_END entries a dead process never appended (security/audit-listener.ts).
+  const stopAuditing = app.endAudit.every(config.engine.heartbeatIntervalMs * 3, logger);
 
   app.relay?.start();
 
@@ -85,6 +87,7 @@ export async function startService(loaded: Config): Promise<void> {
       { name: 'stop the scheduler', run: () => scheduler?.stop() },
       { name: 'stop sweeping for abandoned runs', run: () => stopSweeping() },
       { name: 'stop sending the mail outbox', run: () => stopMailing() },
+      { name: 'stop auditing missed ends', run: () => stopAuditing() },
       { name: 'stop accepting requests', run: () => server.close() },
       {
         name: 'stop running jobs at their chunk boundary',

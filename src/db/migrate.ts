@@ -24,6 +24,7 @@ import * as m0015 from './migrations/0015-erase-shredded-rows.js';
 import * as m0016 from './migrations/0016-retention.js';
 import * as m0017 from './migrations/0017-protocol-idempotency.js';
 import * as m0018 from './migrations/0018-execution-sessions.js';
+import * as m0019 from './migrations/0019-end-audited.js';
 
 interface MigrationModule {
   /** `dialect` is for what column types cannot say (triggers, for one). */
@@ -49,6 +50,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0016-retention': m0016,
   '0017-protocol-idempotency': m0017,
   '0018-execution-sessions': m0018,
+  '0019-end-audited': m0019,
 };
 
 /** Brings batchdb to the latest schema; returns the names of the migrations applied now. */

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { SqliteAdapter, sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
-import { isUniqueViolation } from '../db/errors.js';
+import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
 import { toExecution, toStepExecution } from './execution-rows.js';
@@ -145,14 +145,25 @@ export class JobRepository {
    * `current_execution_id` from what was read to the new execution (a compare-and-set: a
    * concurrent launch that committed first makes it update no row, and this one is
    * refused). A refused launch rolls back whole: no instance row is left behind.
+   *
+   * The owner is drawn once per launch, before the first attempt: when the connection
+   * fails around the commit (the acknowledgement lost), the execution it names tells
+   * whether the launch committed — then it is this launch's, returned as if the answer had
+   * come — or not, and the launch is tried again.
    */
   async launch(plan: LaunchPlan): Promise<{ execution: JobExecution; lease: ExecutionLease }> {
     if (drawsRunId(plan)) await this.ensureRunSequence(plan.jobName);
+    const owner = randomUUID();
     for (let attempt = 1; ; attempt++) {
       try {
-        const { id, owner } = await this.db.transaction().execute((tx) => this.launchIn(tx, plan));
+        const id = await this.db.transaction().execute((tx) => this.launchIn(tx, plan, owner));
         return { execution: await this.getExecutionOrThrow(id), lease: { id, owner } };
       } catch (error) {
+        if (isTransientDbError(error) && attempt < 5) {
+          const landed = await this.db.selectFrom('batch_job_execution').select('id').where('running_job', '=', plan.jobName).where('owner', '=', owner).executeTakeFirst();
+          if (landed) return { execution: await this.getExecutionOrThrow(Number(landed.id)), lease: { id: Number(landed.id), owner } };
+          continue;
+        }
         if (error instanceof InstanceRace && attempt < 5) continue;
         if (error instanceof RunSlotTaken) {
           const running = await this.runningExecution(plan.jobName);
@@ -163,7 +174,7 @@ export class JobRepository {
     }
   }
 
-  private async launchIn(tx: Kysely<BatchDb>, plan: LaunchPlan): Promise<{ id: number; owner: string }> {
+  private async launchIn(tx: Kysely<BatchDb>, plan: LaunchPlan, owner: string): Promise<number> {
     let identifying = plan.identifying ?? {};
     let key = jobKey(identifying);
     let instance = drawsRunId(plan) ? undefined : await this.instanceOf(tx, plan.jobName, key);
@@ -190,7 +201,6 @@ export class JobRepository {
         throw isUniqueViolation(error) ? new InstanceRace() : error;
       }
     }
-    const owner = randomUUID();
     let id: number;
     try {
       const inserted = await tx
@@ -217,6 +227,7 @@ export class JobRepository {
           running_job: fresh.jobName,
           host: this.host,
           owner,
+          end_audited_at: null,
         })
         .executeTakeFirstOrThrow();
       id = Number(inserted.insertId);
@@ -230,7 +241,7 @@ export class JobRepository {
       .where((eb) => (currentId === null ? eb('current_execution_id', 'is', null) : eb('current_execution_id', '=', currentId)))
       .executeTakeFirst();
     if (Number(moved.numUpdatedRows) !== 1) throw new JobLaunchConflictError(plan.jobName, currentId);
-    return { id, owner };
+    return id;
   }
 
   private instanceOf(tx: Kysely<BatchDb>, jobName: string, key: string): Promise<{ id: number; current_execution_id: number | null } | undefined> {

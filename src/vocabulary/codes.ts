@@ -56,6 +56,7 @@ export const FIGURE_NAMES = [
   'executionsDeleted',
   'executionsTrimmed',
   'outboxEventsDeleted',
+  'outboxMailsDeleted',
   'rateLimitWindowsDeleted',
   // dureeDoctoratAlertJob
   'alertes3Ans',

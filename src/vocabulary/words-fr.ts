@@ -140,6 +140,7 @@ export const FIGURE_LABELS: Readonly<Record<FigureName, string>> = {
   executionsDeleted: 'Exécutions anciennes supprimées',
   executionsTrimmed: 'Exécutions anciennes réduites à leur résumé',
   outboxEventsDeleted: 'Événements livrés supprimés',
+  outboxMailsDeleted: 'Courriels d’échec envoyés supprimés',
   rateLimitWindowsDeleted: 'Compteurs de limitation d’accès supprimés',
   alertes3Ans: 'Alertes à 3 ans',
   alertes6Ans: 'Alertes à l’approche des 6 ans',

@@ -49,7 +49,7 @@ describe('dry runs on the command line (embedded SQLite)', () => {
     const dry = JSON.parse(again.stdout) as ExecutionOut;
     expect(dry.dryRun).toBe(true);
     // A fresh batchdb holds nothing past the retention: the purge step's figures are 0.
-    const purge = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
+    const purge = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0, outboxMailsDeleted: 0 };
     expect(dry.metrics).toEqual({ dryRun: { refreshTokensDeleted: wouldRefresh, passwordResetTokensDeleted: expect.any(Number), totalDeleted: expect.any(Number), ...purge } });
     for (const step of dry.steps) {
       expect(step.write).toBe(0);

@@ -26,7 +26,7 @@ describe.each(dialects)('migration 0013 on dry runs recorded before it (%s)', (d
     const dry = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;
     const real = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
     // A fresh batchdb holds nothing past the retention: the purge step's figures are 0.
-    const flat = { refreshTokensDeleted: 3, passwordResetTokensDeleted: 0, totalDeleted: 3, executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
+    const flat = { refreshTokensDeleted: 3, passwordResetTokensDeleted: 0, totalDeleted: 3, executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0, outboxMailsDeleted: 0 };
     expect(dry.metrics).toEqual({ dryRun: flat });
     expect(real.metrics).toEqual(flat);
 

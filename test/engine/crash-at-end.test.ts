@@ -3,7 +3,8 @@
  * run's notification. The end, its history row, the JOB_FAILURE event and the failure
  * mail commit together; the mail goes out from the outbox, sent by any later process,
  * with the Message-ID it was given when its row was written. The technical team is told
- * exactly what an uncrashed run tells it.
+ * exactly what an uncrashed run tells it, and the audit log gets the run's
+ * JOB_EXECUTION_END entry once, from `serve`'s catch-up.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,6 +69,17 @@ describe.each(dialects)('a crash between the end of a run and its notification (
     // Sent once: a later round finds nothing to send.
     expect(await app.mailOutbox.deliverPending()).toBe(0);
     expect(smtp.received).toHaveLength(1);
+
+    // The JOB_EXECUTION_END audit entry the dead process never appended: serve's round appends it, once.
+    const ends = () => env.databases.batch.db.selectFrom('audit_log').select(['target', 'details']).where('action', '=', 'JOB_EXECUTION_END').execute();
+    expect(await ends()).toEqual([]);
+    expect(await app.endAudit.recordMissed()).toBe(1);
+    expect(await app.endAudit.recordMissed()).toBe(0);
+    const [entry, ...more] = await ends();
+    expect(more).toEqual([]);
+    expect(entry?.target).toBe(`failingJob#${id}`);
+    expect(JSON.parse(entry!.details)).toMatchObject({ status: 'FAILED', exitCode: 'FAILED', trigger: 'CLI', read: 0, written: 0, skipped: 0 });
+    expect((await app.audit.verify()).intact).toBe(true);
   }, 60_000);
 
   it('killed after the server took the mail, before it was marked sent: sent again with the same Message-ID', async () => {

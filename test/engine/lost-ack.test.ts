@@ -1,5 +1,5 @@
 /**
- * Issue 23, item 2: every write of the run protocol retried after a lost acknowledgement
+ * Issue 23, item 2: every write of the run protocol — the launch too — retried after a lost acknowledgement
  * lands once, with the outcome of a run that lost nothing. The fault is injected at the
  * driver (test/support/lost-ack.ts): the statement — or the transaction it is part of —
  * commits, the caller sees ECONNRESET and retries. Each case also checks that its fault
@@ -20,6 +20,7 @@ import { createItems, itemsStep } from './harness.js';
 
 /** The statement of each protocol write, as both engines spell it (` or " around names). */
 const WRITES: readonly [string, RegExp][] = [
+  ['launch', /^insert into .batch_job_execution./i],
   ['createStepExecution', /^insert into .batch_step_execution./i],
   ['recordSkip', /^insert into .batch_step_skip./i],
   ['saveStepProgress (checkpoint)', /^update .batch_step_execution. set (?:(?!exit_code).)*$/is],

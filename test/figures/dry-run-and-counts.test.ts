@@ -19,7 +19,7 @@ import { skipCount, type JobExecution, type StepExecution } from '../../src/engi
 import { BATCH_METRICS } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { AuditLog } from '../../src/security/audit-log.js';
-import { DAY_MS, insertEvents, insertWindows, operatorAt, SAMPLE_JOB, sampleJob, type SampleControl } from '../support/batch-history.js';
+import { DAY_MS, insertEvents, insertMails, insertWindows, operatorAt, SAMPLE_JOB, sampleJob, type SampleControl } from '../support/batch-history.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 
 const REFERENCE = new Date('2026-11-30T08:00:00Z');
@@ -98,7 +98,7 @@ describe.each(dialects)('the five jobs at scale 3 (%s)', (dialect) => {
     expect(read('dataConsistencyJob')).toBeGreaterThan(500);
     const purge = runs.get('tokenCleanupJob')!.real.steps.find((s) => s.stepName === 'purgeBatchHistoryStep');
     expect(purge?.counts.read).toBeGreaterThan(100);
-    expect(runs.get('tokenCleanupJob')!.real.execution.metrics).toMatchObject({ executionsDeleted: 22, executionsTrimmed: 1, outboxEventsDeleted: 150, rateLimitWindowsDeleted: 120 });
+    expect(runs.get('tokenCleanupJob')!.real.execution.metrics).toMatchObject({ executionsDeleted: 22, executionsTrimmed: 1, outboxEventsDeleted: 150, rateLimitWindowsDeleted: 120, outboxMailsDeleted: 130 });
   });
 
   it('every step of every run keeps the count invariant', () => {
@@ -139,7 +139,7 @@ describe.each(dialects)('the five jobs at scale 3 (%s)', (dialect) => {
  * batchdb history from 500 days before runAt, recorded by the real engine: 25 runs of a
  * sample job, the newest kept by the purge (each job's newest stays), one a person
  * launched (kept as a summary); one failed run left restartable (kept whole); 150
- * delivered events and 120 rate-limit windows.
+ * delivered events, 120 rate-limit windows and 130 sent failure mails.
  */
 async function seedOldHistory(env: TestEnvironment): Promise<void> {
   const old = new Date(new Date(RUN_AT).getTime() - 500 * DAY_MS);
@@ -153,4 +153,5 @@ async function seedOldHistory(env: TestEnvironment): Promise<void> {
   await new AuditLog(env.databases.batch.db).append({ action: 'JOB_RUN', actor: 'alice', target: `${SAMPLE_JOB}#${ids[3]}` });
   await insertEvents(env.databases, Array.from({ length: 150 }, () => ({ status: 'DELIVERED' as const, at: old })));
   await insertWindows(env.databases, Array.from({ length: 120 }, () => old));
+  await insertMails(env.databases, Array.from({ length: 130 }, () => ({ status: 'SENT' as const, at: old })));
 }

@@ -19,7 +19,8 @@ import { databaseIndicators } from '../../src/observability/database-health.js';
 import { HealthRegistry } from '../../src/observability/health.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { AuditLog } from '../../src/security/audit-log.js';
-import { auditListener } from '../../src/security/audit-listener.js';
+import { JobRepository } from '../../src/engine/job-repository.js';
+import { EndAudit } from '../../src/security/audit-listener.js';
 import { operatorFor } from '../engine/harness.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/databases.js';
 
@@ -49,8 +50,9 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
     const mailer = createMailer({ from: 'batch@univ-exemple.fr', mailDir: path.join(env.dataDir, 'mail') }, silentLogger);
     const audit = new AuditLog(env.databases.batch.db);
     const jobs = options.jobs ? await options.jobs(env) : createJobs(env.config, env.databases, { mailer, logger: silentLogger, audit });
+    const endAudit = new EndAudit(env.databases.batch.db, audit, new JobRepository(env.databases.batch.db));
     const operator = operatorFor(env.databases, jobs, {
-      listeners: [executionHistoryListener(env.databases.batch.db), auditListener(audit)],
+      listeners: [executionHistoryListener(env.databases.batch.db), endAudit.listener()],
       timeZone: env.config.timeZone,
     });
     const app: App = {
@@ -61,6 +63,7 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
       executions: new ExecutionReadModel(env.databases.batch.db),
       operator,
       audit,
+      endAudit,
       mailer,
       mailOutbox: new MailOutbox(env.databases.batch.db, mailer, silentLogger, { owner: 'api-test' }),
       health: new HealthRegistry(databaseIndicators(env.databases), 2_000),

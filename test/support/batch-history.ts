@@ -97,6 +97,30 @@ export async function insertEvents(databases: Databases, events: readonly { stat
     .execute();
 }
 
+/** Failure mails of the mail outbox: `status` and, for SENT, `sent_at` as given. */
+export async function insertMails(databases: Databases, mails: readonly { status: 'PENDING' | 'SENT'; at: Date }[]): Promise<void> {
+  if (mails.length === 0) return;
+  await databases.batch.db
+    .insertInto('mail_outbox')
+    .values(
+      mails.map((m) => ({
+        message_id: `<${randomUUID()}@test>`,
+        kind: 'JOB_FAILURE',
+        recipients: '["tech@example.org"]',
+        subject: 'Échec',
+        body: 'Bonjour',
+        status: m.status,
+        attempts: m.status === 'SENT' ? 1 : 0,
+        last_error: null,
+        claimed_by: null,
+        claimed_until: null,
+        created_at: sqlTimestampMillis(m.at),
+        sent_at: m.status === 'SENT' ? sqlTimestampMillis(m.at) : null,
+      })),
+    )
+    .execute();
+}
+
 /** Rate-limit windows opened at the given instants. */
 export async function insertWindows(databases: Databases, openedAt: readonly Date[]): Promise<void> {
   if (openedAt.length === 0) return;
@@ -136,7 +160,7 @@ export async function inconsistencies(databases: Databases): Promise<string[]> {
 
 /** Rows per table of what the purge touches, to compare a dry run's "before" and "after". */
 export async function rowCounts(databases: Databases): Promise<Record<string, number>> {
-  const tables = ['batch_job_instance', 'batch_job_execution', 'batch_step_execution', 'batch_step_skip', 'job_execution_history', 'event_outbox', 'rate_limit_window', 'audit_log'] as const;
+  const tables = ['batch_job_instance', 'batch_job_execution', 'batch_step_execution', 'batch_step_skip', 'job_execution_history', 'event_outbox', 'rate_limit_window', 'mail_outbox', 'audit_log'] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
     const row = await databases.batch.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -39,6 +39,8 @@ export interface BatchDb extends OutboxTables {
     details_purged_at: string | null;
     /** The running process's MariaDB connection ids per database, JSON, with each heartbeat; ended when the run is abandoned (migration 0018). */
     sessions: string | null;
+    /** When its JOB_EXECUTION_END audit entry was appended, in that entry's transaction (migration 0019). */
+    end_audited_at: string | null;
   };
   /**
    * Per job and final status, the real executions ever ended and the newest one's end,

@@ -20,6 +20,8 @@
  * 2. Delivered outbox events (DELIVERED, delivered before the cutoff). PENDING and FAILED
  *    events stay whatever their age: they still need the relay or a person.
  * 3. Rate-limit windows last opened before the cutoff.
+ * 4. Mails of the mail outbox (the engine's failure notices) SENT before the cutoff. Mails
+ *    not yet sent stay whatever their age, as events do.
  *
  * Counts: an item is an execution, an event or a window; read = examined, written = purged
  * (deleted, or for a person's executions, emptied of details), filtered = examined but
@@ -55,12 +57,13 @@ export interface RetentionFigures {
   readonly executionsTrimmed: number;
   readonly outboxEventsDeleted: number;
   readonly rateLimitWindowsDeleted: number;
+  readonly outboxMailsDeleted: number;
 }
 
-const NO_FIGURES: RetentionFigures = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
+const NO_FIGURES: RetentionFigures = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0, outboxMailsDeleted: 0 };
 
-type Phase = 'executions' | 'events' | 'windows';
-const PHASES: readonly Phase[] = ['executions', 'events', 'windows'];
+type Phase = 'executions' | 'events' | 'windows' | 'mails';
+const PHASES: readonly Phase[] = ['executions', 'events', 'windows', 'mails'];
 
 /** The step's saved state: where it stands and what it purged so far (saved after every chunk). */
 interface PurgeState {
@@ -94,6 +97,7 @@ export function purgeBatchHistoryStep(deps: RetentionDeps): TaskletStep {
     executions: (ctx, cutoff, after) => executionsChunk(db, ctx, cutoff, Number(after), deps.chunkSize),
     events: (ctx, cutoff, after) => eventsChunk(db, ctx, cutoff, Number(after), deps.chunkSize),
     windows: (ctx, cutoff, after) => windowsChunk(db, ctx, cutoff, String(after), deps.chunkSize),
+    mails: (ctx, cutoff, after) => mailsChunk(db, ctx, cutoff, Number(after), deps.chunkSize),
   };
   return {
     kind: 'tasklet',
@@ -129,6 +133,7 @@ function added(total: RetentionFigures, more: Partial<RetentionFigures>): Retent
     executionsTrimmed: total.executionsTrimmed + (more.executionsTrimmed ?? 0),
     outboxEventsDeleted: total.outboxEventsDeleted + (more.outboxEventsDeleted ?? 0),
     rateLimitWindowsDeleted: total.rateLimitWindowsDeleted + (more.rateLimitWindowsDeleted ?? 0),
+    outboxMailsDeleted: total.outboxMailsDeleted + (more.outboxMailsDeleted ?? 0),
   };
 }
 
@@ -218,4 +223,17 @@ async function windowsChunk(db: Kysely<BatchDb>, ctx: TaskletContext, cutoff: Da
   ctx.checkLease();
   const result = await db.deleteFrom('rate_limit_window').where('window_key', 'in', keys).where('window_start_ms', '<', before).executeTakeFirst();
   return { lastKey, examined: keys.length, purged: { rateLimitWindowsDeleted: Number(result.numDeletedRows) } };
+}
+
+/** Mails SENT before the cutoff, by id on the `(status, id)` index; the delete repeats the condition. */
+async function mailsChunk(db: Kysely<BatchDb>, ctx: TaskletContext, cutoff: Date, after: number, limit: number): Promise<Chunk | null> {
+  const before = sqlTimestamp(cutoff);
+  const rows = await db.selectFrom('mail_outbox').select('id').where('status', '=', 'SENT').where('id', '>', after).where('sent_at', '<', before).orderBy('id').limit(limit).execute();
+  if (rows.length === 0) return null;
+  const ids = rows.map((row) => Number(row.id));
+  const lastKey = ids.at(-1)!;
+  if (ctx.dryRun) return { lastKey, examined: ids.length, purged: { outboxMailsDeleted: ids.length } };
+  ctx.checkLease();
+  const result = await db.deleteFrom('mail_outbox').where('id', 'in', ids).where('status', '=', 'SENT').where('sent_at', '<', before).executeTakeFirst();
+  return { lastKey, examined: ids.length, purged: { outboxMailsDeleted: Number(result.numDeletedRows) } };
 }

@@ -58,6 +58,7 @@ export function tokenCleanupJob(deps: TokenCleanupDeps): JobDefinition {
       executionsDeleted: 'would delete {n} executions past the retention, with their steps, skips and history',
       executionsTrimmed: 'would keep {n} executions a person acted on as summaries, deleting their steps, skips and history',
       outboxEventsDeleted: 'would delete {n} delivered outbox events past the retention',
+      outboxMailsDeleted: 'would delete {n} sent failure mails past the retention',
       rateLimitWindowsDeleted: 'would delete {n} rate-limit windows past the retention',
     },
   };

@@ -24,7 +24,7 @@ import type { JobDefinition, JobExecution } from '../../../src/engine/types.js';
 import { tokenCleanupJob } from '../../../src/jobs/tokenCleanupJob/token-cleanup-job.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
 import { operatorFor } from '../../engine/harness.js';
-import { DAY_MS, inconsistencies, insertEvents, insertWindows, operatorAt, rowCounts, SAMPLE_JOB, sampleJob, type SampleControl } from '../../support/batch-history.js';
+import { DAY_MS, inconsistencies, insertEvents, insertMails, insertWindows, operatorAt, rowCounts, SAMPLE_JOB, sampleJob, type SampleControl } from '../../support/batch-history.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 
 const RETENTION_DAYS = 400;
@@ -89,6 +89,11 @@ describe.each(dialects)('tokenCleanupJob purges batchdb history past BATCH_RETEN
       { status: 'FAILED', at: old },
     ]);
     await insertWindows(env.databases, [old, old, old, old, recentAt]);
+    await insertMails(env.databases, [
+      ...Array.from({ length: 4 }, () => ({ status: 'SENT' as const, at: old })),
+      { status: 'SENT', at: recentAt },
+      { status: 'PENDING', at: old },
+    ]);
     control.firstStepRuns = 0;
     return {
       runAt,
@@ -121,7 +126,7 @@ describe.each(dialects)('tokenCleanupJob purges batchdb history past BATCH_RETEN
     const history = Number((await db.selectFrom('job_execution_history').select((eb) => eb.fn.countAll<number>().as('n')).where('execution_id', '=', id).executeTakeFirstOrThrow()).n);
     return { steps: await count('batch_step_execution', 'job_execution_id'), skips: await count('batch_step_skip', 'job_execution_id'), history };
   };
-  const ALL_FIGURES = { executionsDeleted: 9, executionsTrimmed: 1, outboxEventsDeleted: 5, rateLimitWindowsDeleted: 4 };
+  const ALL_FIGURES = { executionsDeleted: 9, executionsTrimmed: 1, outboxEventsDeleted: 5, rateLimitWindowsDeleted: 4, outboxMailsDeleted: 4 };
 
   it('deletes what is past the retention in chunks, keeps the rest whole, and counts truthfully', async () => {
     const s = await scenario();
@@ -130,8 +135,8 @@ describe.each(dialects)('tokenCleanupJob purges batchdb history past BATCH_RETEN
 
     expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');
     expect(done.metrics).toMatchObject(ALL_FIGURES);
-    // 10 executions (9 deleted, 1 trimmed), 5 events, 4 windows: each examined once and purged.
-    expect(step.counts).toMatchObject({ read: 19, write: 19, filter: 0, wouldWrite: 0 });
+    // 10 executions (9 deleted, 1 trimmed), 5 events, 4 windows, 4 mails: each examined once and purged.
+    expect(step.counts).toMatchObject({ read: 23, write: 23, filter: 0, wouldWrite: 0 });
     expect(await inconsistencies(env.databases)).toEqual([]);
 
     const purged = [...s.plain, ...s.restartedThenCompleted];
@@ -162,6 +167,8 @@ describe.each(dialects)('tokenCleanupJob purges batchdb history past BATCH_RETEN
     const events = await env.databases.batch.db.selectFrom('event_outbox').select('status').orderBy('id').execute();
     expect(events.map((e) => e.status)).toEqual(['DELIVERED', 'PENDING', 'FAILED']);
     expect(await env.databases.batch.db.selectFrom('rate_limit_window').selectAll().execute()).toHaveLength(1);
+    const mails = await env.databases.batch.db.selectFrom('mail_outbox').select('status').orderBy('id').execute();
+    expect(mails.map((m) => m.status)).toEqual(['SENT', 'PENDING']);
     // The audit log is never touched, and its chain still holds.
     expect(await env.databases.batch.db.selectFrom('audit_log').selectAll().orderBy('id').limit(auditBefore.length).execute()).toEqual(auditBefore);
     expect(await new AuditLog(env.databases.batch.db).verify()).toMatchObject({ intact: true });
@@ -192,14 +199,14 @@ describe.each(dialects)('tokenCleanupJob purges batchdb history past BATCH_RETEN
     expect(dry.done.metrics).toEqual({ dryRun: expect.objectContaining(ALL_FIGURES) });
     const after = await rowCounts(env.databases);
     // The dry run added its own execution (instance, steps, history, audit: none here) and removed nothing.
-    for (const table of ['batch_step_skip', 'event_outbox', 'rate_limit_window', 'audit_log']) expect(after[table], table).toBe(before[table]);
+    for (const table of ['batch_step_skip', 'event_outbox', 'rate_limit_window', 'mail_outbox', 'audit_log']) expect(after[table], table).toBe(before[table]);
     expect(after.batch_job_execution).toBe(before.batch_job_execution! + 1);
 
     const real = await purge(cleanup(), s.runAt);
     expect(real.done.metrics).toMatchObject(ALL_FIGURES);
     const { read, wouldWrite, filter } = dry.step.counts;
     expect({ read, changed: wouldWrite, filter }).toEqual({ read: real.step.counts.read, changed: real.step.counts.write, filter: real.step.counts.filter });
-    expect(real.step.counts.write).toBe(19);
+    expect(real.step.counts.write).toBe(23);
     await s.releaseRunning();
   });
 
@@ -235,7 +242,7 @@ describe.each(dialects)('tokenCleanupJob purges batchdb history past BATCH_RETEN
     const [purgeStep, ...others] = await op.repository.stepExecutions(restarted.id);
     expect(others).toEqual([]);
     expect(purgeStep?.stepName).toBe(PURGE_STEP);
-    expect(purgeStep?.counts).toMatchObject({ read: 19, write: 19, filter: 0 });
+    expect(purgeStep?.counts).toMatchObject({ read: 23, write: 23, filter: 0 });
     expect(await inconsistencies(env.databases)).toEqual([]);
     for (const id of [...s.plain, ...s.restartedThenCompleted]) expect(await executionIds()).not.toContain(id);
     await s.releaseRunning();

@@ -28,7 +28,7 @@ const tokensArb = (runAt: Date) =>
 
 /** runAt goes up to 2035: a retention counted from it would purge the runs of earlier cases. */
 const KEEP_ALL = 36_500;
-const NOTHING_PURGED = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
+const NOTHING_PURGED = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0, outboxMailsDeleted: 0 };
 const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
 const runs = (sqliteRuns: number) => (dialect: string) => (dialect === 'sqlite' ? sqliteRuns : Math.ceil(sqliteRuns / 3));
 

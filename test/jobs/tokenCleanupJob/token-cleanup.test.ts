@@ -6,7 +6,7 @@ import { insertTokens, remainingExpiries } from './tokens.js';
 
 const runAt = new Date('2026-11-28T02:00:00Z');
 /** The purge step's figures when batchdb holds nothing older than the retention. */
-const NOTHING_PURGED = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0 };
+const NOTHING_PURGED = { executionsDeleted: 0, executionsTrimmed: 0, outboxEventsDeleted: 0, rateLimitWindowsDeleted: 0, outboxMailsDeleted: 0 };
 const at = (offsetMs: number) => new Date(runAt.getTime() + offsetMs);
 
 describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {

@@ -3,9 +3,11 @@
  * operator with its engine-wide listeners. Nothing here runs a job by itself.
  */
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DATABASE_NAMES, type Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
+import { isUnreachable } from './db/errors.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from './db/databases.js';
 import { JobOperator } from './engine/job-operator.js';
 import { ExecutionReadModel } from './engine/execution-read-model.js';
@@ -63,7 +65,7 @@ export interface AppOptions {
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const databases = openDatabases(config);
   try {
-    const applied = await migrate(databases);
+    const applied = await migrateWhenReachable(databases, config.dbStartupWaitMs, logger);
     if (applied.length > 0) logger.info({ migrations: applied }, `batchdb migrated: ${applied.join(', ')}`);
   } catch (error) {
     await closeDatabases(databases);
@@ -154,4 +156,24 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       await closeDatabases(databases);
     },
   };
+}
+
+/**
+ * batchdb's migrations, waiting up to `waitMs` while batchdb cannot be reached (refused,
+ * reset, shutting down): a service started with its database, or while the database
+ * restarts, comes up once the database does instead of exiting. Any other failure (bad
+ * password, a migration refused) stops at once.
+ */
+async function migrateWhenReachable(databases: Databases, waitMs: number, logger: Logger): Promise<readonly string[]> {
+  const until = Date.now() + waitMs;
+  for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
+    try {
+      return await migrate(databases);
+    } catch (error) {
+      const cause = (error as Error).cause ?? error;
+      if (!isUnreachable(cause) || Date.now() + pause > until) throw error;
+      logger.warn(`batchdb cannot be reached (${(cause as Error).message}); trying again in ${pause} ms, until DB_STARTUP_WAIT_MS runs out`);
+      await sleep(pause);
+    }
+  }
 }

@@ -237,6 +237,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databases: Readonly<Record<DatabaseName, string>>;
   readonly pool: PoolSettings;
+  /** How long a start waits for batchdb to answer (restarting, or started after the service). */
+  readonly dbStartupWaitMs: number;
   readonly uploadsDir: string;
   readonly reportsDir: string;
   readonly archivesDir: string;
@@ -373,6 +375,13 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
     0,
     'longest a query waits for a free connection of its pool (more concurrent steps than connections) before it fails, naming the database; 0 = a quarter of the statement timeout, at most 5000',
     0,
+  );
+  const dbStartupWaitMs = r.int(
+    'DB_STARTUP_WAIT_MS',
+    60_000,
+    '`serve` and the commands: how long they wait at start for batchdb to answer (a database restarting, or started after the service) before they stop with exit 2; 0 = not at all',
+    0,
+    3_600_000,
   );
   const dir = (name: string, sub: string, meaning: string) =>
     path.resolve(r.string(name, path.join(dataDir, sub), meaning));
@@ -511,7 +520,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   const config: Config = {
-    port, host, dataDir, databases, pool, uploadsDir, reportsDir, archivesDir, logDir, logLevel, logFormat, reportLogo, jwt: { ...jwt, ...jwtApi }, api,
+    port, host, dataDir, databases, pool, dbStartupWaitMs, uploadsDir, reportsDir, archivesDir, logDir, logLevel, logFormat, reportLogo, jwt: { ...jwt, ...jwtApi }, api,
     archiveKeys, archiveKeyFile, kafka, mail, timeZone, scheduler, demoData, engine, jobs, operations,
   };
   return { config, docs: r.docs };

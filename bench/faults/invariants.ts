@@ -202,8 +202,9 @@ export async function endedExecutions(sql: Sql, jobName: string): Promise<Map<nu
   const ids = executions.map((e) => Number(e.id));
   const steps = await sql.all('batch', `SELECT * FROM batch_step_execution WHERE job_execution_id IN (${ids.join(',')}) ORDER BY id`);
   for (const e of executions) {
-    // details_purged_at is the retention's, never a run's; version counts every update.
-    const row = Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'details_purged_at'));
+    // details_purged_at is the retention's and end_audited_at the audit log's (set after
+    // the end, by the run or by serve's catch-up), never a run's record.
+    const row = Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'details_purged_at' && k !== 'end_audited_at'));
     result.set(Number(e.id), JSON.stringify({ execution: row, steps: steps.filter((s) => Number(s.job_execution_id) === Number(e.id)) }));
   }
   return result;

@@ -70,6 +70,15 @@ const MYSQL_UNAVAILABLE = new Set([
   'POOL_WAIT_TIMEOUT', // no free connection in the pool within DB_POOL_WAIT_TIMEOUT_MS (guarded-dialect.ts)
 ]);
 
+/** What a database answers (or fails to) while it starts, restarts or is not up yet. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR']);
+
+/** The database cannot be reached now and may be soon (refused, reset, shutting down, busy): worth waiting for at start. */
+export function isUnreachable(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && (UNREACHABLE.has(code) || code.startsWith('SQLITE_BUSY'));
+}
+
 /** SQLite errors after which the handle is reopened: the file or its permissions may have changed. */
 const SQLITE_REOPEN = ['SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_NOTADB'];
 

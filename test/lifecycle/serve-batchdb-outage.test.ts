@@ -2,7 +2,8 @@
  * batchdb lost under a scheduled run inside `serve` (a real process, MariaDB behind a
  * loopback proxy that the test cuts): the process stays up and says batchDb is DOWN, the
  * run ends itself when its lease runs out, and once batchdb is back the sweep marks it
- * abandoned and it restarts to completion through the API.
+ * abandoned and it restarts to completion through the API. And `serve` started while
+ * batchdb refuses connections waits for it instead of exiting.
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +85,30 @@ describe.skipIf(!mariadbUrl)('serve through a batchdb outage (mysql)', () => {
       }
       const ended = await repository.getExecutionOrThrow(executionId);
       expect(restarted, `${ended.exitCode}: ${ended.exitMessage ?? ''}`).toBe('COMPLETED');
+      serve.process.kill('SIGTERM');
+      expect((await serve.exited).code).toBe(0);
+    } finally {
+      serve.process.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('started while batchdb refuses connections, waits for it (DB_STARTUP_WAIT_MS) and comes up once it answers; with 0, stops at once', async () => {
+    env = await createTestEnvironment('mysql', { JWT_SECRET: SECRET });
+    const target = new URL(env.env.BATCH_DB_URL!);
+    proxy = await startTcpProxy(Number(target.port), target.hostname);
+    await proxy.cut();
+    const through = { ...env.env, BATCH_DB_URL: env.env.BATCH_DB_URL!.replace(`${target.hostname}:${target.port}`, `127.0.0.1:${proxy.port}`), DB_CONNECT_TIMEOUT_MS: '500', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', BATCH_TIMEZONE: 'UTC' };
+
+    const impatient = await runCli(['serve'], { ...through, DB_STARTUP_WAIT_MS: '0' });
+    expect(impatient.code, impatient.stderr).toBe(2);
+    expect(impatient.stderr).toContain('ECONNREFUSED');
+
+    const serve = startChild([CLI, 'serve'], { ...through, DB_STARTUP_WAIT_MS: '60000' });
+    try {
+      await serve.waitForLine(/batchdb cannot be reached .*trying again/, 20_000);
+      await proxy.resume();
+      const [, port] = await serve.waitForLine(/listening on port (\d+)/, 30_000);
+      expect((await fetch(`http://127.0.0.1:${port}/actuator/health/readiness`)).status).toBe(200);
       serve.process.kill('SIGTERM');
       expect((await serve.exited).code).toBe(0);
     } finally {

@@ -13,7 +13,7 @@ import {
   formatRelative,
 } from '../../src/vocabulary/format-fr.js';
 
-export { statusLabel, triggerLabel } from '../../src/vocabulary/words-fr.js';
+export { jobLabel, statusLabel, triggerLabel } from '../../src/vocabulary/words-fr.js';
 
 export const BATCH_STATUSES: readonly string[] = STATUS_CODES;
 

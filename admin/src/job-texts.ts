@@ -13,3 +13,14 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
 export function jobDescription(name: string, fromService: string): string {
   return DESCRIPTIONS[name] ?? fromService;
 }
+
+/**
+ * Why a job cannot run, as the API says it (`unavailable`, in English for operators), in
+ * French: the known reasons whole, any other after « raison donnée par le service ».
+ */
+export function unavailableText(reason: string): string {
+  if (/no archive key configured/.test(reason)) {
+    return 'aucune clé de chiffrement des archives n’est configurée ; l’équipe informatique doit définir ARCHIVE_KEYS ou ARCHIVE_KEY_FILE.';
+  }
+  return `raison donnée par le service : ${reason.replace(/^\w+Job: /, '')}`;
+}

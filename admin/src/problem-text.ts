@@ -4,6 +4,7 @@
  * API's own words after it, so nothing the service said is lost in translation. The
  * frequent details are translated whole.
  */
+import { jobLabel } from './format.js';
 
 export interface ProblemBody {
   readonly status?: number;
@@ -30,7 +31,7 @@ const TITLES: Readonly<Record<number, string>> = {
 
 /** Details the API gives often, said in French. */
 const TRANSLATIONS: readonly (readonly [RegExp, (m: RegExpExecArray) => string])[] = [
-  [/^(\S+) is already running \(execution (\d+)\)/, (m) => `${m[1]} est déjà en cours (exécution n° ${m[2]}) ; attendez la fin ou arrêtez-la d'abord.`],
+  [/^(\S+) is already running \(execution (\d+)\)/, (m) => `« ${jobLabel(m[1]!)} » est déjà en cours (exécution n° ${m[2]}) ; attendez la fin ou arrêtez-la d'abord.`],
   [/already completed/, () => 'une exécution avec ces paramètres est déjà terminée ; changez les paramètres (runAt, par exemple) pour relancer.'],
   [/^(\S+) made more than (\d+) launches .*retry in (\d+) s/, (m) => `${m[1]} a fait plus de ${m[2]} lancements par minute ; réessayez dans ${m[3]} s.`],
   [/^no token/, () => 'aucun jeton fourni.'],
@@ -52,7 +53,7 @@ const TRANSLATIONS: readonly (readonly [RegExp, (m: RegExpExecArray) => string])
   [/^the archive file of (inscription|defense) (\d+) /, (m) => `le fichier de l’archive ${m[1] === 'inscription' ? 'de l’inscription' : 'de la soutenance'} n° ${m[2]} est absent ou n’est pas un fichier ordinaire ; lancez batch-service archive verify.`],
 ];
 
-/** « Conflit : tokenCleanupJob est déjà en cours (exécution n° 12) … » */
+/** « Conflit : « Nettoyage des jetons expirés » est déjà en cours (exécution n° 12) … » */
 export function problemInFrench(status: number, body: ProblemBody | null): { readonly summary: string; readonly detail: string | null } {
   const title = TITLES[status] ?? (status >= 500 ? 'Erreur du service' : 'Requête refusée');
   const detail = typeof body?.detail === 'string' && body.detail !== '' ? body.detail : null;

@@ -6,8 +6,8 @@
  * it as text.
  *
  *   formatNumber(1234.5, 1)        « 1 234,5 »   (narrow no-break space, decimal comma)
- *   formatPercent(0.875)           « 87,5 % »
- *   formatBytes(104857600)         « 100 Mo »
+ *   formatPercent(0.875)           « 87,5 % »    (narrow no-break space before %)
+ *   formatBytes(104857600)         « 100 Mo »    (no-break space before the unit)
  *   formatDuration(245000)         « 4 minutes 5 secondes »
  *   formatDurationShort(245000)    « 4 min 05 s »  (tables)
  *   formatDate(d, 'Europe/Paris')  « 1er octobre 2026 »
@@ -18,6 +18,10 @@
  */
 
 export const DASH = '—';
+/** Between a number and its %, as French typography (and Intl's fr-FR percent) has it: the two never part at a line end. */
+const NNBSP = '\u202F';
+/** Between a number and its unit: the two never part at a line end. */
+const NBSP = '\u00A0';
 
 /** « 1 234,5 »: French grouping (narrow no-break space) and decimal comma; at most `fractionDigits` decimals. */
 export function formatNumber(value: number, fractionDigits = 0): string {
@@ -26,7 +30,7 @@ export function formatNumber(value: number, fractionDigits = 0): string {
 
 /** « 87,5 % » from a ratio (0.875); « — » for null. */
 export function formatPercent(ratio: number | null): string {
-  return ratio === null ? DASH : `${formatNumber(ratio * 100, 1)} %`;
+  return ratio === null ? DASH : `${formatNumber(ratio * 100, 1)}${NNBSP}%`;
 }
 
 const SIZE_UNITS = ['Ko', 'Mo', 'Go', 'To'] as const;
@@ -34,14 +38,14 @@ const SIZE_UNITS = ['Ko', 'Mo', 'Go', 'To'] as const;
 /** « 512 o », « 23,4 Ko », « 100 Mo », « 1,5 Go » (units of 1 024, as disks and file managers count). */
 export function formatBytes(size: number): string {
   if (!Number.isFinite(size)) return String(size);
-  if (Math.abs(size) < 1024) return `${formatNumber(size)} o`;
+  if (Math.abs(size) < 1024) return `${formatNumber(size)}${NBSP}o`;
   let value = size / 1024;
   let unit = 0;
   while (Math.abs(value) >= 1024 && unit < SIZE_UNITS.length - 1) {
     value /= 1024;
     unit++;
   }
-  return `${formatNumber(value, Math.abs(value) < 10 ? 1 : 0)} ${SIZE_UNITS[unit]}`;
+  return `${formatNumber(value, Math.abs(value) < 10 ? 1 : 0)}${NBSP}${SIZE_UNITS[unit]}`;
 }
 
 /** « 3 archives », « 1 archive », « 0 archive » (French: 0 and 1 are singular); the plural defaults to singular + s. */

@@ -132,9 +132,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the admin console in a real browser', () => {
   it('launches tokenCleanupJob from the keyboard and shows it COMPLETED with the repository’s counts', async () => {
     const page = await newPage();
     await openWithLink(page);
-    await page.getByRole('button', { name: 'Lancer tokenCleanupJob' }).focus();
+    await page.getByRole('button', { name: 'Lancer « Nettoyage des jetons expirés »' }).focus();
     await page.keyboard.press('Enter');
-    const dialog = page.getByRole('dialog', { name: 'Lancement de tokenCleanupJob' });
+    const dialog = page.getByRole('dialog', { name: 'Lancement de « Nettoyage des jetons expirés »' });
     await eventually(() => dialog.isVisible()).toBe(true);
     expect(await seriousViolations(page, 'launch dialog')).toEqual([]);
     for (let i = 0; i < 20 && !(await page.evaluate("document.activeElement?.textContent === 'Lancer'")); i++) await page.keyboard.press('Tab');
@@ -171,8 +171,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the admin console in a real browser', () => {
     const ids: number[] = [];
     for (let i = 0; i < 2; i++) {
       await show(page, '#/taches', 'Tâches');
-      await page.getByRole('button', { name: 'Simulation de dataConsistencyJob' }).click();
-      await page.getByRole('dialog', { name: 'Simulation de dataConsistencyJob' }).getByRole('button', { name: 'Lancer la simulation' }).click();
+      await page.getByRole('button', { name: 'Simulation de « Contrôle de cohérence des données »' }).click();
+      await page.getByRole('dialog', { name: 'Simulation de « Contrôle de cohérence des données »' }).getByRole('button', { name: 'Lancer la simulation' }).click();
       await eventually(() => page.locator('h1').textContent()).toMatch(/^Exécution n° \d+$/);
       ids.push(Number(/(\d+)$/.exec((await page.locator('h1').textContent())!)![1]));
       await eventually(() => page.locator('.summary-line .badge[data-status]').getAttribute('data-status')).toBe('COMPLETED');
@@ -193,7 +193,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the admin console in a real browser', () => {
     const page = await newPage();
     await openWithLink(page);
     const hostile = '<img src=x onerror="window.pwned=1">';
-    await page.getByRole('button', { name: `Lancer ${GATED_JOB}` }).click();
+    await page.getByRole('button', { name: `Lancer « ${GATED_JOB} »` }).click();
     await page.getByLabel('Autres paramètres').fill(`note=${hostile}`);
     await page.getByRole('dialog').getByRole('button', { name: 'Lancer' }).click();
     await eventually(() => page.locator('h1').textContent()).toMatch(/^Exécution n° \d+$/);
@@ -212,9 +212,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the admin console in a real browser', () => {
     const card = page.locator(`article[data-job="${GATED_JOB}"]`);
     await eventually(() => card.locator('.running').textContent()).toContain(`exécution n° ${id}`);
     await screenshot(page, 'taches');
-    await card.getByRole('button', { name: `Lancer ${GATED_JOB}` }).click();
+    await card.getByRole('button', { name: `Lancer « ${GATED_JOB} »` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Lancer' }).click();
-    await eventually(() => page.getByRole('dialog').getByRole('alert').textContent()).toContain(`Conflit : ${GATED_JOB} est déjà en cours (exécution n° ${id})`);
+    await eventually(() => page.getByRole('dialog').getByRole('alert').textContent()).toContain(`Conflit : « ${GATED_JOB} » est déjà en cours (exécution n° ${id})`);
     await page.keyboard.press('Escape');
     await eventually(() => page.getByRole('dialog').count()).toBe(0);
 
@@ -230,11 +230,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the admin console in a real browser', () => {
     await screenshot(page, 'executions');
     expect(await seriousViolations(page, 'executions with a running one')).toEqual([]);
 
-    await row.getByRole('button', { name: `Arrêter l'exécution n° ${id} (${GATED_JOB})` }).click();
+    await row.getByRole('button', { name: `Arrêter l'exécution n° ${id} (« ${GATED_JOB} »)` }).click();
     await eventually(() => row.locator('.badge').first().getAttribute('data-status')).toBe('STOPPING');
     api.openGate();
     await eventually(() => row.locator('.badge').first().getAttribute('data-status')).toBe('STOPPED');
-    await row.getByRole('button', { name: `Relancer l'exécution n° ${id} (${GATED_JOB})` }).click();
+    await row.getByRole('button', { name: `Relancer l'exécution n° ${id} (« ${GATED_JOB} »)` }).click();
     await eventually(() => page.getByRole('status').textContent()).toMatch(new RegExp(`Exécution n° \\d+ lancée \\(reprise de la n° ${id}\\)`));
     const restarted = Number(/Exécution n° (\d+)/.exec((await page.getByRole('status').textContent())!)![1]);
     await eventually(() => page.locator(`tr[data-execution="${restarted}"] .badge`).first().getAttribute('data-status')).toBe('COMPLETED');

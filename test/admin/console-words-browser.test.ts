@@ -173,7 +173,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in words (chromium at ${CHROMIUM})`
     expect(text).toContain('L’exécution n° 7 de la tâche « Nettoyage des jetons expirés » s’est terminée : en échec.');
     expect(text).toContain('Échec de l’étape « Suppression des jetons de rafraîchissement expirés » : connection refused.');
     expect(text).toContain('carol a téléchargé l’archive de l’inscription n° 12.');
-    expect(text).toContain('100 Mo');
+    expect(text).toContain('100\u00A0Mo');
     expect(text).toMatch(/Détruite le\s+1er octobre 2026 à \d\d:00/);
     expect(await violations(page)).toEqual([]);
     await screenshot(page, 'audit');
@@ -187,10 +187,31 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in words (chromium at ${CHROMIUM})`
     expect(text).not.toMatch(JSON_MARKS);
     expect(text).not.toContain('104857600');
     expect(text).not.toContain('KAFKA_BROKERS');
-    expect(await page.locator('[data-component="diskSpace"]').innerText()).toMatch(/alerte sous 100 Mo libres[\s\S]*Espace libre dans [\s\S]+\d+(,\d)? [KMGT]?o sur \d+(,\d)? [KMGT]?o/);
+    expect(await page.locator('[data-component="diskSpace"]').innerText()).toMatch(/alerte sous 100\u00A0Mo libres[\s\S]*Espace libre dans [\s\S]+\d+(,\d)?\u00A0[KMGT]?o sur \d+(,\d)?\u00A0[KMGT]?o/);
     expect(text).toContain('boîte d’envoi seule');
     expect(await violations(page)).toEqual([]);
     await screenshot(page, 'sante');
+  });
+
+  it('Tâches, Exécutions and an execution’s detail name the jobs in French; the code only in the command line to type', async () => {
+    const jobs = await open('#/', /^Tâches$/);
+    await eventually(() => jobs.locator('article.job').count()).toBe(6);
+    const cards = await jobs.locator('article.job').evaluateAll((nodes) =>
+      nodes.map((n) => ({ text: n.textContent ?? '', codes: [...n.querySelectorAll('code')].map((c) => c.textContent ?? '') })),
+    );
+    for (const card of cards) expect(rawCodesIn(card.codes.reduce((text, code) => text.replace(code, ''), card.text)), card.text).toEqual([]);
+    expect(cards.map((c) => c.text).join('\n')).toContain('Nettoyage des jetons expirés');
+    expect(cards.flatMap((c) => c.codes)).toContain('batch-service run tokenCleanupJob');
+    expect(await jobs.getByRole('button', { name: 'Lancer « Contrôle de cohérence des données »' }).count()).toBe(1);
+
+    await jobs.evaluate(`location.hash = '#/executions'`);
+    await eventually(() => jobs.locator(`tr[data-execution="${restartedId}"]`).count()).toBe(1);
+    const table = await jobs.locator('main').innerText();
+    expect(rawCodesIn(table.replace(/gatedJob/g, ''))).toEqual([]);
+
+    const detail = await open(`#/executions/${restartedId}`, new RegExp(`^Exécution n° ${restartedId}$`));
+    await eventually(() => detail.locator('section').count()).toBeGreaterThan(1);
+    expect(rawCodesIn(await detail.locator('main').innerText())).toEqual([]);
   });
 
   it('a restarted execution offers no « Relancer » and links to the one that superseded it; exit messages in French', async () => {

@@ -5,7 +5,7 @@ import { problemInFrench } from '../../admin/src/problem-text.js';
 describe('problems in French', () => {
   it('translates the frequent details whole and keeps the original beside', () => {
     expect(problemInFrench(409, { detail: 'tokenCleanupJob is already running (execution 12); wait for it to end or stop it first' })).toEqual({
-      summary: "Conflit : tokenCleanupJob est déjà en cours (exécution n° 12) ; attendez la fin ou arrêtez-la d'abord.",
+      summary: "Conflit : « Nettoyage des jetons expirés » est déjà en cours (exécution n° 12) ; attendez la fin ou arrêtez-la d'abord.",
       detail: 'tokenCleanupJob is already running (execution 12); wait for it to end or stop it first',
     });
     expect(problemInFrench(401, { detail: 'invalid token: it has expired (`exp`); get a new one' }).summary).toBe('Authentification refusée : le jeton a expiré ; demandez-en un nouveau.');

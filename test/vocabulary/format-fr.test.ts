@@ -8,16 +8,16 @@ describe('French formats', () => {
   it('writes numbers with a narrow no-break space and a decimal comma', () => {
     expect(formatNumber(1234567)).toBe(`1${NNBSP}234${NNBSP}567`);
     expect(formatNumber(1234.56, 1)).toBe(`1${NNBSP}234,6`);
-    expect(formatPercent(0.875)).toBe('87,5 %');
+    expect(formatPercent(0.875)).toBe('87,5\u202F%');
     expect(formatPercent(null)).toBe('—');
   });
 
   it('writes sizes in o, Ko, Mo, Go', () => {
-    expect(formatBytes(512)).toBe('512 o');
-    expect(formatBytes(2_400)).toBe('2,3 Ko');
-    expect(formatBytes(23_961)).toBe('23 Ko');
-    expect(formatBytes(104_857_600)).toBe('100 Mo');
-    expect(formatBytes(1_610_612_736)).toBe('1,5 Go');
+    expect(formatBytes(512)).toBe('512\u00A0o');
+    expect(formatBytes(2_400)).toBe('2,3\u00A0Ko');
+    expect(formatBytes(23_961)).toBe('23\u00A0Ko');
+    expect(formatBytes(104_857_600)).toBe('100\u00A0Mo');
+    expect(formatBytes(1_610_612_736)).toBe('1,5\u00A0Go');
   });
 
   it('writes durations in words, and short in tables', () => {

@@ -99,7 +99,7 @@ describe('the French vocabulary', () => {
 
   it('reads figures with their units', () => {
     expect(words.figureLabel('refreshTokensDeleted')).toBe('Jetons de rafraîchissement supprimés');
-    expect(words.figureValue('pdfSizeBytes', 2_621_440)).toBe('2,5 Mo');
+    expect(words.figureValue('pdfSizeBytes', 2_621_440)).toBe('2,5\u00A0Mo');
     expect(words.figureValue('generationMs', 245_000)).toBe('4 minutes 5 secondes');
     expect(words.figureValue('totalDeleted', 12345)).toBe('12\u202f345');
     expect(words.figureValue('wouldChange', { inscriptions: { count: 2, first: ['…'] }, roles: { count: 1, first: [] }, orphans: { count: 0, first: [] } })).toBe('2 inscriptions, 1 rôle et 0 fichier orphelin');
@@ -118,7 +118,7 @@ describe('the French vocabulary', () => {
     expect(text).not.toMatch(/STOPPED|SCHEDULED|tokenCleanupJob|exitMessage|[{}"]/);
     const download = words.auditDescription({ action: 'ARCHIVE_ACCESS', actor: 'alice', target: 'inscription#7', details: { operation: 'download', sizeBytes: 104_857_600 } });
     expect(download.sentence).toBe('alice a téléchargé l’archive de l’inscription n° 7.');
-    expect(download.facts).toEqual([{ label: 'Taille', value: '100 Mo' }]);
+    expect(download.facts).toEqual([{ label: 'Taille', value: '100\u00A0Mo' }]);
   });
 
   it('describes anomalies in a sentence and a list, without JSON or codes', () => {
@@ -137,8 +137,8 @@ describe('the French vocabulary', () => {
   it('describes the health details in words: sizes, free space, the outbox mode', () => {
     const disk = words.healthFacts('diskSpace', { threshold: 104_857_600, paths: { '/srv/batch': { total: 53_687_091_200, free: 21_474_836_480 } } });
     expect(disk).toEqual([
-      { label: 'Seuil d’alerte', value: 'alerte sous 100 Mo libres' },
-      { label: 'Espace libre dans /srv/batch', value: '20 Go sur 50 Go' },
+      { label: 'Seuil d’alerte', value: 'alerte sous 100\u00A0Mo libres' },
+      { label: 'Espace libre dans /srv/batch', value: '20\u00A0Go sur 50\u00A0Go' },
     ]);
     const broker = words.healthFacts('eventBroker', { mode: 'outbox only (KAFKA_BROKERS not set)', pending: 2, delivered: 10, failed: 0 });
     expect(broker[0]).toEqual({ label: 'Mode', value: 'boîte d’envoi seule : aucun serveur Kafka configuré, les événements attendent dans la base' });

@@ -6,7 +6,7 @@
  */
 import { html } from 'htm/preact';
 import type { ExecutionSummary, Page } from '../api-types.js';
-import { duration, statusLabel } from '../format.js';
+import { duration, jobLabel, statusLabel } from '../format.js';
 import { useResource } from '../use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 
@@ -19,12 +19,12 @@ export function DurationChart({ jobName, current, refreshKey }: { jobName: strin
   if (history.error) return html`<${ErrorBox} error=${history.error} />`;
   if (!history.data) return html`<p class="muted">Chargement…</p>`;
   const runs = history.data.items.filter((e) => e.durationMs !== null).reverse();
-  if (runs.length === 0) return html`<p class="muted">Aucune exécution terminée de ${jobName} pour l'instant.</p>`;
+  if (runs.length === 0) return html`<p class="muted">Aucune exécution terminée de « ${jobLabel(jobName)} » pour l'instant.</p>`;
   const longest = Math.max(...runs.map((e) => e.durationMs!), 1);
   const slot = WIDTH / 30;
   const plot = HEIGHT - LABEL_BAND;
   const shortest = Math.min(...runs.map((e) => e.durationMs!));
-  const summary = `${runs.length} dernières durées de ${jobName}, de ${duration(shortest)} à ${duration(longest)}`;
+  const summary = `${runs.length} dernières durées de « ${jobLabel(jobName)} », de ${duration(shortest)} à ${duration(longest)}`;
   return html`<figure class="chart">
     <svg viewBox=${`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label=${summary}>
       <line class="axis" x1="0" y1=${plot} x2=${WIDTH} y2=${plot} />

@@ -7,7 +7,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { ApiError, useApi } from '../api.js';
 import type { ExecutionSummary, LaunchedExecution } from '../api-types.js';
-import { isRestartable } from '../format.js';
+import { isRestartable, jobLabel } from '../format.js';
 import { ErrorBox } from '../ui/error-box.js';
 
 export interface ExecutionActionsProps {
@@ -34,7 +34,7 @@ export function ExecutionActions({ execution, onStopped, onRestarted }: Executio
       setBusy(false);
     }
   };
-  const what = `l'exécution n° ${execution.id} (${execution.jobName})`;
+  const what = `l'exécution n° ${execution.id} (« ${jobLabel(execution.jobName)} »)`;
   return html`<div class="actions">
       ${execution.status === 'STARTED'
         ? html`<button type="button" class="button danger" disabled=${busy} onClick=${() => act('stop')} aria-label=${`Arrêter ${what}`}>Arrêter</button>`

@@ -6,7 +6,7 @@
 import { html } from 'htm/preact';
 import type { ExecutionDetail, LaunchedExecution } from '../api-types.js';
 import { exitCodeLabel, exitMessageText, figureLabel, figureValue, stepLabel } from '../../../src/vocabulary/words-fr.js';
-import { dateTime, duration, integer, isRunning, statusLabel, triggerLabel } from '../format.js';
+import { dateTime, duration, integer, isRunning, jobLabel, statusLabel, triggerLabel } from '../format.js';
 import { href } from '../route.js';
 import { useService } from '../service-context.js';
 import { useResource } from '../use-resource.js';
@@ -35,7 +35,7 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
         : html`<p class="muted">Chargement…</p>`
       : html`<section class="card" aria-label="Résumé">
             <p class="summary-line">
-              <span>Tâche <strong>${execution.jobName}</strong></span>
+              <span>Tâche <strong>${jobLabel(execution.jobName)}</strong></span>
               <span class="status" aria-live="polite">Statut : <${StatusBadge} status=${execution.status} /></span>
               ${execution.dryRun ? html`<span class="badge neutral">simulation</span>` : null}
             </p>
@@ -111,7 +111,7 @@ export function ExecutionDetailScreen({ id }: { id: number }) {
           <${SkippedItems} executionId=${execution.id} refreshKey=${execution.status} />
 
           <section aria-labelledby="chart-title">
-            <h2 id="chart-title">Durées des 30 dernières exécutions de ${execution.jobName}</h2>
+            <h2 id="chart-title">Durées des 30 dernières exécutions de « ${jobLabel(execution.jobName)} »</h2>
             <${DurationChart} jobName=${execution.jobName} current=${execution.id} refreshKey=${execution.status} />
           </section>`}`;
 }

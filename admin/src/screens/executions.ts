@@ -7,7 +7,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import type { ExecutionSummary, LaunchedExecution, Page } from '../api-types.js';
-import { BATCH_STATUSES, dateTime, duration, isRunning, statusLabel, triggerLabel } from '../format.js';
+import { BATCH_STATUSES, dateTime, duration, isRunning, jobLabel, statusLabel, triggerLabel } from '../format.js';
 import { href } from '../route.js';
 import { useService } from '../service-context.js';
 import { useResource } from '../use-resource.js';
@@ -54,7 +54,7 @@ export function ExecutionsScreen({ query }: { query: URLSearchParams }) {
         <label for="filter-job">Tâche</label>
         <select id="filter-job" value=${job} onChange=${(e: Event) => go({ job: (e.currentTarget as HTMLSelectElement).value, page: 0 })}>
           ${acrossJobs ? html`<option value="">Toutes les tâches</option>` : null}
-          ${jobNames.map((name) => html`<option value=${name}>${name}</option>`)}
+          ${jobNames.map((name) => html`<option value=${name}>${jobLabel(name)}</option>`)}
         </select>
       </div>
       ${acrossJobs
@@ -81,7 +81,7 @@ export function ExecutionsScreen({ query }: { query: URLSearchParams }) {
                 ${list.data.items.map(
                   (e) => html`<tr key=${e.id} data-execution=${e.id}>
                     <td><a href=${href('executions', e.id)} aria-label=${`Détail de l'exécution n° ${e.id}`}>${e.id}</a></td>
-                    <td>${e.jobName}${e.dryRun ? html` <span class="muted">(simulation)</span>` : null}</td>
+                    <td>${jobLabel(e.jobName)}${e.dryRun ? html` <span class="muted">(simulation)</span>` : null}</td>
                     <td><${StatusBadge} status=${e.status} /></td>
                     <td class="nowrap">${dateTime(e.startTime, timeZone)}</td>
                     <td class="nowrap">${duration(e.durationMs)}</td>

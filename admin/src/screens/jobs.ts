@@ -3,8 +3,8 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import type { JobView, LaunchedExecution } from '../api-types.js';
 import { cronInWords } from '../cron-words.js';
-import { dateTime, duration, relative } from '../format.js';
-import { jobDescription } from '../job-texts.js';
+import { dateTime, duration, jobLabel, relative } from '../format.js';
+import { jobDescription, unavailableText } from '../job-texts.js';
 import { href } from '../route.js';
 import { useResource } from '../use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
@@ -32,15 +32,16 @@ function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) 
   const words = job.cron === null ? null : cronInWords(job.cron);
   const last = job.lastExecution;
   const titleId = `job-${job.name}`;
+  const label = jobLabel(job.name);
   return html`<article class="card job" aria-labelledby=${titleId} data-job=${job.name}>
     <header class="card-header">
-      <h2 id=${titleId}>${job.name}</h2>
+      <h2 id=${titleId}>${label}</h2>
       ${job.running
         ? html`<a class="running" href=${href('executions', job.runningExecutionId)}><${StatusBadge} status="STARTED" /> <span>exécution n° ${job.runningExecutionId}</span></a>`
         : null}
     </header>
     <p>${jobDescription(job.name, job.description)}</p>
-    ${job.unavailable ? html`<p class="error" role="alert">Cette tâche ne peut pas s’exécuter : ${job.unavailable}</p>` : null}
+    ${job.unavailable ? html`<p class="error" role="alert">Cette tâche ne peut pas s’exécuter : ${unavailableText(job.unavailable)}</p>` : null}
     <dl class="fields">
       <div>
         <dt>Planification</dt>
@@ -54,6 +55,10 @@ function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) 
         <dd>${job.nextFireTime ? html`${dateTime(job.nextFireTime, job.timeZone, 'minute')} <span class="muted">(${relative(job.nextFireTime)})</span>` : '—'}</dd>
       </div>
       <div>
+        <dt>En ligne de commande</dt>
+        <dd><code>batch-service run ${job.name}</code></dd>
+      </div>
+      <div>
         <dt>Dernière exécution</dt>
         <dd class="last-execution">
           ${last
@@ -63,8 +68,8 @@ function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) 
       </div>
     </dl>
     <div class="actions">
-      <button type="button" class="button" onClick=${() => onLaunch(false)} aria-label=${`Lancer ${job.name}`}>Lancer</button>
-      <button type="button" class="button secondary" onClick=${() => onLaunch(true)} aria-label=${`Simulation de ${job.name}`}>Simulation</button>
+      <button type="button" class="button" onClick=${() => onLaunch(false)} aria-label=${`Lancer « ${label} »`}>Lancer</button>
+      <button type="button" class="button secondary" onClick=${() => onLaunch(true)} aria-label=${`Simulation de « ${label} »`}>Simulation</button>
     </div>
   </article>`;
 }

@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, useApi } from '../api.js';
 import type { JobView, LaunchedExecution } from '../api-types.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { jobLabel } from '../format.js';
 
 interface ParameterField {
   readonly name: string;
@@ -64,7 +65,7 @@ export function LaunchDialog({ job, dryRun, onClose, onLaunched }: LaunchDialogP
     }
   };
 
-  const title = `${dryRun ? 'Simulation' : 'Lancement'} de ${job.name}`;
+  const title = `${dryRun ? 'Simulation' : 'Lancement'} de « ${jobLabel(job.name)} »`;
   return html`<dialog ref=${dialog} class="dialog" aria-labelledby="launch-title" onClose=${onClose}>
     <form onSubmit=${submit}>
       <h2 id="launch-title">${title}</h2>

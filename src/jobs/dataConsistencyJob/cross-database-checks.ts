@@ -7,6 +7,12 @@
  * corrects; the anomaly is recorded next, in batchdb, with its notification in the same
  * transaction. A crash in between leaves a corrected row whose anomaly the re-run
  * records (it is still there to see); never a notification without its anomaly.
+ *
+ * Recorded before it is done: the rows a page is about to correct, with the statut each
+ * had, are saved in the step context first (`<phase>.corrections`). A restart that finds
+ * one of them corrected by this job's motif knows it was its own dead attempt's doing, not
+ * an earlier night's: its anomaly says what the row was and that this run corrected it,
+ * and it is counted as corrected, exactly as an uninterrupted run records it.
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseHandle } from '../../db/connect.js';
@@ -18,7 +24,7 @@ import type { AnomalyEvent } from '../../events/event-types.js';
 import type { EnqueueOptions } from '../../events/outbox.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import { countUnopened, observeAnomalies, resolveUnseen, type Anomaly } from './anomaly-store.js';
-import { eachPage, type PageOutcome } from './paging.js';
+import { eachPage, savePhase, stepState, type PageOutcome } from './paging.js';
 
 export interface CheckDeps {
   readonly batch: DatabaseHandle<BatchDb>;
@@ -36,7 +42,7 @@ export interface CheckDeps {
  * process (test/fixtures/consistency-child.ts) or ask a stop at each of them; the job
  * waits for the hook. Production passes none.
  */
-export type ConsistencyBoundary = 'corrected' | 'orphan-moved' | 'notification-sent' | 'report-written' | 'report-mailed';
+export type ConsistencyBoundary = 'corrected' | 'blocked' | 'orphan-moved' | 'notification-sent' | 'report-written' | 'report-mailed';
 
 /** What a check did, kept in its step context and, for a dry run, listed by the CLI. */
 export interface CheckTotals extends JsonObject {
@@ -85,6 +91,17 @@ export function missingUserDecision(row: InscriptionState): 'suspend' | 'suspend
   return 'suspend';
 }
 
+/** id → the statut it had, for the rows the page being handled is about to correct (see the module comment). */
+type Corrections = Record<string, string>;
+
+function pendingCorrections(ctx: TaskletContext, phase: string): Corrections {
+  return (stepState(ctx)[`${phase}.corrections`] ?? {}) as Corrections;
+}
+
+async function recordCorrections(ctx: TaskletContext, phase: string, rows: readonly { id: number | string; statut: string }[]): Promise<void> {
+  await savePhase(ctx, `${phase}.corrections`, Object.fromEntries(rows.map((r) => [String(r.id), r.statut])));
+}
+
 const USER_CORRECTION = {
   suspend: 'SUSPENDU',
   suspended: 'déjà SUSPENDU (motif UTILISATEUR_INEXISTANT)',
@@ -109,12 +126,23 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
     (row) => Number(row.id),
     async (page, totals) => {
       const existing = await existingUsers(deps.user, page.map((r) => Number(r.doctorant_id)));
-      const orphaned = page.filter((r) => !existing.has(Number(r.doctorant_id))).map((r) => ({ ...r, decision: missingUserDecision(r) }));
-      const toSuspend = orphaned.filter((r) => r.decision === 'suspend');
+      const pending = pendingCorrections(ctx, 'inscriptions');
+      const orphaned = page
+        .filter((r) => !existing.has(Number(r.doctorant_id)))
+        .map((r) => {
+          const decision = missingUserDecision(r);
+          const before = pending[String(r.id)];
+          // Suspended by this run's attempt that died before recording it: as that attempt found it.
+          if (decision === 'suspended' && before !== undefined) return { ...r, statut: before, decision: 'suspend' as const, resumed: true };
+          return { ...r, decision, resumed: false };
+        });
+      const toSuspend = orphaned.filter((r) => r.decision === 'suspend' && !r.resumed);
+      const resumed = orphaned.filter((r) => r.resumed).length;
       // A dry run counts what it would correct (the engine records it as would-write).
-      let corrected = ctx.dryRun ? toSuspend.length : 0;
+      let corrected = ctx.dryRun ? toSuspend.length : resumed;
       if (toSuspend.length > 0 && !ctx.dryRun) {
         ctx.checkLease();
+        await recordCorrections(ctx, 'inscriptions', toSuspend);
         const result = await deps.inscription.db
           .updateTable('inscriptions')
           .set({ statut: 'SUSPENDU', motif_suspension: MOTIF.user, updated_at: sqlTimestamp(new Date()) })
@@ -124,7 +152,7 @@ export async function checkUserEnrollments(ctx: TaskletContext, deps: CheckDeps)
           .where('archived', '=', 0)
           .where('doctorant_id', 'in', [...new Set(toSuspend.map((r) => Number(r.doctorant_id)))])
           .executeTakeFirst();
-        corrected = Number(result.numUpdatedRows);
+        corrected += Number(result.numUpdatedRows);
         await deps.boundary?.('corrected');
       }
       const anomalies: Anomaly[] = orphaned.map((r) => ({
@@ -173,11 +201,17 @@ export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDe
     (row) => Number(row.id),
     async (page, totals) => {
       const inscriptions = await inscriptionStatuts(ctx, deps, [...new Set(page.map((s) => Number(s.inscription_id)))]);
-      const invalid = page.filter((s) => inscriptions.get(Number(s.inscription_id)) !== 'VALIDÉ');
-      const toBlock = invalid.filter((s) => OPEN_DEFENSE.includes(s.statut));
-      let corrected = ctx.dryRun ? toBlock.length : 0;
+      const pending = pendingCorrections(ctx, 'soutenances');
+      // Blocked by this run's attempt that died before recording it: as that attempt found it.
+      const invalid = page
+        .filter((s) => inscriptions.get(Number(s.inscription_id)) !== 'VALIDÉ')
+        .map((s) => (s.statut === 'BLOQUEE' && pending[String(s.id)] !== undefined ? { ...s, statut: pending[String(s.id)]!, resumed: true } : { ...s, resumed: false }));
+      const toBlock = invalid.filter((s) => OPEN_DEFENSE.includes(s.statut) && !s.resumed);
+      const resumed = invalid.filter((s) => s.resumed);
+      let corrected = ctx.dryRun ? toBlock.length : resumed.length;
       if (toBlock.length > 0 && !ctx.dryRun) {
         ctx.checkLease();
+        await recordCorrections(ctx, 'soutenances', toBlock);
         const result = await deps.defense.db
           .updateTable('soutenances')
           .set({ statut: 'BLOQUEE', motif_blocage: MOTIF.inscription, updated_at: sqlTimestamp(new Date()) })
@@ -185,12 +219,13 @@ export async function checkEnrollmentDefenses(ctx: TaskletContext, deps: CheckDe
           .where('statut', 'in', OPEN_DEFENSE)
           .where('inscription_id', 'in', [...new Set(toBlock.map((s) => Number(s.inscription_id)))])
           .executeTakeFirst();
-        corrected = Number(result.numUpdatedRows);
+        corrected += Number(result.numUpdatedRows);
+        await deps.boundary?.('blocked');
       }
       const directeurs = new Map(
         (await emailsOf(deps.user, invalid.map((s) => s.directeur_id).filter((id): id is number => id !== null).map(Number))).map((u) => [u.id, u.email]),
       );
-      const blockedNow = new Set(toBlock.map((s) => Number(s.id)));
+      const blockedNow = new Set([...toBlock, ...resumed].map((s) => Number(s.id)));
       const anomalies = invalid.map((s) => {
         const inscriptionStatut = inscriptions.get(Number(s.inscription_id)) ?? null;
         const anomaly: Anomaly = {

@@ -21,7 +21,7 @@ import { createTestEnvironment, dialects, type TestEnvironment } from '../../sup
 import { startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
 
-const BOUNDARIES = ['corrected', 'orphan-moved', 'notification-sent', 'report-written', 'report-mailed'] as const;
+const BOUNDARIES = ['corrected', 'blocked', 'orphan-moved', 'notification-sent', 'report-written', 'report-mailed'] as const;
 
 describe.each(dialects)('dataConsistencyJob killed between a side effect and its record (%s)', (dialect) => {
   let env: TestEnvironment;
@@ -58,6 +58,13 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     expect(open.total).toBe(7);
     const events = (await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY');
     expect(events).toHaveLength(7);
+    // The corrections the killed attempt made are recorded as this run's, with the statut they corrected, not « déjà … ».
+    const byEntity = new Map(open.items.map((a) => [`${a.entity}#${a.entityId}`, a.details as Record<string, unknown>]));
+    expect(byEntity.get('inscription#4')).toMatchObject({ statut: 'EN_ATTENTE', correction: 'SUSPENDU' });
+    expect(byEntity.get('soutenance#2')).toMatchObject({ statut: 'DEMANDEE', correction: 'BLOQUEE' });
+    expect(byEntity.get('soutenance#3')).toMatchObject({ statut: 'PLANIFIEE', correction: 'BLOQUEE' });
+    const corrections = (await env.databases.batch.db.selectFrom('batch_job_execution').select('metrics').where('id', '=', done.id).executeTakeFirstOrThrow()).metrics;
+    expect(JSON.parse(corrections)).toMatchObject({ inscriptionsSuspended: 1, soutenancesBlocked: 2 });
     // One attempt counted per notification, as uninterrupted: a restart retaking its own claim continues that attempt.
     const notifications = (await env.databases.notification.db.selectFrom('notifications').select(['id', 'statut', 'tentatives']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.tentatives}`);
     expect(notifications).toEqual(['1:SENT:1', '2:FAILED:1', '3:PENDING:0', '4:FAILED:0']);

@@ -108,21 +108,8 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
       }
       // Each notification is decided in turn: sent (written), failed (a write skip) or left
       // (filtered: not claimable, or another sender claimed it first).
-      let read = 0;
-      let retried = 0;
-      let sent = 0;
-      let failed = 0;
-      let failures = totals.failures;
-      let stoppedAfter: number | undefined;
-      for (const n of page) {
-        if (ctx.signal.aborted) {
-          // A stop between two mails: what was sent is saved with its counts before giving up.
-          if (read === 0) throw ctx.signal.reason as Error;
-          stoppedAfter = Number(page[read - 1]!.id);
-          break;
-        }
-        read++;
-        if (!claimable(n.derniere_erreur, ctx.runAt, now, ttl)) continue;
+      const decide = async (n: (typeof page)[number]): Promise<'left' | 'sent' | { error: string }> => {
+        if (!claimable(n.derniere_erreur, ctx.runAt, now, ttl)) return 'left';
         ctx.checkLease();
         const id = Number(n.id);
         const marker = claimMarker(ctx.runAt, new Date());
@@ -135,8 +122,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           .where('tentatives', '=', Number(n.tentatives))
           .where((eb) => (n.derniere_erreur === null ? eb('derniere_erreur', 'is', null) : eb('derniere_erreur', '=', n.derniere_erreur)))
           .executeTakeFirst();
-        if (Number(claim.numUpdatedRows) === 0) continue; // another sender has it
-        retried++;
+        if (Number(claim.numUpdatedRows) === 0) return 'left'; // another sender has it
         ctx.checkLease();
         const outcome = await deps.mailer
           .send({ to: [n.destinataire_email], subject: n.sujet, text: n.contenu, messageId: `<notification.${id}@batch-service>` })
@@ -148,18 +134,50 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
         if (outcome.ok) {
           await deps.boundary?.('notification-sent');
           await mine(db.updateTable('notifications').set({ statut: 'SENT', sent_at: sqlTimestampMillis(new Date()), derniere_erreur: null })).execute();
-          sent++;
-        } else {
-          await mine(db.updateTable('notifications').set({ statut: 'FAILED', derniere_erreur: outcome.error.slice(0, 2000) })).execute();
+          return 'sent';
+        }
+        await mine(db.updateTable('notifications').set({ statut: 'FAILED', derniere_erreur: outcome.error.slice(0, 2000) })).execute();
+        log.warn({ notification: id, to: n.destinataire_email, error: outcome.error }, 'notification re-send failed; marked FAILED');
+        return { error: outcome.error };
+      };
+      let read = 0;
+      let sent = 0;
+      let failed = 0;
+      let failures = totals.failures;
+      let stoppedAfter: number | undefined;
+      let failure: Error | undefined;
+      for (const n of page) {
+        if (ctx.signal.aborted) {
+          // A stop between two mails: what was sent is saved with its counts before giving up.
+          if (read === 0) throw ctx.signal.reason as Error;
+          stoppedAfter = Number(page[read - 1]!.id);
+          break;
+        }
+        let decision: Awaited<ReturnType<typeof decide>>;
+        try {
+          decision = await decide(n);
+        } catch (error) {
+          // A database gone mid-page: this notification is undecided (the restart takes its
+          // claim back and sends it, once more at most); the ones before it are saved with
+          // their counts, then the step fails with the error.
+          if (read === 0) throw error;
+          stoppedAfter = Number(page[read - 1]!.id);
+          failure = error instanceof Error ? error : new Error(String(error));
+          break;
+        }
+        read++;
+        if (decision === 'sent') sent++;
+        else if (decision !== 'left') {
           failed++;
-          failures = [...failures, { id, to: n.destinataire_email, error: outcome.error }].slice(0, FAILURES_LISTED);
-          log.warn({ notification: id, to: n.destinataire_email, error: outcome.error }, 'notification re-send failed; marked FAILED');
+          failures = [...failures, { id: Number(n.id), to: n.destinataire_email, error: decision.error }].slice(0, FAILURES_LISTED);
         }
       }
+      const retried = sent + failed;
       return {
         counts: { read, write: sent, writeSkip: failed, filter: read - sent - failed },
         totals: { retried: totals.retried + retried, sent: totals.sent + sent, failed: totals.failed + failed, failures, wouldChange: totals.wouldChange },
         ...(stoppedAfter === undefined ? {} : { stoppedAfter }),
+        ...(failure === undefined ? {} : { failure }),
       };
     },
   );

@@ -25,6 +25,12 @@ export interface PageOutcome<T extends JsonObject> {
    * saved up to it, then the phase gives up with the stop's reason.
    */
   readonly stoppedAfter?: number;
+  /**
+   * Set with `stoppedAfter` when a failure cut the page short (a database gone mid-page):
+   * what was done before it is saved, with its counts, then the phase fails with it. The
+   * restart then neither repeats those rows nor loses their counts.
+   */
+  readonly failure?: Error;
 }
 
 const stepStates = new WeakMap<TaskletContext, JsonObject>();
@@ -59,6 +65,7 @@ export async function eachPage<Row, T extends JsonObject>(
     ctx.count(outcome.counts);
     state = { lastKey: outcome.stoppedAfter ?? keyOf(page[page.length - 1]!), totals: outcome.totals };
     await savePhase(ctx, phase, state as unknown as JsonObject);
+    if (outcome.failure !== undefined) throw outcome.failure;
     if (outcome.stoppedAfter !== undefined) throw ctx.signal.reason as Error;
   }
 }

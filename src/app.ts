@@ -65,7 +65,7 @@ export interface AppOptions {
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const databases = openDatabases(config);
   try {
-    const applied = await migrateWhenReachable(databases, config.dbStartupWaitMs, logger);
+    const applied = await whenReachable('migrations', () => migrate(databases), config.dbStartupWaitMs, logger);
     if (applied.length > 0) logger.info({ migrations: applied }, `batchdb migrated: ${applied.join(', ')}`);
   } catch (error) {
     await closeDatabases(databases);
@@ -159,20 +159,21 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
 }
 
 /**
- * batchdb's migrations, waiting up to `waitMs` while batchdb cannot be reached (refused,
- * reset, shutting down): a service started with its database, or while the database
- * restarts, comes up once the database does instead of exiting. Any other failure (bad
- * password, a migration refused) stops at once.
+ * `work`, tried again for up to `waitMs` while batchdb cannot be reached (refused, reset,
+ * shutting down): a service started with its database, or while the database restarts,
+ * comes up once the database does instead of exiting. Any other failure (bad password, a
+ * migration refused) stops at once. Used for everything `serve` and the commands do with
+ * batchdb before they are up: migrations, the sweep of abandoned runs, missed fires.
  */
-async function migrateWhenReachable(databases: Databases, waitMs: number, logger: Logger): Promise<readonly string[]> {
+export async function whenReachable<T>(what: string, work: () => Promise<T>, waitMs: number, logger: Logger): Promise<T> {
   const until = Date.now() + waitMs;
   for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
     try {
-      return await migrate(databases);
+      return await work();
     } catch (error) {
       const cause = (error as Error).cause ?? error;
       if (!isUnreachable(cause) || Date.now() + pause > until) throw error;
-      logger.warn(`batchdb cannot be reached (${(cause as Error).message}); trying again in ${pause} ms, until DB_STARTUP_WAIT_MS runs out`);
+      logger.warn(`${what}: batchdb cannot be reached (${(cause as Error).message}); trying again in ${pause} ms, until DB_STARTUP_WAIT_MS runs out`);
       await sleep(pause);
     }
   }

@@ -5,7 +5,7 @@
  * console link (security/first-start.ts); for a person, the start banner.
  */
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.js';
+import { createApp, whenReachable } from './app.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { generateDemoData, siblingDatabasesAreEmpty } from './db/fixtures/demo-data.js';
@@ -50,7 +50,7 @@ export async function startService(loaded: Config): Promise<void> {
   }
   // Issue 16: a sibling database off the contract is logged and shown by health, never fatal.
   app.health.register(contractIndicator(databases, logger));
-  const abandoned = await app.operator.abandonStale();
+  const abandoned = await whenReachable('sweep of abandoned runs', () => app.operator.abandonStale(), config.dbStartupWaitMs, logger);
   if (abandoned.length > 0) logger.warn({ executions: abandoned.map((e) => e.id) }, 'runs left by a dead process marked FAILED (restartable)');
   // A run whose process died shows FAILED within about one heartbeat timeout, not only at the next launch.
   const stopSweeping = app.operator.sweepEvery(config.engine.heartbeatIntervalMs * 3);
@@ -71,7 +71,7 @@ export async function startService(loaded: Config): Promise<void> {
     ? new Scheduler(app.operator, schedules(config), { timeZone: config.timeZone, misfireGraceMs: config.scheduler.misfireGraceMs, logger })
     : undefined;
   BATCH_METRICS.scheduledJobs.set(scheduler?.jobs.length ?? 0);
-  await scheduler?.start();
+  await whenReachable('missed fires', async () => scheduler?.start(), config.dbStartupWaitMs, logger);
 
   const { eureka: eurekaSettings } = config.operations;
   const eureka = eurekaSettings.url

@@ -105,7 +105,7 @@ describe.skipIf(!mariadbUrl)('serve through a batchdb outage (mysql)', () => {
 
     const serve = startChild([CLI, 'serve'], { ...through, DB_STARTUP_WAIT_MS: '60000' });
     try {
-      await serve.waitForLine(/batchdb cannot be reached .*trying again/, 20_000);
+      await serve.waitForLine(/migrations: batchdb cannot be reached .*trying again/, 20_000);
       await proxy.resume();
       const [, port] = await serve.waitForLine(/listening on port (\d+)/, 30_000);
       expect((await fetch(`http://127.0.0.1:${port}/actuator/health/readiness`)).status).toBe(200);

@@ -37,8 +37,14 @@ export const FAULTS = [
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
-/** Faults that need the harness's own MariaDB (a proxy to it, its connection limit, its restart). */
-export const MARIADB_ONLY: ReadonlySet<Fault> = new Set(['proxy-delay', 'proxy-late', 'proxy-blackhole', 'proxy-reset', 'pool-exhausted', 'db-restart']);
+/**
+ * Faults drawn on MariaDB only: those that need the harness's own MariaDB (a proxy to it,
+ * its connection limit, its restart), and clock skew. Processes sharing an SQLite file
+ * share a host (SQLite over a network file system is unsupported), so they share its
+ * clock: SQLite's « database clock » is each process's own, and skewing one process with
+ * faketime makes a fault no deployment can have.
+ */
+export const MARIADB_ONLY: ReadonlySet<Fault> = new Set(['proxy-delay', 'proxy-late', 'proxy-blackhole', 'proxy-reset', 'pool-exhausted', 'db-restart', 'clock-skew']);
 
 /** Short leases, in the harness only, through the documented variables. */
 export const HEARTBEAT_INTERVAL_MS = 300;
@@ -401,7 +407,7 @@ export async function runScenario(spec: ScenarioSpec, harness: Harness, baseline
 
     // Replica A: the run, through the proxy when the fault sits on the link.
     let runnerEnv = env;
-    if (MARIADB_ONLY.has(spec.fault) && spec.fault !== 'db-restart' && spec.fault !== 'pool-exhausted') {
+    if (spec.fault.startsWith('proxy-')) {
       ctx.proxy = await startFaultProxy(harness.own!.port);
       runnerEnv = { ...env, ...dbEnv(world.proxiedUrls(ctx.proxy.port)) };
     }

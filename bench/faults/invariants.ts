@@ -126,11 +126,15 @@ export type Volatile = Map<string, Set<string>>;
 /**
  * Columns that vary by nature, whatever two runs happened to agree on: a PDF report holds
  * its time of generation (« Généré le … à … »), so its size and bytes, and the size its
- * event announces, depend on the minute it was made; an event's creation time too.
+ * event announces, depend on the minute it was made; an event's creation time too; an
+ * archive's bytes (random nonces) and its size (its manifest's time, deflated).
  */
 const ALWAYS_VOLATILE: Readonly<Record<string, readonly string[]>> = {
   'batch.event_outbox': ['created_at', 'payload.sizeBytes', 'payload.occurredAt'],
-  files: ['reportSize', 'reportSha'],
+  // An archive holds its time in its deflated manifest: its size moves by a byte or so.
+  'batch.inscription_archive': ['size_bytes', 'sha256', 'archived_at', 'completed_at'],
+  'batch.defense_archive': ['size_bytes', 'sha256', 'archived_at', 'completed_at'],
+  files: ['reportSize', 'reportSha', 'archiveSize', 'archiveSha'],
 };
 
 export function volatileColumns(a: Snapshot, b: Snapshot): Volatile {

@@ -235,8 +235,11 @@ export function fileRows(dataDir: string): Row[] {
       else if (entry.isFile()) {
         const size = statSync(full).size;
         const sha = createHash('sha256').update(readFileSync(full)).digest('hex').slice(0, 16);
-        // A report's bytes hold the minute it was generated: named apart, never compared.
-        rows.push(top === 'reports' ? { path: relPath, reportSize: size, reportSha: sha } : { path: relPath, size, sha });
+        // A report's bytes hold the minute it was generated, an archive's its random nonces and,
+        // deflated, its manifest's time (one byte more or less): named apart, never compared.
+        rows.push(
+          top === 'reports' ? { path: relPath, reportSize: size, reportSha: sha } : top === 'archives' ? { path: relPath, archiveSize: size, archiveSha: sha } : { path: relPath, size, sha },
+        );
       }
       else rows.push({ path: relPath, kind: entry.isSymbolicLink() ? 'link' : 'other' });
     }

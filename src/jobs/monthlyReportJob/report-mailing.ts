@@ -75,9 +75,11 @@ export function reportMessage(report: { period: ReportPeriod; fileName: string }
 
 export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report: { period: ReportPeriod; path: string; sizeBytes: number; fileName: string }): Promise<MailingState> {
   const saved = ctx.restoredContext as Partial<MailingState>;
+  // Read once per instance: a restart mails the first attempt's list. Each admin is counted
+  // (read and written) when the mail to them leaves: one not reached is left to the
+  // restart and counted then, so every attempt's counts add up (read = written) and the
+  // restarted step, which carries them on, ends with each admin counted once.
   const recipients = saved.recipients ?? (await adminAddresses(deps.user));
-  // Read once per instance: a restart keeps the first attempt's list and its count.
-  if (saved.recipients === undefined) ctx.count({ read: recipients.length });
   let state: MailingState = {
     recipients,
     sent: saved.sent ?? [],
@@ -95,7 +97,7 @@ export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report:
   if (ctx.dryRun) {
     log.info({ recipients }, 'dry run: the report would be mailed to these admins');
     // Counted as would-write by the engine: the mails a real run would send.
-    ctx.count({ write: recipients.length });
+    ctx.count({ read: recipients.length, write: recipients.length });
     await ctx.saveState(state);
     return state;
   }
@@ -108,7 +110,7 @@ export async function mailReport(ctx: TaskletContext, deps: MailingDeps, report:
     try {
       await deps.mailer.send({ ...reportMessage(report, attachment, deps.timeZone, to), messageId: `<monthly-report.${instance.slice(0, 24)}.${shortHash(to)}@batch-service>` });
       state = { ...state, sent: [...state.sent, to] };
-      ctx.count({ write: 1 });
+      ctx.count({ read: 1, write: 1 });
       log.info({ to }, 'monthly report mailed');
     } catch (error) {
       state = { ...state, failed: [...state.failed, { to, error: (error as Error).message }] };

@@ -43,6 +43,9 @@ describe.each(dialects)('monthly report mail retried by restart (%s)', (dialect)
 
     const first = await (await service.operator.start('monthlyReportJob', { parameters: { month: MONTH }, trigger: 'CLI' })).done;
     expect(first.status).toBe('FAILED');
+    // The admin not reached is left to the restart, not counted: the attempt's counts add up.
+    const firstMailing = (await service.repository.stepExecutions(first.id)).find((s) => s.stepName === 'sendReportStep');
+    expect(firstMailing!.counts).toMatchObject({ read: 2, write: 2 });
     expect(first.exitMessage).toContain(`not mailed to ${REFUSED}`);
     expect(first.exitMessage).toMatch(/restart this execution: it mails only that admin$/);
     expect(reportsTo()).toEqual(ADMINS.filter((a) => a !== REFUSED).sort());

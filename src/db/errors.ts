@@ -29,6 +29,16 @@ export function isTransientDbError(error: unknown): boolean {
   return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
 }
 
+/**
+ * The connection failed while a statement was in flight (reset, lost, timed out): the
+ * server may have run and committed it, and only its answer was lost. Not so for a
+ * deadlock, a lock wait timeout or a busy SQLite file, which rolled it back.
+ */
+export function mayHaveCommitted(error: unknown): boolean {
+  const { code } = (error ?? {}) as DriverError;
+  return code === 'ECONNRESET' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'EPIPE' || code === 'ETIMEDOUT' || code === 'PROTOCOL_SEQUENCE_TIMEOUT';
+}
+
 /** A unique or primary key constraint was violated. */
 export function isUniqueViolation(error: unknown): boolean {
   const { code, errno } = (error ?? {}) as DriverError;

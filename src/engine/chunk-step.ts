@@ -12,6 +12,7 @@
  * gone) is counted as filtered.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { mayHaveCommitted } from '../db/errors.js';
 import { databaseOf } from '../db/guarded-dialect.js';
 import { LeaseLostError, SkipLimitExceededError, StepTimeoutError } from './errors.js';
 import { withRetry } from './retry.js';
@@ -82,11 +83,15 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
   let prefetched: Promise<readonly I[]> | undefined;
 
   const write = async (items: readonly O[]): Promise<number> => {
+    let afterUncertainCommit = false;
     // Checked before every attempt: a retry must not land after the lease ran out.
     const written = await withRetry(
       () => {
         runtime.checkLease();
-        return writer.write(items);
+        return writer.write(items, { afterUncertainCommit }).catch((error: unknown) => {
+          if (mayHaveCommitted(error)) afterUncertainCommit = true;
+          throw error;
+        });
       },
       retry,
       retryHooks,

@@ -153,7 +153,17 @@ export interface ItemReader<T> {
  * number given (rows already gone, for example).
  */
 export interface ItemWriter<T> {
-  write(items: readonly T[]): Promise<number | void>;
+  /** Returns the items written (all of them when void): the rest are counted as filtered. */
+  write(items: readonly T[], attempt?: WriteAttempt): Promise<number | void>;
+}
+
+export interface WriteAttempt {
+  /**
+   * An earlier attempt of this same call lost its connection mid-statement (its
+   * acknowledgement lost): it may have committed. A writer that counts what it changed
+   * counts the items that attempt changed as written, not as already done by someone else.
+   */
+  readonly afterUncertainCommit: boolean;
 }
 
 export interface SkipPolicy {

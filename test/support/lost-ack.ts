@@ -8,11 +8,12 @@ import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 import { createPool } from 'mysql2';
 import { sqliteFile } from '../../src/db/connect.js';
+import type { DatabaseName } from '../../src/config.js';
 import type { BatchDb } from '../../src/db/schema/batch-tables.js';
 import type { TestEnvironment } from './databases.js';
 
-export interface LostAcks {
-  readonly db: Kysely<BatchDb>;
+export interface LostAcks<DB = BatchDb> {
+  readonly db: Kysely<DB>;
   /** The next statement matching `pattern` commits, then its caller gets ECONNRESET (once). */
   loseNext(pattern: RegExp): void;
   /** The statements whose acknowledgement was lost, in order: a test checks its fault fired. */
@@ -22,8 +23,9 @@ export interface LostAcks {
 
 const lostAck = () => Object.assign(new Error('read ECONNRESET (acknowledgement lost after the commit)'), { code: 'ECONNRESET', errno: -104 });
 
-export function openWithLostAcks(env: TestEnvironment): LostAcks {
-  const url = env.config.databases.batch;
+/** A connection to `database` (batchdb unless named) that loses acknowledgements on demand. */
+export function openWithLostAcks<DB = BatchDb>(env: TestEnvironment, database: DatabaseName = 'batch'): LostAcks<DB> {
+  const url = env.config.databases[database];
   const state = { armed: undefined as RegExp | undefined, lost: [] as string[] };
   const inner: Dialect =
     env.dialect === 'sqlite'
@@ -46,7 +48,7 @@ export function openWithLostAcks(env: TestEnvironment): LostAcks {
     createIntrospector: (db) => inner.createIntrospector(db),
     createDriver: () => new LosingDriver(inner.createDriver(), state, env.dialect === 'sqlite'),
   };
-  const db = new Kysely<BatchDb>({ dialect });
+  const db = new Kysely<DB>({ dialect });
   return {
     db,
     loseNext(pattern) {

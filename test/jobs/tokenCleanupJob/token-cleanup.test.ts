@@ -3,6 +3,8 @@ import { tokenCleanupJob } from '../../../src/jobs/tokenCleanupJob/token-cleanup
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 import { operatorFor } from '../../engine/harness.js';
 import { insertTokens, remainingExpiries } from './tokens.js';
+import type { UserDb } from '../../../src/db/schema/sibling-tables.js';
+import { openWithLostAcks } from '../../support/lost-ack.js';
 
 const runAt = new Date('2026-11-28T02:00:00Z');
 /** The purge step's figures when batchdb holds nothing older than the retention. */
@@ -56,6 +58,30 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
     const real = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
     expect(real.status).toBe('COMPLETED');
     expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(1);
+  });
+
+  it('a chunk whose DELETE committed but whose acknowledgement was lost counts as deleted, not filtered, when retried (found by the fault harness)', async () => {
+    env = await createTestEnvironment(dialect);
+    await insertTokens(env.databases, 'refresh_tokens', Array.from({ length: 250 }, (_, i) => ({ expiry: at(-1 - i * 60_000) })));
+    const before = await remainingExpiries(env.databases, 'refresh_tokens');
+    const lost = openWithLostAcks<UserDb>(env, 'user');
+    try {
+      const userDb = { ...env.databases.user, db: lost.db };
+      const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
+      // A chunk's DELETE commits, then the caller is told ECONNRESET; the engine retries it.
+      lost.loseNext(/^delete from .refresh_tokens./i);
+      const done = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, trigger: 'CLI' })).done;
+      expect(lost.lost, 'the fault fired').toHaveLength(1);
+      expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');
+      // The recount, in plain terms: every row that was there and is gone was deleted by this run.
+      const deleted = before.length - (await remainingExpiries(env.databases, 'refresh_tokens')).length;
+      expect(deleted).toBe(250);
+      expect(done.metrics).toMatchObject({ refreshTokensDeleted: deleted });
+      const [refresh] = await operator.repository.stepExecutions(done.id);
+      expect(refresh?.counts).toMatchObject({ read: 250, write: deleted, filter: 0 });
+    } finally {
+      await lost.close();
+    }
   });
 
   it('rejects a runAt that is not an instant', async () => {

@@ -8,6 +8,7 @@
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
+import { anomalyOutcome, type AnomalyOutcome } from '../../vocabulary/words-fr.js';
 import type { ReportPeriod } from './report-period.js';
 
 /** Rows listed one by one; the counts cover them all. */
@@ -19,6 +20,12 @@ export interface OpenAnomaly {
   readonly entity: string;
   readonly entityId: number;
   readonly action: string;
+  /**
+   * What the job did about it, as the anomaly report says it (from the details: a
+   * correction made earlier is « déjà en place », not « corrigée »). Absent from the
+   * snapshots of reports generated before it was recorded: the action's label is shown.
+   */
+  readonly outcome?: AnomalyOutcome;
   /** ISO instant. */
   readonly firstSeen: string;
 }
@@ -56,7 +63,7 @@ export async function reportAlerts(batch: DatabaseHandle<BatchDb>, period: Repor
       .executeTakeFirstOrThrow(),
     openAtEnd.select(['action', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('action').execute(),
     openAtEnd
-      .select(['type', 'entity', 'entity_id', 'action', 'first_seen'])
+      .select(['type', 'entity', 'entity_id', 'action', 'details', 'first_seen'])
       .orderBy((eb) => eb.case().when('action', '=', 'INTERVENTION_REQUISE').then(0).else(1).end())
       .orderBy('first_seen')
       .orderBy('id')
@@ -74,7 +81,17 @@ export async function reportAlerts(batch: DatabaseHandle<BatchDb>, period: Repor
       entity: r.entity,
       entityId: Number(r.entity_id),
       action: r.action,
+      outcome: anomalyOutcome({ action: r.action, details: parseDetails(r.details) }),
       firstSeen: parseSqlTimestamp(String(r.first_seen)).toISOString(),
     })),
   };
+}
+
+/** Stored details (JSON text); what cannot be read counts as none (the action's label then). */
+function parseDetails(text: string | null): unknown {
+  try {
+    return text === null ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    return {};
+  }
 }

@@ -33,7 +33,7 @@ import type { ReportAlerts } from './report-alerts.js';
 import type { ReportPeriod } from './report-period.js';
 import type { MonthFigures } from './report-snapshot.js';
 import type { UserStats } from './user-stats.js';
-import { anomalyActionLabel, anomalyEntityLabel, anomalyTypeLabel } from '../../vocabulary/words-fr.js';
+import { ANOMALY_OUTCOME_LABELS, anomalyActionLabel, anomalyEntityLabel, anomalyTypeLabel, exitCodeLabel, exitMessageText, jobLabel } from '../../vocabulary/words-fr.js';
 
 export interface ReportContent {
   readonly period: ReportPeriod;
@@ -219,12 +219,12 @@ function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h
     ...(alerts.openAnomalies > 0
       ? [`${formatNumber(alerts.openAnomalies)} anomalie(s) de cohérence ouverte(s) en fin de mois, dont ${formatNumber(alerts.anomaliesNeedingAPerson)} demandant une intervention.`]
       : []),
-    ...(alerts.failedExecutions > 0 ? [`${formatNumber(alerts.failedExecutions)} exécution(s) de traitement en échec ce mois-ci.`] : []),
+    ...(alerts.failedExecutions > 0 ? [`${formatNumber(alerts.failedExecutions)} exécution(s) de tâche en échec ce mois-ci.`] : []),
     ...(alerts.durationOverruns > 0 ? [`${formatNumber(alerts.durationOverruns)} doctorant(s) alerté(s) ce mois-ci pour dépassement de la durée maximale de 6 ans ; leur inscription a été suspendue.`] : []),
     ...(pendingOver24h > 0 ? [`${formatNumber(pendingOver24h)} notification(s) créée(s) ce mois-ci encore en attente plus de 24 heures après leur création.`] : []),
   ];
   const anomalyHeaders = ['Anomalie ouverte en fin de mois', 'Élément', 'Action', 'Depuis le'];
-  const anomalyRows = alerts.anomalies.map((a) => [anomalyTypeLabel(a.type), `${anomalyEntityLabel(a.entity)} n° ${formatNumber(a.entityId)}`, anomalyActionLabel(a.action), formatFrenchDate(new Date(a.firstSeen), timeZone)]);
+  const anomalyRows = alerts.anomalies.map((a) => [anomalyTypeLabel(a.type), `${anomalyEntityLabel(a.entity)} n° ${formatNumber(a.entityId)}`, a.outcome === undefined ? anomalyActionLabel(a.action) : ANOMALY_OUTCOME_LABELS[a.outcome], formatFrenchDate(new Date(a.firstSeen), timeZone)]);
   const anomalyWidths = [155, 110, 120, 110];
   // The title stands with every line under it, and with the first rows of the table when the lines lead to one.
   const bullets = lines.reduce((sum, line) => sum + paragraphHeight(doc, `• ${line}`), 0);
@@ -238,6 +238,6 @@ function alertsSection(doc: ReportDocument, alerts: ReportAlerts, pendingOver24h
   }
   if (alerts.failures.length > 0) {
     doc.moveDown(0.5);
-    table(doc, ['Traitement', 'Exécution', 'Cause'], alerts.failures.map((f) => [f.jobName, `n° ${f.executionId}`, f.message || f.exitCode]), [150, 70, 275]);
+    table(doc, ['Tâche', 'Exécution', 'Cause'], alerts.failures.map((f) => [jobLabel(f.jobName), `n° ${f.executionId}`, f.message ? exitMessageText(f.message) : exitCodeLabel(f.exitCode)]), [150, 70, 275]);
   }
 }

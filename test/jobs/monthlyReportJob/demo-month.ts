@@ -134,8 +134,10 @@ export async function seedDemoMonth(env: TestEnvironment): Promise<Cases> {
 /** batchdb rows on each side of the months' bounds (Paris: October is [30 Sept 22:00Z, 31 Oct 23:00Z)). */
 async function plantBatchRows(env: TestEnvironment): Promise<void> {
   const batch = anyDb(env.databases.batch);
+  // Anomaly 2 was corrected on an earlier night (« déjà … »), 7 by the night that found it.
+  const corrections: Record<number, string> = { 2: 'déjà SUSPENDU (motif UTILISATEUR_INEXISTANT)', 7: 'BLOQUEE' };
   const anomaly = (id: number, action: string, firstSeen: string, resolvedAt: string | null) => ({
-    type: id % 2 ? 'FICHIER_MANQUANT' : 'UTILISATEUR_INEXISTANT', entity: 'document', entity_id: 900_000 + id, details: '{}', action,
+    type: id % 2 ? 'FICHIER_MANQUANT' : 'UTILISATEUR_INEXISTANT', entity: 'document', entity_id: 900_000 + id, details: JSON.stringify(corrections[id] ? { correction: corrections[id] } : {}), action,
     first_seen: firstSeen, last_seen: resolvedAt ?? '2026-12-06 22:00:00.000', resolved_at: resolvedAt, open_key: resolvedAt === null ? `planted:${id}` : null, job_execution_id: null,
   });
   await batch
@@ -310,9 +312,9 @@ export async function recountMonth(env: TestEnvironment, m: MonthBounds) {
     dbs.batch,
     sql`SELECT COUNT(*) AS overruns FROM alerte_duree_envoyee WHERE type_alerte = 'DEPASSEMENT' AND date_envoi >= ${start} AND date_envoi < ${end}`,
   );
-  const open = await rows<{ type: string; entity: string; entity_id: number; action: string; first_seen: string }>(
+  const open = await rows<{ type: string; entity: string; entity_id: number; action: string; details: string; first_seen: string }>(
     dbs.batch,
-    sql`SELECT type, entity, entity_id, action, first_seen FROM consistency_anomaly
+    sql`SELECT type, entity, entity_id, action, details, first_seen FROM consistency_anomaly
          WHERE first_seen < ${end} AND (resolved_at IS NULL OR resolved_at >= ${end})
          ORDER BY CASE WHEN action = 'INTERVENTION_REQUISE' THEN 0 ELSE 1 END, first_seen, id`,
   );
@@ -322,7 +324,7 @@ export async function recountMonth(env: TestEnvironment, m: MonthBounds) {
     durationOverruns: Number(overruns),
     openAnomalies: open.length,
     anomaliesNeedingAPerson: open.filter((a) => a.action === 'INTERVENTION_REQUISE').length,
-    anomalies: open.slice(0, 30).map((a) => ({ type: a.type, entity: a.entity, entityId: Number(a.entity_id), action: a.action, firstSeen: `${String(a.first_seen).replace(' ', 'T')}Z` })),
+    anomalies: open.slice(0, 30).map((a) => ({ type: a.type, entity: a.entity, entityId: Number(a.entity_id), action: a.action, outcome: outcomeOf(a.action, a.details), firstSeen: `${String(a.first_seen).replace(' ', 'T')}Z` })),
   };
   return { enrollment, defense, notification, user, alerts };
 }
@@ -336,4 +338,12 @@ export async function storedFigures(env: TestEnvironment, month: string) {
     ...figures,
     enrollment: { ...figures.enrollment, topDirecteurs: figures.enrollment.topDirecteurs.map(({ directeurId, doctorants }) => ({ directeurId, doctorants })) },
   };
+}
+
+/** What the job did, as the reports say it: « corrigée » only when the details record a change it made. */
+function outcomeOf(action: string, details: string): string {
+  if (action !== 'AUTO_CORRIGÉE') return 'needsPerson';
+  const correction = (JSON.parse(details) as { correction?: string }).correction ?? '';
+  if (correction.startsWith('aucune')) return 'needsPerson';
+  return correction === '' || correction.startsWith('déjà') ? 'alreadyCorrected' : 'corrected';
 }

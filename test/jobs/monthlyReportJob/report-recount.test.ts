@@ -72,8 +72,15 @@ describe.each(dialects)('monthly report recounted on demo data at scale 3 (%s)',
       expect(text).toMatch(new RegExp(`${label}\\s+${n(value)}\\s`));
     }
     expect(text).toMatch(new RegExp(`${expected.alerts.openAnomalies} anomalie\\(s\\) de cohérence ouverte\\(s\\) en fin de mois, dont 2 demandant une intervention`));
-    expect(text).toContain('1 exécution(s) de traitement en échec ce mois-ci.');
+    expect(text).toContain('1 exécution(s) de tâche en échec ce mois-ci.');
+    // What the job did about each open anomaly, from its details: 2 was corrected on an earlier night, 7 that night.
+    expect(expected.alerts.anomalies.map((a) => [a.entityId, a.outcome])).toEqual(expect.arrayContaining([[900_002, 'alreadyCorrected'], [900_007, 'corrected']]));
+    expect(text).toMatch(/n° 900\s002\s+Correction\s+déjà\s+en\s+place/);
+    expect(text).toMatch(/n° 900\s007\s+Corrigée\s+automatiquement/);
     expect(text).toContain('userdb unreachable (planted)');
+    // The tâche by its French name in the failures' table, never its code.
+    expect(text).toMatch(/Tâche\s+Exécution\s+Cause\s+Nettoyage des jetons expirés\s+n° 1/);
+    expect(text).not.toContain('tokenCleanupJob');
     expect(text).not.toContain('November failure (planted)');
   }, 180_000);
 });

@@ -347,7 +347,6 @@ export class JobOperator {
           const result = await this.runStep(job, step, execution, before, jobContext, run, lease, log);
           ran.push(result.execution);
           latest.set(step.name, result.execution);
-          await protocol(() => this.repository.saveJobContext(held, jobContext.toJSON()));
           outcome = stepOutcome(step.name, result);
           if (result.execution.status === 'FAILED') log.error({ err: result.error, step: step.name }, outcome.exitMessage ?? 'step failed');
           if (outcome.status !== 'COMPLETED') break;
@@ -439,7 +438,7 @@ export class JobOperator {
     const protocol = <T>(write: () => Promise<T>): Promise<T> => this.protocolWrite(lease, write);
     if (step.condition && !step.condition(jobContext)) {
       const skipped = await protocol(() => this.repository.createStepExecution(held, step.name));
-      return { execution: await protocol(() => this.repository.finishStep(held, { ...skipped, status: 'COMPLETED', exitCode: 'NOOP', exitMessage: 'condition not met' })) };
+      return { execution: await protocol(() => this.repository.finishStep(held, { ...skipped, status: 'COMPLETED', exitCode: 'NOOP', exitMessage: 'condition not met' }, jobContext.toJSON())) };
     }
     // A step taken over from a crash (not a failure, which saves its exact position)
     // misses the counts of the chunks committed after its last checkpoint: say so.
@@ -489,7 +488,9 @@ export class JobOperator {
     try {
       const outcome = step.kind === 'chunk' ? await runChunkStep({ ...step, timeoutMs }, runtime) : await runTaskletStep(step, runtime);
       if (lease.lost) throw lease.lost;
-      const finished = await protocol(() => this.repository.finishStep(held, outcome.execution));
+      // The step's end and the job context it leaves commit together: a crash between the
+      // two left a COMPLETED step (skipped by the restart) whose results were lost.
+      const finished = await protocol(() => this.repository.finishStep(held, outcome.execution, jobContext.toJSON()));
       await this.notify(job, (l) => l.afterStep?.(execution, finished));
       return { ...outcome, execution: finished };
     } finally {

@@ -383,15 +383,6 @@ export class JobRepository {
       .execute();
   }
 
-  async saveJobContext(lease: ExecutionLease, context: JsonObject): Promise<void> {
-    const result = await this.db
-      .updateTable('batch_job_execution')
-      .set({ execution_context: JSON.stringify(context), last_updated: this.now() })
-      .where((eb) => owned(eb, lease))
-      .executeTakeFirst();
-    expectOwned(result.numUpdatedRows, lease, 'its job context was not saved');
-  }
-
   /**
    * Proves the execution alive and returns its status as the database has it (STOPPING =
    * stop asked); LeaseLostError when it is no longer this process's to run.
@@ -551,24 +542,40 @@ export class JobRepository {
     expectOwned(result.numUpdatedRows, lease, `the checkpoint of ${step.stepName} was not saved`);
   }
 
-  async finishStep(lease: ExecutionLease, step: StepExecution): Promise<StepExecution> {
+  /**
+   * The step's end, and with `jobContext` the job context as the step leaves it, in one
+   * transaction: a restart never finds a COMPLETED step (which it skips) without what the
+   * step put in the job context for the steps after it. Both updates are by key: a retry
+   * after a lost acknowledgement writes the same values again.
+   */
+  async finishStep(lease: ExecutionLease, step: StepExecution, jobContext?: JsonObject): Promise<StepExecution> {
     const now = this.now();
-    const result = await this.db
-      .updateTable('batch_step_execution')
-      .set({
-        ...countColumns(step.counts),
-        estimated_total: step.estimatedTotal,
-        status: step.status,
-        exit_code: step.exitCode,
-        exit_message: step.exitMessage,
-        execution_context: JSON.stringify(step.context),
-        end_time: now,
-        last_updated: now,
-      })
-      .where('id', '=', step.id)
-      .where((eb) => eb.exists(eb.selectFrom('batch_job_execution').select('id').where((w) => owned(w, lease))))
-      .executeTakeFirst();
-    expectOwned(result.numUpdatedRows, lease, `the end of ${step.stepName} was not recorded`);
+    await this.db.transaction().execute(async (tx) => {
+      if (jobContext !== undefined) {
+        const saved = await tx
+          .updateTable('batch_job_execution')
+          .set({ execution_context: JSON.stringify(jobContext), last_updated: now })
+          .where((eb) => owned(eb, lease))
+          .executeTakeFirst();
+        expectOwned(saved.numUpdatedRows, lease, `the job context left by ${step.stepName} was not saved`);
+      }
+      const ended = await tx
+        .updateTable('batch_step_execution')
+        .set({
+          ...countColumns(step.counts),
+          estimated_total: step.estimatedTotal,
+          status: step.status,
+          exit_code: step.exitCode,
+          exit_message: step.exitMessage,
+          execution_context: JSON.stringify(step.context),
+          end_time: now,
+          last_updated: now,
+        })
+        .where('id', '=', step.id)
+        .where((eb) => eb.exists(eb.selectFrom('batch_job_execution').select('id').where((w) => owned(w, lease))))
+        .executeTakeFirst();
+      expectOwned(ended.numUpdatedRows, lease, `the end of ${step.stepName} was not recorded`);
+    });
     return { ...step, endTime: parseSqlTimestamp(now) };
   }
 

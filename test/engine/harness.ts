@@ -89,6 +89,26 @@ export function itemsJob(db: Kysely<ItemsDb>, steps: readonly StepDefinition[], 
   return { name, description: 'engine test job', steps };
 }
 
+/** Two tasklets: makeStep puts `made` in the job context; useStep needs it and records it as `seen`. */
+export function contextJob(): JobDefinition {
+  return {
+    name: 'contextJob',
+    description: 'passes a value from one step to the next',
+    steps: [
+      { kind: 'tasklet', name: 'makeStep', run: async (ctx) => void ctx.jobContext.set('made', 42) },
+      {
+        kind: 'tasklet',
+        name: 'useStep',
+        run: async (ctx) => {
+          const made = ctx.jobContext.get('made');
+          if (made === undefined) throw new Error('makeStep left nothing in the job context');
+          ctx.jobContext.set('seen', made);
+        },
+      },
+    ],
+  };
+}
+
 export function slowTasklet(name: string, ms: number): StepDefinition {
   return { kind: 'tasklet', name, run: async () => void (await sleep(ms)) };
 }

@@ -25,7 +25,7 @@ const WRITES: readonly [string, RegExp][] = [
   ['recordSkip', /^insert into .batch_step_skip./i],
   ['saveStepProgress (checkpoint)', /^update .batch_step_execution. set (?:(?!exit_code).)*$/is],
   ['finishStep', /^update .batch_step_execution. set .*exit_code/is],
-  ['saveJobContext', /^update .batch_job_execution. set .execution_context. = \?, .last_updated. = \? where/i],
+  ['job context (in the step end’s transaction)', /^update .batch_job_execution. set .execution_context. = \?, .last_updated. = \? where/i],
   ['finishExecution', /^update .batch_job_execution. set .status. = \?, .exit_code./i],
 ];
 

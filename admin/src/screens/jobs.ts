@@ -55,10 +55,6 @@ function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) 
         <dd>${job.nextFireTime ? html`${dateTime(job.nextFireTime, job.timeZone, 'minute')} <span class="muted">(${relative(job.nextFireTime)})</span>` : '—'}</dd>
       </div>
       <div>
-        <dt>En ligne de commande</dt>
-        <dd><code>batch-service run ${job.name}</code></dd>
-      </div>
-      <div>
         <dt>Dernière exécution</dt>
         <dd class="last-execution">
           ${last
@@ -67,6 +63,7 @@ function JobCard({ job, onLaunch }: { job: JobView; onLaunch: (dryRun: boolean) 
         </dd>
       </div>
     </dl>
+    <p class="cli-line"><span class="muted">En ligne de commande :</span> <code class="cli">batch-service run ${job.name}</code></p>
     <div class="actions">
       <button type="button" class="button" onClick=${() => onLaunch(false)} aria-label=${`Lancer « ${label} »`}>Lancer</button>
       <button type="button" class="button secondary" onClick=${() => onLaunch(true)} aria-label=${`Simulation de « ${label} »`}>Simulation</button>

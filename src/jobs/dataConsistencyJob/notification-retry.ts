@@ -51,6 +51,12 @@ export interface RetryTotals extends JsonObject {
   /** The failures of this run, for the summary (capped). */
   failures: { id: number; to: string; error: string }[];
   wouldChange: Listing;
+  /**
+   * Notifications whose mail left but whose SENT mark failed (its acknowledgement lost, or
+   * the database gone): the restart reads them first and counts those the mark reached
+   * (the others are still PENDING under this run's claim, sent again and counted then).
+   */
+  unconfirmed: number[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -82,10 +88,11 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
   const cutoff = sqlTimestamp(new Date(ctx.runAt.getTime() - DAY_MS));
   const db = deps.notification.db;
   const log = deps.logger.child({ job: ctx.jobName, execution: ctx.jobExecutionId, step: ctx.stepName });
+  await confirmMarks(ctx, db);
   const state = await eachPage(
     ctx,
     'notifications',
-    { retried: 0, sent: 0, failed: 0, failures: [], wouldChange: NOTHING } as RetryTotals,
+    { retried: 0, sent: 0, failed: 0, failures: [], wouldChange: NOTHING, unconfirmed: [] } as RetryTotals,
     (after) =>
       db
         .selectFrom('notifications')
@@ -108,6 +115,8 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
       }
       // Each notification is decided in turn: sent (written), failed (a write skip) or left
       // (filtered: not claimable, or another sender claimed it first).
+      // The notification whose mail left and whose mark is not written yet.
+      let mailed: number | undefined;
       const decide = async (n: (typeof page)[number]): Promise<'left' | 'sent' | { error: string }> => {
         if (!claimable(n.derniere_erreur, ctx.runAt, now, ttl)) return 'left';
         ctx.checkLease();
@@ -132,8 +141,10 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           );
         const mine = (q: ReturnType<typeof db.updateTable<'notifications'>>) => q.where('id', '=', id).where('derniere_erreur', '=', marker);
         if (outcome.ok) {
+          mailed = id;
           await deps.boundary?.('notification-sent');
           await mine(db.updateTable('notifications').set({ statut: 'SENT', sent_at: sqlTimestampMillis(new Date()), derniere_erreur: null })).execute();
+          mailed = undefined;
           return 'sent';
         }
         await mine(db.updateTable('notifications').set({ statut: 'FAILED', derniere_erreur: outcome.error.slice(0, 2000) })).execute();
@@ -146,6 +157,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
       let failures = totals.failures;
       let stoppedAfter: number | undefined;
       let failure: Error | undefined;
+      let unconfirmed = totals.unconfirmed ?? [];
       for (const n of page) {
         if (ctx.signal.aborted) {
           // A stop between two mails: what was sent is saved with its counts before giving up.
@@ -158,10 +170,12 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           decision = await decide(n);
         } catch (error) {
           // A database gone mid-page: this notification is undecided (the restart takes its
-          // claim back and sends it, once more at most); the ones before it are saved with
-          // their counts, then the step fails with the error.
-          if (read === 0) throw error;
-          stoppedAfter = Number(page[read - 1]!.id);
+          // claim back and sends it, once more at most, or finds its mark landed: see
+          // `unconfirmed`); the ones before it are saved with their counts, then the step
+          // fails with the error.
+          if (mailed !== undefined) unconfirmed = [...unconfirmed, mailed];
+          if (read === 0 && mailed === undefined) throw error;
+          stoppedAfter = read === 0 ? Number(page[0]!.id) - 1 : Number(page[read - 1]!.id);
           failure = error instanceof Error ? error : new Error(String(error));
           break;
         }
@@ -175,7 +189,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
       const retried = sent + failed;
       return {
         counts: { read, write: sent, writeSkip: failed, filter: read - sent - failed },
-        totals: { retried: totals.retried + retried, sent: totals.sent + sent, failed: totals.failed + failed, failures, wouldChange: totals.wouldChange },
+        totals: { retried: totals.retried + retried, sent: totals.sent + sent, failed: totals.failed + failed, failures, wouldChange: totals.wouldChange, unconfirmed },
         ...(stoppedAfter === undefined ? {} : { stoppedAfter }),
         ...(failure === undefined ? {} : { failure }),
       };
@@ -187,6 +201,18 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
     await savePhase(ctx, 'summary', true);
   }
   return state.totals;
+}
+
+/** Counts the unconfirmed notifications (see RetryTotals) whose SENT mark did land; the rest stay listed until re-sent. */
+async function confirmMarks(ctx: TaskletContext, db: DatabaseHandle<NotificationDb>['db']): Promise<void> {
+  const saved = stepState(ctx).notifications as { lastKey: number; totals: RetryTotals } | undefined;
+  const listed = saved?.totals.unconfirmed ?? [];
+  if (saved === undefined || listed.length === 0 || ctx.dryRun) return;
+  const marked = (await db.selectFrom('notifications').select('id').where('id', 'in', listed).where('statut', '=', 'SENT').execute()).map((r) => Number(r.id));
+  const left = listed.filter((id) => !marked.includes(id));
+  ctx.count({ read: marked.length, write: marked.length });
+  const totals: RetryTotals = { ...saved.totals, retried: saved.totals.retried + marked.length, sent: saved.totals.sent + marked.length, unconfirmed: left };
+  await savePhase(ctx, 'notifications', { lastKey: saved.lastKey, totals } as unknown as JsonObject);
 }
 
 async function mailFailureSummary(ctx: TaskletContext, deps: RetryDeps, totals: RetryTotals, log: Logger): Promise<void> {

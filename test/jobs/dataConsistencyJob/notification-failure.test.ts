@@ -14,6 +14,8 @@ import { operatorFor } from '../../engine/harness.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 import { startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
+import type { NotificationDb } from '../../../src/db/schema/sibling-tables.js';
+import { openWithLostAcks } from '../../support/lost-ack.js';
 
 /** The notification whose claim the database refuses, once. */
 const BROKEN = 13;
@@ -64,5 +66,34 @@ describe.each(dialects)('notificationdb failing in the middle of a page of re-se
     // Every notification mailed once: none before the failure is sent again.
     const notificationMails = smtp.received.filter((m) => m.messageId?.startsWith('<notification.'));
     expect(notificationMails.map((m) => m.messageId).sort()).toEqual([1, 11, 12, 13, 14, 15].map((id) => `<notification.${id}@batch-service>`).sort());
+  }, 60_000);
+
+  it('a SENT mark whose acknowledgement was lost is counted by the restart, which finds it landed; nothing mailed twice', async () => {
+    smtp = await startSmtp({ refuse: (address) => address === REFUSED });
+    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: TECH, BATCH_TIMEZONE: 'Europe/Paris' });
+    await plant(env);
+    const lost = openWithLostAcks<NotificationDb>(env, 'notification');
+    const mailer = createMailer({ smtpUrl: smtp.url, from: env.config.mail.from, mailDir: `${env.dataDir}/mail` }, silentLogger);
+    try {
+      const notification = { ...env.databases.notification, db: lost.db };
+      const job = dataConsistencyJob({ ...env.databases, notification, mailer, audit: new AuditLog(env.databases.batch.db), logger: silentLogger, uploadsDir: env.config.uploadsDir, reportsDir: env.config.reportsDir, techAdmins: [TECH], topic: 't', timeZone: 'Europe/Paris' });
+      const operator = operatorFor(env.databases, [job]);
+      // Notification 1's mail leaves, its SENT mark commits, and the job is told ECONNRESET.
+      lost.loseNext(/^update .notifications. set .statut. = \?, .sent_at./i);
+      const failed = await (await operator.start('dataConsistencyJob', { parameters: { runAt: RUN_AT }, trigger: 'CLI' })).done;
+      expect(lost.lost, 'the fault fired').toHaveLength(1);
+      expect(failed.status).toBe('FAILED');
+      const done = await (await operator.restart(failed.id, { trigger: 'CLI' })).done;
+      expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');
+
+      const recount = await sql<{ statut: string; n: number }>`SELECT statut, COUNT(*) AS n FROM notifications WHERE id IN (1, 2) GROUP BY statut ORDER BY statut`.execute(env.databases.notification.db);
+      const byStatut = Object.fromEntries(recount.rows.map((r) => [r.statut, Number(r.n)]));
+      expect(byStatut).toEqual({ FAILED: 1, SENT: 1 });
+      expect(done.metrics).toMatchObject({ notificationsSent: byStatut.SENT, notificationsRetried: byStatut.SENT! + byStatut.FAILED! });
+      expect(smtp.received.filter((m) => m.messageId === '<notification.1@batch-service>')).toHaveLength(1);
+    } finally {
+      mailer.close();
+      await lost.close();
+    }
   }, 60_000);
 });

@@ -47,6 +47,9 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
         .catch(callback);
     },
   });
+  // A client killed mid-conversation (tests and the fault harness SIGKILL senders) makes the
+  // server's next write fail (EPIPE, ECONNRESET): the server outlives it, as a real one does.
+  server.on('error', () => undefined);
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port)));
   return {
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,

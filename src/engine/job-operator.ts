@@ -440,9 +440,11 @@ export class JobOperator {
       const skipped = await protocol(() => this.repository.createStepExecution(held, step.name));
       return { execution: await protocol(() => this.repository.finishStep(held, { ...skipped, status: 'COMPLETED', exitCode: 'NOOP', exitMessage: 'condition not met' }, jobContext.toJSON())) };
     }
-    // A step taken over from a crash (not a failure, which saves its exact position)
-    // misses the counts of the chunks committed after its last checkpoint: say so.
-    if (before?.exitCode === 'ABANDONED' && this.options.checkpointIntervalMs > 0) {
+    // A step taken over from a crash (not a failure, which saves its exact position) may
+    // miss counts: the chunks committed after its last checkpoint, and, even with a
+    // checkpoint after every chunk, the one committed just before the crash (its rows
+    // are gone, so the replay cannot read them again). Say so.
+    if (before?.exitCode === 'ABANDONED') {
       const incomplete = (jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined) ?? [];
       if (!incomplete.includes(step.name)) jobContext.set(COUNTS_INCOMPLETE, [...incomplete, step.name]);
     }

@@ -115,7 +115,9 @@ describe.each(dialects)('a cut link (%s)', (dialect) => {
       }
       expect(abandonedAt).toBeGreaterThan(0);
       const restarted = await (await b.restart(execution.id, { trigger: 'CLI' })).done;
-      expect([restarted.status, restarted.exitMessage]).toEqual(['COMPLETED', null]);
+      // Taken over from an abandoned step: its counts are flagged as a lower bound (docs/engine.md).
+      expect(restarted.status, restarted.exitMessage ?? '').toBe('COMPLETED');
+      expect(restarted.exitMessage).toMatch(/are a lower bound/);
       // Well within one lock wait of 2 s: nothing waited on the cut process's locks.
       expect(performance.now() - abandonedAt).toBeLessThan(2_000);
       expect(await processedIds(items)).toHaveLength(20);

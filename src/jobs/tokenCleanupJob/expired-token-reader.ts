@@ -17,9 +17,10 @@ export function expiredTokenReader(
   runAt: Date,
   restored: JsonObject,
 ): ItemReader<number> {
+  const cutoff = sqlTimestamp(runAt);
   return keysetReader(restored, {
     fetch: async (afterId, limit) => {
-      const rows = await expiredAfter(userDb, table, runAt, afterId).select('id').orderBy('id').limit(limit).execute();
+      const rows = await expiredAfter(userDb, table, cutoff, afterId).select('id').orderBy('id').limit(limit).execute();
       return rows.map((row) => Number(row.id));
     },
     keyOf: (id) => id,
@@ -32,13 +33,13 @@ export function expiredTokenReader(
  * reader's, so on a table nobody else writes it is exactly what the step then reads.
  */
 export async function countExpiredTokens(userDb: DatabaseHandle<UserDb>, table: TokenTableName, runAt: Date, afterId: number): Promise<number> {
-  const row = await expiredAfter(userDb, table, runAt, afterId)
+  const row = await expiredAfter(userDb, table, sqlTimestamp(runAt), afterId)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** The reader's condition, in one place for the page and the count. */
-function expiredAfter(userDb: DatabaseHandle<UserDb>, table: TokenTableName, runAt: Date, afterId: number) {
-  return userDb.db.selectFrom(table).where('id', '>', afterId).where('expiry_date', '<', sqlTimestamp(runAt));
+function expiredAfter(userDb: DatabaseHandle<UserDb>, table: TokenTableName, cutoff: string, afterId: number) {
+  return userDb.db.selectFrom(table).where('id', '>', afterId).where('expiry_date', '<', cutoff);
 }

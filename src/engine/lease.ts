@@ -140,3 +140,40 @@ export class Lease {
     this.timer.unref();
   }
 }
+
+/**
+ * Beats every `intervalMs` while the lease holds; returns the function that stops it.
+ * One heartbeat in flight at most: a late one never overlaps the next, and the lease runs
+ * from the send time of the one confirmed. A heartbeat that finds the run taken over
+ * loses the lease; one that fails otherwise is only logged, and the lease runs out unless
+ * a later one succeeds.
+ */
+export function keepAlive(
+  lease: Lease,
+  beat: () => Promise<string>,
+  intervalMs: number,
+  on: { readonly onStopAsked: () => void; readonly onFailure: (error: unknown) => void },
+): () => void {
+  let beating = false;
+  const timer = setInterval(() => {
+    if (beating) return;
+    try {
+      lease.check();
+    } catch {
+      return;
+    }
+    beating = true;
+    const sentAt = performance.now();
+    beat()
+      .then((status) => {
+        lease.confirm(sentAt);
+        if (status === 'STOPPING') on.onStopAsked();
+      })
+      .catch((error: unknown) => {
+        if (error instanceof LeaseLostError) lease.lose(error);
+        else on.onFailure(error);
+      })
+      .finally(() => (beating = false));
+  }, intervalMs);
+  return () => clearInterval(timer);
+}

@@ -5,9 +5,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { SqliteAdapter, sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { expressionBuilder, SqliteAdapter, sql, type ExpressionBuilder, type Insertable, type Kysely, type RawBuilder } from 'kysely';
 import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
+import type { RunSessions } from '../db/sessions.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
 import { toExecution, toStepExecution } from './execution-rows.js';
 import { JobAlreadyRunningError, JobLaunchConflictError, LeaseLostError } from './errors.js';
@@ -75,14 +76,6 @@ export interface ExecutionLease {
  * through `tx` only; an error rolls the end back with it.
  */
 export type EndWriter = (tx: Kysely<BatchDb>, ended: JobExecution) => Promise<void>;
-
-/** The database sessions of a run's process (db/sessions.ts): recorded with each heartbeat, ended when the run is abandoned. */
-export interface RunSessions {
-  /** This process's connection ids per database, as JSON; null when there are none to record (SQLite). */
-  current(): string | null;
-  /** Ends the connections a stale run's process recorded, before the run is taken over. Never throws. */
-  end(recorded: string, executionId: number): Promise<void>;
-}
 
 export interface SkipRecord {
   readonly jobExecutionId: number;
@@ -499,18 +492,7 @@ export class JobRepository {
       end_time: null,
       last_updated: now,
     };
-    const columns = Object.keys(values) as (keyof typeof values)[];
-    const result = await this.db
-      .insertInto('batch_step_execution')
-      .columns(columns)
-      .expression((eb) =>
-        eb
-          .selectFrom('batch_job_execution')
-          .select(columns.map((column) => eb.val(values[column]).as(column)))
-          .where((w) => owned(w, lease)),
-      )
-      .executeTakeFirst();
-    expectOwned(result.numInsertedOrUpdatedRows ?? 0n, lease, `step ${stepName} was not started`);
+    expectOwned(await this.insertWhileOwned('batch_step_execution', values, lease), lease, `step ${stepName} was not started`);
     const created = await this.stepOf(lease, stepName);
     if (!created) throw new Error(`step ${stepName} of execution ${lease.id} vanished from the repository`);
     return created;
@@ -617,25 +599,26 @@ export class JobRepository {
       created_at: this.now(),
       skip_key: skip.key ?? null,
     };
-    const columns = Object.keys(values) as (keyof typeof values)[];
     let inserted: bigint;
     try {
-      const result = await this.db
-        .insertInto('batch_step_skip')
-        .columns(columns)
-        .expression((eb) =>
-          eb
-            .selectFrom('batch_job_execution')
-            .select(columns.map((column) => eb.val(values[column]).as(column)))
-            .where((w) => owned(w, lease)),
-        )
-        .executeTakeFirst();
-      inserted = result.numInsertedOrUpdatedRows ?? 0n;
+      inserted = await this.insertWhileOwned('batch_step_skip', values, lease);
     } catch (error) {
       if (skip.key !== undefined && isUniqueViolation(error)) return;
       throw error;
     }
     expectOwned(inserted, lease, `a skip in ${skip.stepName} was not recorded`);
+  }
+
+  /**
+   * INSERT … SELECT from the owned execution row: the row lands only while the lease
+   * holds, in the same statement that checks it. Returns the rows inserted (0 or 1).
+   */
+  private async insertWhileOwned<T extends 'batch_step_execution' | 'batch_step_skip'>(table: T, values: Insertable<BatchDb[T]>, lease: ExecutionLease): Promise<bigint> {
+    const entries = Object.entries(values);
+    const fence = owned(expressionBuilder<BatchDb, 'batch_job_execution'>(), lease);
+    const result = await sql`INSERT INTO ${sql.table(table)} (${sql.join(entries.map(([column]) => sql.ref(column)))})
+      SELECT ${sql.join(entries.map(([, value]) => sql.val(value)))} FROM batch_job_execution WHERE ${fence}`.execute(this.db);
+    return result.numAffectedRows ?? 0n;
   }
 
   async skips(jobExecutionId: number): Promise<readonly SkipRecord[]> {

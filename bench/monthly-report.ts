@@ -7,6 +7,7 @@
  * four sibling tables the statistics aggregate over.
  * Usage: node --expose-gc dist-bench/bench/monthly-report.js [--scale 20] [--db sqlite,mariadb]
  */
+import type { Kysely } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,7 +32,7 @@ const runAt = new Date('2026-11-01T08:00:00Z');
 
 async function rows(databases: Databases): Promise<number> {
   const count = async (db: Databases[keyof Databases], table: string) =>
-    Number((await (db.db as unknown as import('kysely').Kysely<Record<string, object>>).selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number((await (db.db as unknown as Kysely<Record<string, object>>).selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   return (await count(databases.inscription, 'inscriptions')) + (await count(databases.defense, 'soutenances')) + (await count(databases.notification, 'notifications')) + (await count(databases.user, 'users'));
 }
 

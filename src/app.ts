@@ -18,7 +18,7 @@ import { createMailer, type Mailer } from './mail/mailer.js';
 import { jobFailureNotifier } from './notifications/job-failure-notifier.js';
 import { MailOutbox } from './notifications/mail-outbox.js';
 import { createJobs } from './jobs/registry.js';
-import { databaseIndicators } from './observability/database-health.js';
+import { databaseIndicators, sessionKillIndicator } from './observability/database-health.js';
 import { diskSpaceIndicator } from './observability/disk-space-health.js';
 import { HealthRegistry } from './observability/health.js';
 import { mailIndicator } from './observability/integration-health.js';
@@ -31,8 +31,8 @@ import { countPendingEventsWith, readJobFiguresWith } from './observability/metr
 import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
 import { EndAudit } from './security/audit-listener.js';
-import { archiveKeysIndicator } from './security/archive-keys.js';
-import { runSessions, sessionKillIndicator } from './db/sessions.js';
+import { archiveKeysIndicator } from './archives/archive-keys.js';
+import { runSessions } from './db/sessions.js';
 
 export interface App {
   readonly config: Config;

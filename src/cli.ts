@@ -29,7 +29,7 @@ import { JobNotFoundError } from './engine/errors.js';
 import { allSchedules } from './jobs/schedules.js';
 import { stopRunsOnSignal } from './lifecycle/interrupt-run.js';
 import { createLogger } from './observability/logger.js';
-import { withEmbeddedArchiveKey } from './security/first-start.js';
+import { withEmbeddedArchiveKey } from './lifecycle/first-start.js';
 import { startService } from './service.js';
 
 /** Whether commander printed an error itself (parse errors), or one of ours still has to be. */
@@ -78,7 +78,7 @@ const cliHost = hostname();
 
 function config() {
   loadDotEnv();
-  // The embedded default's archive key, when `serve` has made one (security/first-start.ts).
+  // The embedded default's archive key, when `serve` has made one (lifecycle/first-start.ts).
   return withEmbeddedArchiveKey(loadConfig(), { create: false }).config;
 }
 

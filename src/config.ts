@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { quartzCron } from './schedule/quartz-cron.js';
-import { archiveKeysProblem } from './security/archive-keys.js';
+import { quartzCron } from './cron/quartz-cron.js';
+import { archiveKeysProblem } from './archives/archive-keys.js';
 import { leaseTimingProblem } from './engine/lease.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -250,7 +250,7 @@ export interface Config {
     readonly secret?: string;
     /**
      * Set only on the embedded default, where `secret` is the one generated in
-     * DATA_DIR/jwt-secret at first start (security/first-start.ts), never from JWT_SECRET.
+     * DATA_DIR/jwt-secret at first start (lifecycle/first-start.ts), never from JWT_SECRET.
      */
     readonly secretFile?: string;
     readonly jwksUrl?: string;

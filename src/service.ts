@@ -2,7 +2,7 @@
  * `batch-service serve`: migrations, demo data on an empty embedded default, abandoned
  * runs cleaned up, HTTP on PORT, the scheduler (with its misfires), Eureka, and an orderly
  * stop on SIGTERM/SIGINT. On the embedded default, the generated JWT secret and the
- * console link (security/first-start.ts); for a person, the start banner.
+ * console link (lifecycle/first-start.ts); for a person, the start banner.
  */
 import type { AddressInfo } from 'node:net';
 import { createApp, whenReachable } from './app.js';
@@ -17,9 +17,9 @@ import { onTerminationSignal } from './lifecycle/graceful-shutdown.js';
 import { closeLogFiles, createLogger } from './observability/logger.js';
 import { contractIndicator } from './observability/contract-health.js';
 import { BATCH_METRICS } from './observability/metrics.js';
-import { announceStart } from './observability/start-banner.js';
+import { announceStart } from './lifecycle/start-banner.js';
 import { Scheduler } from './schedule/scheduler.js';
-import { consoleLink, usesOnlySqlite, withEmbeddedArchiveKey, withEmbeddedSecret } from './security/first-start.js';
+import { consoleLink, usesOnlySqlite, withEmbeddedArchiveKey, withEmbeddedSecret } from './lifecycle/first-start.js';
 
 export async function startService(loaded: Config): Promise<void> {
   const withKey = withEmbeddedArchiveKey(loaded, { create: true });

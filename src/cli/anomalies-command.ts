@@ -4,8 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { closeDatabases, migrate, openDatabases } from '../db/databases.js';
-import { ANOMALY_STATUSES, anomalyJson } from '../jobs/dataConsistencyJob/anomaly-json.js';
-import { listAnomalies, type AnomalyRecord, type AnomalyStatus } from '../jobs/dataConsistencyJob/anomaly-store.js';
+import { ANOMALY_STATUSES, anomalyJson } from '../anomalies/anomaly-json.js';
+import { listAnomalies, type AnomalyRecord, type AnomalyStatus } from '../anomalies/anomaly-store.js';
 import { table } from './format.js';
 
 /** Rows per query while listing everything: bounded memory per round trip, few round trips. */

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
-import { isEmbeddedDefault, SECRET_FILE_NAME, withEmbeddedSecret } from '../security/first-start.js';
+import { isEmbeddedDefault, SECRET_FILE_NAME, withEmbeddedSecret } from '../lifecycle/first-start.js';
 import { mintToken } from '../security/token-minter.js';
 
 export function registerTokenCommand(program: Command, config: () => Config): void {

@@ -26,7 +26,7 @@ export interface Databases {
 }
 
 export function openDatabases(config: Pick<Config, 'databases' | 'pool'>): Databases {
-  // batchdb holds what an erasure request removes (archive-erasure.ts); the siblings are their owners' files.
+  // batchdb holds what an erasure request removes (src/archives/archive-erasure.ts); the siblings are their owners' files.
   const open = <DB>(name: DatabaseName) => openDatabase<DB>(config.databases[name], config.pool, `${name}db`, { secureDelete: name === 'batch' });
   return {
     batch: open<BatchDb>('batch'),

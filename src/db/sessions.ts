@@ -7,9 +7,15 @@
  */
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { HealthIndicator } from '../observability/health.js';
-import type { RunSessions } from '../engine/job-repository.js';
 import type { DatabaseHandle } from './connect.js';
+
+/** The database sessions of a run's process, as the job repository sees them: recorded with each heartbeat, ended when the run is abandoned. */
+export interface RunSessions {
+  /** This process's connection ids per database, as JSON; null when there are none to record (SQLite). */
+  current(): string | null;
+  /** Ends the connections a stale run's process recorded, before the run is taken over. Never throws. */
+  end(recorded: string, executionId: number): Promise<void>;
+}
 
 /** The sessions of these databases' pools (the process's five), as a run records and ends them. */
 export function runSessions(databases: readonly DatabaseHandle<unknown>[], logger: Logger): RunSessions {
@@ -61,18 +67,3 @@ export async function endsOtherAccountsSessions(handle: DatabaseHandle<unknown>)
 export const SESSIONS_OF_ONE_ACCOUNT =
   "batchdb's MariaDB account can end only its own connections (no CONNECTION ADMIN): every replica must use this account, " +
   "or the locks a cut-off replica held stay until MariaDB's wait_timeout when its run is abandoned (docs/operations.md)";
-
-/** Health component `sessionKill`: UP either way (one account is the usual setup); says what an abandoner can end. */
-export function sessionKillIndicator(batch: DatabaseHandle<unknown>): HealthIndicator {
-  let known: boolean | undefined;
-  return {
-    name: 'sessionKill',
-    async check() {
-      if (batch.dialect !== 'mysql') return { status: 'UP', details: { applies: false } };
-      known ??= await endsOtherAccountsSessions(batch);
-      return known
-        ? { status: 'UP', details: { endsConnectionsOf: 'any account' } }
-        : { status: 'UP', details: { endsConnectionsOf: 'its own account only', note: SESSIONS_OF_ONE_ACCOUNT } };
-    },
-  };
-}

@@ -6,8 +6,10 @@
  *   DEPASSEMENT  d > 6 years                      (2.6)
  * The bands are disjoint, so a doctorant is in at most one: the most severe that applies.
  */
-import type { TypeAlerte } from '../events/event-types.js';
 import { addDays, addMonths, addYears, type PlainDate } from './calendar.js';
+
+/** The three alerts of a doctorate's duration, as the notification service knows them. */
+export type TypeAlerte = '3_ANS' | '6_ANS' | 'DEPASSEMENT';
 
 export function durationBand(firstEnrollment: PlainDate, runDate: PlainDate, windowMonths: number): TypeAlerte | null {
   const sixYears = addYears(firstEnrollment, 6);

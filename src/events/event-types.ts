@@ -3,7 +3,9 @@
  * Every event carries a unique `eventId`: delivery is at least once, consumers drop
  * duplicates by it.
  */
-export type TypeAlerte = '3_ANS' | '6_ANS' | 'DEPASSEMENT';
+import type { TypeAlerte } from '../doctorate/duration-band.js';
+
+export type { TypeAlerte };
 
 export interface Person {
   readonly id: number;

@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import { schedules } from '../jobs/registry.js';
 import { readBuildInfo } from '../observability/build-info.js';
 import { BATCH_METRICS, prometheusText } from '../observability/metrics.js';
-import { nextFireTimes } from '../schedule/quartz-cron.js';
+import { nextFireTimes } from '../cron/quartz-cron.js';
 import { PUBLIC, type Authenticator } from './authentication.js';
 import { healthRoutes } from './health.js';
 import { actuatorSchema } from './schemas.js';

@@ -67,7 +67,9 @@ export function adminConsole(directory: string = ADMIN_FILES) {
       preCompressed: true,
       // Plain file names, revalidated on each load (ETag, 304): a rebuild is seen at once.
       cacheControl: false,
-      setHeaders: (reply) => reply.header('cache-control', 'no-cache'),
+      setHeaders: (reply) => {
+        reply.header('cache-control', 'no-cache');
+      },
     });
   };
 }

@@ -4,8 +4,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { App } from '../app.js';
-import { listAnomalies } from '../jobs/dataConsistencyJob/anomaly-store.js';
-import { anomalyJson } from '../jobs/dataConsistencyJob/anomaly-json.js';
+import { listAnomalies } from '../anomalies/anomaly-store.js';
+import { anomalyJson } from '../anomalies/anomaly-json.js';
 import { AnomalyPage, AnomalyQuery, commonErrors, secured } from './schemas.js';
 
 export function anomalyRoutes(app: App): FastifyPluginAsyncTypebox {

@@ -6,7 +6,7 @@ import type { JobExecutionSummary } from '../engine/types.js';
 import { schedules } from '../jobs/registry.js';
 import { principalOf } from './authentication.js';
 import { jobStats } from './job-stats.js';
-import { cachedNextFireTime } from '../schedule/quartz-cron.js';
+import { cachedNextFireTime } from '../cron/quartz-cron.js';
 import { ProblemSchema } from './problem.js';
 import { OPTIONAL_BODY } from './openapi.js';
 import { refuseLaunchWhileDown } from './launch-guard.js';

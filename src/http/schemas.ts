@@ -8,8 +8,8 @@ import { executionJson, executionSummaryJson } from '../engine/execution-json.js
 import { MAX_PARAMETER_VALUE_LENGTH, MAX_PARAMETERS, PARAMETER_KEY_PATTERN } from '../engine/job-parameters.js';
 import type { RecordedSkip } from '../engine/execution-read-model.js';
 import type { BatchStatus, JobExecution, JobExecutionSummary, StepExecution } from '../engine/types.js';
-import { ANOMALY_ACTIONS, ANOMALY_TYPES } from '../jobs/dataConsistencyJob/anomaly-store.js';
-import { ANOMALY_STATUSES } from '../jobs/dataConsistencyJob/anomaly-json.js';
+import { ANOMALY_ACTIONS, ANOMALY_TYPES } from '../anomalies/anomaly-store.js';
+import { ANOMALY_STATUSES } from '../anomalies/anomaly-json.js';
 import { ProblemSchema } from './problem.js';
 
 /**

@@ -32,7 +32,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     // Errors the router meets before any route (a bad %-escape, an over-long path
     // parameter) and those of the HTTP parser (a 100 KB header) are problems like the rest.
-    frameworkErrors: (error, _request, reply) => sendProblem(reply, problemOf(error)),
+    frameworkErrors: (error, _request, reply) => void sendProblem(reply, problemOf(error)),
     clientErrorHandler: (error, socket) => {
       if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
       if (socket.writable) socket.write(clientErrorResponse(error));

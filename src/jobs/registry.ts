@@ -8,7 +8,7 @@ import type { Databases } from '../db/databases.js';
 import type { JobDefinition } from '../engine/types.js';
 import { DUREE_DOCTORAT_ALERT_JOB, dureeDoctoratAlertJob } from './dureeDoctoratAlertJob/duree-doctorat-alert-job.js';
 import type { Mailer } from '../mail/mailer.js';
-import { loadArchiveKeys } from '../security/archive-keys.js';
+import { loadArchiveKeys } from '../archives/archive-keys.js';
 import type { AuditLog } from '../security/audit-log.js';
 import { ARCHIVE_JOB, archiveJob } from './archiveJob/archive-job.js';
 import { DATA_CONSISTENCY_JOB, dataConsistencyJob } from './dataConsistencyJob/data-consistency-job.js';

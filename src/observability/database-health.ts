@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { DATABASE_NAMES } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { Databases } from '../db/databases.js';
+import { endsOtherAccountsSessions, SESSIONS_OF_ONE_ACCOUNT } from '../db/sessions.js';
 import { sqlTimestamp } from '../db/sql-time.js';
 import type { ComponentHealth, HealthIndicator } from './health.js';
 
@@ -54,4 +55,19 @@ async function probeDatabase(handle: DatabaseHandle<unknown>, kind: 'read' | 'wr
     const reason = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`;
     return { status: 'DOWN', details: { ...details, error: kind === 'write' ? `${handle.name} refuses writes: ${reason}` : reason } };
   }
+}
+
+/** Health component `sessionKill`: UP either way (one account is the usual setup); says what an abandoner can end. */
+export function sessionKillIndicator(batch: DatabaseHandle<unknown>): HealthIndicator {
+  let known: boolean | undefined;
+  return {
+    name: 'sessionKill',
+    async check() {
+      if (batch.dialect !== 'mysql') return { status: 'UP', details: { applies: false } };
+      known ??= await endsOtherAccountsSessions(batch);
+      return known
+        ? { status: 'UP', details: { endsConnectionsOf: 'any account' } }
+        : { status: 'UP', details: { endsConnectionsOf: 'its own account only', note: SESSIONS_OF_ONE_ACCOUNT } };
+    },
+  };
 }

@@ -15,7 +15,7 @@ import type { JobOperator } from '../engine/job-operator.js';
 import { jobKey } from '../engine/job-repository.js';
 import type { JobExecution } from '../engine/types.js';
 import type { ScheduledJob } from '../jobs/schedules.js';
-import { latestFireTime, nextFireTime, quartzCron, quartzOptions } from './quartz-cron.js';
+import { latestFireTime, nextFireTime, quartzCron, quartzOptions } from '../cron/quartz-cron.js';
 
 export type FireOutcome =
   | { readonly jobName: string; readonly fireTime: Date; readonly result: 'launched'; readonly executionId: number; readonly done: Promise<JobExecution> }

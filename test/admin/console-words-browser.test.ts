@@ -14,7 +14,7 @@ import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { observeAnomalies, resolveUnseen, type Anomaly } from '../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import { observeAnomalies, resolveUnseen, type Anomaly } from '../../src/anomalies/anomaly-store.js';
 import { diskSpaceIndicator } from '../../src/observability/disk-space-health.js';
 import type { AuditEvent } from '../../src/security/audit-log.js';
 import * as codes from '../../src/vocabulary/codes.js';

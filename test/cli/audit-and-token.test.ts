@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { AuditLog } from '../../src/security/audit-log.js';
-import { withEmbeddedSecret } from '../../src/security/first-start.js';
+import { withEmbeddedSecret } from '../../src/lifecycle/first-start.js';
 import { createTokenVerifier } from '../../src/security/token-verifier.js';
 import { runCli } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';

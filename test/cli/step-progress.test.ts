@@ -98,15 +98,15 @@ describe('stepProgressDisplay on a terminal', () => {
     let now = 0;
     const { listener } = stepProgressDisplay(stream, () => now);
 
-    listener.beforeStep!(execution, step(0, null));
+    void listener.beforeStep!(execution, step(0, null));
     now = 1_000;
-    listener.afterChunk!(execution, step(100, 400), { read: 100, written: 100, durationMs: 10 });
+    void listener.afterChunk!(execution, step(100, 400), { read: 100, written: 100, durationMs: 10 });
     now = 4_000;
-    listener.afterStep!(execution, step(400, 400));
-    listener.beforeStep!(execution, step(0, null, 'cleanupPasswordResetTokensStep'));
+    void listener.afterStep!(execution, step(400, 400));
+    void listener.beforeStep!(execution, step(0, null, 'cleanupPasswordResetTokensStep'));
     now = 6_000;
-    listener.afterChunk!(execution, step(50, null, 'cleanupPasswordResetTokensStep'), { read: 50, written: 50, durationMs: 10 });
-    listener.afterStep!(execution, step(50, null, 'cleanupPasswordResetTokensStep'));
+    void listener.afterChunk!(execution, step(50, null, 'cleanupPasswordResetTokensStep'), { read: 50, written: 50, durationMs: 10 });
+    void listener.afterStep!(execution, step(50, null, 'cleanupPasswordResetTokensStep'));
 
     expect(text()).toContain('tokenCleanupJob › cleanupRefreshTokensStep [██████░░░░░░░░░░░░░░░░░░]  25% 100/400 · 100/s · ETA 3s');
     expect(screen(text())).toEqual([
@@ -119,8 +119,8 @@ describe('stepProgressDisplay on a terminal', () => {
   it('close() ends a line the run never ended, so the command can exit', () => {
     const { stream, text } = terminal();
     const display = stepProgressDisplay(stream, () => 0);
-    display.listener.beforeStep!(execution, step(0, null));
-    display.listener.afterChunk!(execution, step(10, 100), { read: 10, written: 10, durationMs: 1 });
+    void display.listener.beforeStep!(execution, step(0, null));
+    void display.listener.afterChunk!(execution, step(10, 100), { read: 10, written: 10, durationMs: 1 });
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
     display.close();

@@ -4,7 +4,7 @@
  * abandon the run, and the hosts' clocks play no part in staleness.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KyselyPlugin, OperationNode, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type { Kysely, KyselyPlugin, OperationNode, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobOperator } from '../../src/engine/job-operator.js';
 import { JobRepository, type LaunchPlan } from '../../src/engine/job-repository.js';
@@ -133,7 +133,7 @@ describe.each(dialects)('the lease (%s)', (dialect) => {
 
   it('a dead run whose writer\'s clock ran ahead is abandoned once it is silent for the timeout', async () => {
     env = await createTestEnvironment(dialect);
-    const db = env.databases.batch.db as unknown as import('kysely').Kysely<BatchDb>;
+    const db = env.databases.batch.db as unknown as Kysely<BatchDb>;
     const ahead = new JobRepository(db, () => new Date(Date.now() + 10 * 60_000));
     const { lease } = await ahead.launch(freshRun('deadJob'));
     await ahead.heartbeat(lease);

@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { JsonObject } from '../../src/engine/types.js';
-import type { AnomalyPeople } from '../../src/jobs/dataConsistencyJob/anomaly-people.js';
-import { anomalyReportDocument, type AnomalyReportInput } from '../../src/jobs/dataConsistencyJob/anomaly-report.js';
-import type { AnomalyAction, AnomalyRecord, AnomalyType } from '../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import type { AnomalyPeople } from '../../src/anomalies/anomaly-people.js';
+import { anomalyReportDocument, type AnomalyReportInput } from '../../src/anomalies/anomaly-report.js';
+import type { AnomalyAction, AnomalyRecord, AnomalyType } from '../../src/anomalies/anomaly-store.js';
 import { reportDocument, type ReportContent } from '../../src/jobs/monthlyReportJob/report-document.js';
 import { reportPeriod } from '../../src/jobs/monthlyReportJob/report-period.js';
 import type { MonthFigures } from '../../src/jobs/monthlyReportJob/report-snapshot.js';

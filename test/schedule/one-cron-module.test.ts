@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schedules } from '../../src/jobs/registry.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { nextFireTime } from '../../src/schedule/quartz-cron.js';
+import { nextFireTime } from '../../src/cron/quartz-cron.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { startApi, type Api } from '../http/api-harness.js';
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { allSchedules } from '../../src/jobs/schedules.js';
-import { latestFireTime, nextFireTimes, quartzCron } from '../../src/schedule/quartz-cron.js';
+import { latestFireTime, nextFireTimes, quartzCron } from '../../src/cron/quartz-cron.js';
 
 const ZONE = 'Europe/Paris';
 const iso = (dates: readonly Date[]) => dates.map((d) => d.toISOString());

@@ -13,8 +13,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveIntegrityError, decryptArchive, encryptArchive, parseHeader, rewrapHeader, type MasterKey, type MasterKeys } from '../../src/security/archive-envelope.js';
-import { ArchiveKeyError, archiveKeysProblem, loadArchiveKeys } from '../../src/security/archive-keys.js';
+import { ArchiveIntegrityError, decryptArchive, encryptArchive, parseHeader, rewrapHeader, type MasterKey, type MasterKeys } from '../../src/archives/archive-envelope.js';
+import { ArchiveKeyError, archiveKeysProblem, loadArchiveKeys } from '../../src/archives/archive-keys.js';
 
 const SMALL = 64; // small segments: every boundary case in a few bytes
 const master: MasterKey = { id: 'k2026', key: randomBytes(32) };

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
 import type { BatchDb } from '../../src/db/schema/batch-tables.js';
-import { recordArchiveAccess } from '../../src/security/archive-access-audit.js';
+import { recordArchiveAccess } from '../../src/archives/archive-access-audit.js';
 import { GENESIS_HASH } from '../../src/security/audit-chain.js';
 import { AuditLog } from '../../src/security/audit-log.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../src/config.js';
-import { claimSecretFile, consoleLink, EmbeddedSecretError, readSecretFile, withEmbeddedSecret } from '../../src/security/first-start.js';
+import { claimSecretFile, consoleLink, EmbeddedSecretError, readSecretFile, withEmbeddedSecret } from '../../src/lifecycle/first-start.js';
 import { createTokenVerifier } from '../../src/security/token-verifier.js';
 import { runChild, startChild, type RunningChild } from '../support/child.js';
 

@@ -1,5 +1,5 @@
 /**
- * An archive file read segment by segment through one handle (src/security/sealed-archive.ts):
+ * An archive file read segment by segment through one handle (src/archives/sealed-archive.ts):
  * the plaintext and any range of it come out as sealed; a whole pass refuses any altered
  * segment, the last one included, and any truncation; and the second pass, reading the same
  * handle, stops before the first segment changed since the first pass (or before the end of
@@ -13,8 +13,8 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveIntegrityError, encryptArchive, SEGMENT_SIZE, type MasterKey, type MasterKeys } from '../../src/security/archive-envelope.js';
-import { SealedArchive } from '../../src/security/sealed-archive.js';
+import { ArchiveIntegrityError, encryptArchive, SEGMENT_SIZE, type MasterKey, type MasterKeys } from '../../src/archives/archive-envelope.js';
+import { SealedArchive } from '../../src/archives/sealed-archive.js';
 
 const master: MasterKey = { id: 'k2026', key: randomBytes(32) };
 const keys: MasterKeys = { current: master, byId: new Map([[master.id, master]]) };

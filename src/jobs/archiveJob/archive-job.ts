@@ -13,12 +13,12 @@ import { sqlTimestamp } from '../../db/sql-time.js';
 import { addYears, dateInZone } from '../../doctorate/calendar.js';
 import { keysetPosition, keysetReader } from '../../engine/keyset-reader.js';
 import type { ChunkStep, JobDefinition, Json, JsonObject, StepRunContext, TaskletStep } from '../../engine/types.js';
-import type { MasterKeys } from '../../security/archive-envelope.js';
+import type { MasterKeys } from '../../archives/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { archiveRecords, type SagaDeps } from './archive-saga.js';
 import { maintain, type MaintenanceResult } from './database-maintenance.js';
 import { deleteNotifications, deleteOldAppLogs, oldSentNotifications } from './log-cleanup.js';
-import { documentFile, UnarchivableRecordError, type ArchiveType, type RecordToArchive } from './record-archive.js';
+import { documentFile, UnarchivableRecordError, type ArchiveType, type RecordToArchive } from '../../archives/record-archive.js';
 
 export const ARCHIVE_JOB = 'archiveJob';
 /** 4.9: chunk and fetch size. */

@@ -4,7 +4,7 @@
  * deleted before its archive is durable, verified and recorded.
  *   1. each record's archive is built under a temporary name, flushed, renamed, its
  *      directory flushed, then decrypted and compared with the originals
- *      (record-archive.ts); a record already recorded has its file verified instead;
+ *      (src/archives/record-archive.ts); a record already recorded has its file verified instead;
  *   2. the archive rows, one insert (original id unique: once, whatever the retries);
  *   3. `archived = true` on the sibling rows, one update guarded by `archived = false`;
  *   4. the original files deleted (their document rows stay: they index the archive);
@@ -24,9 +24,9 @@ import { isUniqueViolation } from '../../db/errors.js';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
 import { sqlTimestampMillis } from '../../db/sql-time.js';
 import type { StepRunContext } from '../../engine/types.js';
-import type { MasterKeys } from '../../security/archive-envelope.js';
+import type { MasterKeys } from '../../archives/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
-import { buildArchive, documentFile, verifyArchive, type ArchiveType, type RecordToArchive, type SagaBoundary } from './record-archive.js';
+import { buildArchive, documentFile, verifyArchive, type ArchiveType, type RecordToArchive, type SagaBoundary } from '../../archives/record-archive.js';
 
 export interface SagaDeps {
   readonly batch: DatabaseHandle<BatchDb>;

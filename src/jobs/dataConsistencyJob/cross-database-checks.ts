@@ -23,7 +23,7 @@ import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import type { AnomalyEvent } from '../../events/event-types.js';
 import type { EnqueueOptions } from '../../events/outbox.js';
 import { adminAddresses } from '../../notifications/recipients.js';
-import { countUnopened, observeAnomalies, resolveUnseen, type Anomaly } from './anomaly-store.js';
+import { countUnopened, observeAnomalies, resolveUnseen, type Anomaly } from '../../anomalies/anomaly-store.js';
 import { eachPage, savePhase, stepState, type PageOutcome } from './paging.js';
 
 export interface CheckDeps {

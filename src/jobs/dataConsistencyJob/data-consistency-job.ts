@@ -3,7 +3,7 @@
  * the platform's databases, the safe corrections, the orphan files, the notifications left
  * pending, and — when the night found something new — a PDF report for the technical team.
  * Six tasklet steps (5.15); each pages by key and saves its position, so a stop or a crash
- * resumes where it was. Anomalies are kept in batchdb across nights (anomaly-store.ts).
+ * resumes where it was. Anomalies are kept in batchdb across nights (src/anomalies/anomaly-store.ts).
  *
  * A dry run is the audit mode: every check runs and lists what it would change; nothing
  * is written, moved or sent. Its figures and each step's would-write are what the real run
@@ -26,9 +26,9 @@ import type { Mailer } from '../../mail/mailer.js';
 import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { readRegularFile } from '../../security/regular-file.js';
-import { peopleOf } from './anomaly-people.js';
-import { anomalyReportDocument, nextAnomalyReportFileName } from './anomaly-report.js';
-import { anomaliesSeenAt } from './anomaly-store.js';
+import { peopleOf } from '../../anomalies/anomaly-people.js';
+import { anomalyReportDocument, nextAnomalyReportFileName } from '../../anomalies/anomaly-report.js';
+import { anomaliesSeenAt } from '../../anomalies/anomaly-store.js';
 import { checkEnrollmentDefenses, checkUserEnrollments, NOTHING, type CheckTotals, type ConsistencyBoundary } from './cross-database-checks.js';
 import { checkDocuments, type DocumentTotals } from './document-checks.js';
 import { retryPendingNotifications, type RetryTotals } from './notification-retry.js';

@@ -18,7 +18,7 @@ import type { BatchDb } from '../../db/schema/batch-tables.js';
 import type { DefenseDb, InscriptionDb, UserDb } from '../../db/schema/sibling-tables.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import { adminAddresses } from '../../notifications/recipients.js';
-import { resolveUnseen, type Anomaly } from './anomaly-store.js';
+import { resolveUnseen, type Anomaly } from '../../anomalies/anomaly-store.js';
 import { anomalyEvent, listed, NOTHING, record, type ConsistencyBoundary, type Listing } from './cross-database-checks.js';
 import { isRealFolderUnder } from '../../security/folder-on-disk.js';
 import { moveOrphan, ORPHANS_DIR, OrphansOutsideError, scanOrphans } from './orphan-files.js';

@@ -26,7 +26,7 @@ import { dateInZone, type PlainDate } from '../../doctorate/calendar.js';
 import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import type { AuditLog } from '../../security/audit-log.js';
-import { resolveUnseen, type Anomaly } from './anomaly-store.js';
+import { resolveUnseen, type Anomaly } from '../../anomalies/anomaly-store.js';
 import { anomalyEvent, listed, NOTHING, record, type Listing } from './cross-database-checks.js';
 import { eachPage } from './paging.js';
 

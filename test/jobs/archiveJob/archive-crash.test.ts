@@ -13,7 +13,7 @@ import { JobOperator } from '../../../src/engine/job-operator.js';
 import { JobRepository } from '../../../src/engine/job-repository.js';
 import { archiveJob } from '../../../src/jobs/archiveJob/archive-job.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { loadArchiveKeys } from '../../../src/security/archive-keys.js';
+import { loadArchiveKeys } from '../../../src/archives/archive-keys.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
 import { startChild } from '../../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';

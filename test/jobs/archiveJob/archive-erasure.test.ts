@@ -18,7 +18,7 @@ import { sqliteFile } from '../../../src/db/connect.js';
 import { migrateBatchDb } from '../../../src/db/migrate.js';
 import type { BatchDb } from '../../../src/db/schema/batch-tables.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { parseHeader } from '../../../src/security/archive-envelope.js';
+import { parseHeader } from '../../../src/archives/archive-envelope.js';
 import { startApi, type Api } from '../../http/api-harness.js';
 import { runCli } from '../../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';

@@ -2,8 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readArchive } from '../../../src/jobs/archiveJob/record-archive.js';
-import type { MasterKeys } from '../../../src/security/archive-envelope.js';
+import { readArchive } from '../../../src/archives/record-archive.js';
+import type { MasterKeys } from '../../../src/archives/archive-envelope.js';
 import type { TestEnvironment } from '../../support/databases.js';
 
 export const KEY = randomBytes(32);

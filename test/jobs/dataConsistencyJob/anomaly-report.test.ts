@@ -10,10 +10,10 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { anomalyReportDocument, anomalyReportFileName, type AnomalyReportInput } from '../../../src/jobs/dataConsistencyJob/anomaly-report.js';
-import { ANOMALY_TYPES, type AnomalyAction, type AnomalyRecord, type AnomalyType } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import { anomalyReportDocument, anomalyReportFileName, type AnomalyReportInput } from '../../../src/anomalies/anomaly-report.js';
+import { ANOMALY_TYPES, type AnomalyAction, type AnomalyRecord, type AnomalyType } from '../../../src/anomalies/anomaly-store.js';
 import type { JsonObject } from '../../../src/engine/types.js';
-import type { AnomalyPeople } from '../../../src/jobs/dataConsistencyJob/anomaly-people.js';
+import type { AnomalyPeople } from '../../../src/anomalies/anomaly-people.js';
 import { formatNumber } from '../../../src/pdf/report-kit.js';
 import { readPdf } from '../../support/pdf.js';
 

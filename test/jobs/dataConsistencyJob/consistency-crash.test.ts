@@ -14,7 +14,7 @@ import { createMailer } from '../../../src/mail/mailer.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
 import { operatorFor } from '../../engine/harness.js';
 import { listEvents } from '../../../src/events/outbox.js';
-import { listAnomalies } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import { listAnomalies } from '../../../src/anomalies/anomaly-store.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { startChild } from '../../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';

@@ -13,7 +13,7 @@ import type { AnomalyEvent } from '../../../src/events/event-types.js';
 import type { JsonObject } from '../../../src/engine/types.js';
 import { listEvents } from '../../../src/events/outbox.js';
 import { listReports, openReport } from '../../../src/http/report-files.js';
-import { listAnomalies } from '../../../src/jobs/dataConsistencyJob/anomaly-store.js';
+import { listAnomalies } from '../../../src/anomalies/anomaly-store.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';

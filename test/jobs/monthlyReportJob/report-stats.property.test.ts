@@ -5,6 +5,7 @@
  * people active at the month's last day (latest inscription by then VALIDÉ, no defense
  * by then, archived or not), read in pages smaller than the doctorants.
  */
+import type { Kysely } from 'kysely';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlTimestampMillis } from '../../../src/db/sql-time.js';
@@ -72,7 +73,7 @@ describe.each(dialects)('report statistics (%s)', (dialect) => {
         async (inscriptions, soutenances, notifications, users) => {
           const dbs = env.databases;
           for (const [db, table] of [[dbs.inscription, 'inscriptions'], [dbs.defense, 'soutenances'], [dbs.notification, 'notifications'], [dbs.user, 'user_roles'], [dbs.user, 'users']] as const) {
-            await (db.db as unknown as import('kysely').Kysely<Record<string, object>>).deleteFrom(table).execute();
+            await (db.db as unknown as Kysely<Record<string, object>>).deleteFrom(table).execute();
           }
           const at = '2025-01-01 00:00:00';
           const people = [...Array.from({ length: 12 }, (_, i) => ({ id: 1 + i, email: `d${i}@x.fr`, nom: `Dir${i}`, prenom: 'P', enabled: 1, created_at: at })),

@@ -21,7 +21,7 @@
  * hides what the admins have not seen yet nor what waits for them.
  */
 import { readdir } from 'node:fs/promises';
-import { dateInZone, daysBetween } from '../../doctorate/calendar.js';
+import { dateInZone, daysBetween } from '../doctorate/calendar.js';
 import {
   COLORS,
   createReportDocument,
@@ -36,8 +36,8 @@ import {
   table,
   tableLeadHeight,
   type ReportDocument,
-} from '../../pdf/report-kit.js';
-import { ANOMALY_DETAIL_LABELS, ANOMALY_OUTCOME_LABELS, anomalyDescription, anomalyEntityLabel, anomalyOutcome, anomalyTypeLabel } from '../../vocabulary/words-fr.js';
+} from '../pdf/report-kit.js';
+import { ANOMALY_DETAIL_LABELS, ANOMALY_OUTCOME_LABELS, anomalyDescription, anomalyEntityLabel, anomalyOutcome, anomalyTypeLabel } from '../vocabulary/words-fr.js';
 import { entityKey, type AnomalyPeople, type Person } from './anomaly-people.js';
 import { ANOMALY_TYPES, type AnomalyRecord, type AnomalyType } from './anomaly-store.js';
 

@@ -7,10 +7,10 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { maskUrl, type Config } from '../config.js';
-import { loadArchiveKeys } from '../security/archive-keys.js';
-import { serviceUrl } from '../security/first-start.js';
-import { readBuildInfo } from './build-info.js';
-import { createLogger } from './logger.js';
+import { loadArchiveKeys } from '../archives/archive-keys.js';
+import { serviceUrl } from './first-start.js';
+import { readBuildInfo } from '../observability/build-info.js';
+import { createLogger } from '../observability/logger.js';
 
 export interface StartFacts {
   readonly version: string;

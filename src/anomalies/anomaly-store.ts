@@ -8,15 +8,15 @@
  * Instants are the run's `runAt`, so a restarted run recognises its own earlier writes.
  */
 import type { Kysely, Selectable } from 'kysely';
-import { isUniqueViolation } from '../../db/errors.js';
-import type { BatchDb } from '../../db/schema/batch-tables.js';
-import { parseSqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
-import type { JsonObject } from '../../engine/types.js';
-import type { PublishedEvent } from '../../events/event-types.js';
-import { enqueueAll, type EnqueueOptions } from '../../events/outbox.js';
-import type { AnomalyActionCode, AnomalyStatusCode, AnomalyTypeCode } from '../../vocabulary/codes.js';
+import { isUniqueViolation } from '../db/errors.js';
+import type { BatchDb } from '../db/schema/batch-tables.js';
+import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
+import type { JsonObject } from '../engine/types.js';
+import type { PublishedEvent } from '../events/event-types.js';
+import { enqueueAll, type EnqueueOptions } from '../events/outbox.js';
+import type { AnomalyActionCode, AnomalyStatusCode, AnomalyTypeCode } from '../vocabulary/codes.js';
 
-export { ANOMALY_TYPES, ANOMALY_ACTIONS } from '../../vocabulary/codes.js';
+export { ANOMALY_TYPES, ANOMALY_ACTIONS } from '../vocabulary/codes.js';
 export type AnomalyType = AnomalyTypeCode;
 /**
  * `AUTO_CORRIGÉE`: the job's safe correction is in place (made this night or an earlier

@@ -17,8 +17,8 @@ import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { archiveKeysProblem } from './archive-keys.js';
-import { mintToken } from './token-minter.js';
+import { archiveKeysProblem } from '../archives/archive-keys.js';
+import { mintToken } from '../security/token-minter.js';
 
 export const SECRET_FILE_NAME = 'jwt-secret';
 /** A working day in the console; JWT_MAX_TTL, when shorter, wins (the service would refuse more). */

@@ -18,13 +18,13 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseHandle } from '../../db/connect.js';
-import type { BatchDb } from '../../db/schema/batch-tables.js';
-import { parseSqlTimestamp, sqlTimestampMillis } from '../../db/sql-time.js';
-import type { Json } from '../../engine/types.js';
-import { MAX_HEADER_LENGTH, parseHeader, shreddedHeader } from '../../security/archive-envelope.js';
-import type { AuditLog } from '../../security/audit-log.js';
-import { NotARegularFileError, openRegularFile } from '../../security/regular-file.js';
+import type { DatabaseHandle } from '../db/connect.js';
+import type { BatchDb } from '../db/schema/batch-tables.js';
+import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
+import type { Json } from '../engine/types.js';
+import { MAX_HEADER_LENGTH, parseHeader, shreddedHeader } from './archive-envelope.js';
+import type { AuditLog } from '../security/audit-log.js';
+import { NotARegularFileError, openRegularFile } from '../security/regular-file.js';
 import type { ArchiveRecord } from './archive-catalog.js';
 import type { ArchiveType } from './record-archive.js';
 

@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { rename, writeFile, open as openFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
-import type { BatchDb } from '../../db/schema/batch-tables.js';
-import { parseSqlTimestamp } from '../../db/sql-time.js';
-import { parseHeader, rewrapHeader, type MasterKeys } from '../../security/archive-envelope.js';
-import { readRegularFile } from '../../security/regular-file.js';
+import type { BatchDb } from '../db/schema/batch-tables.js';
+import { parseSqlTimestamp } from '../db/sql-time.js';
+import { parseHeader, rewrapHeader, type MasterKeys } from './archive-envelope.js';
+import { readRegularFile } from '../security/regular-file.js';
 import { verifyArchive, type ArchiveContents, type ArchiveType } from './record-archive.js';
 
 export const ARCHIVE_TYPES: readonly ArchiveType[] = ['inscription', 'defense'];

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import type { SealedArchive } from '../../security/sealed-archive.js';
+import type { SealedArchive } from './sealed-archive.js';
 
 class SealedReader extends yauzl.RandomAccessReader {
   constructor(private readonly sealed: SealedArchive) {

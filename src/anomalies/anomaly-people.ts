@@ -9,8 +9,8 @@
  * A doctorant whose account is missing (UTILISATEUR_INEXISTANT: that is the anomaly) has
  * no name: the report says so beside the id.
  */
-import type { DatabaseHandle } from '../../db/connect.js';
-import type { DefenseDb, InscriptionDb, UserDb } from '../../db/schema/sibling-tables.js';
+import type { DatabaseHandle } from '../db/connect.js';
+import type { DefenseDb, InscriptionDb, UserDb } from '../db/schema/sibling-tables.js';
 import type { Anomaly } from './anomaly-store.js';
 
 export interface Person {

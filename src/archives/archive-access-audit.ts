@@ -2,7 +2,7 @@
  * 10.7: every access to an archive (decryption for retrieval, by the API or the CLI) is
  * audited. The archive endpoints and commands call this before handing out any byte.
  */
-import type { AuditEntry, AuditLog } from './audit-log.js';
+import type { AuditEntry, AuditLog } from '../security/audit-log.js';
 
 export interface ArchiveAccess {
   readonly actor: string | null;

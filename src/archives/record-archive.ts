@@ -1,7 +1,7 @@
 /**
  * One record's archive (4.3, 4.5): a ZIP of its documents under their `chemin`, with
  * `record.json` (the original row) and `manifest.json` (name, size, SHA-256 of each
- * document), encrypted (security/archive-envelope.ts), built under a temporary name,
+ * document), encrypted (archive-envelope.ts), built under a temporary name,
  * flushed, renamed, its directory flushed; then verified by authenticating every segment
  * and hashing every document against the manifest, segment by segment, never decrypted
  * whole. Documents are read from UPLOADS_DIR only: a `chemin` that leaves it, a symlink,
@@ -15,9 +15,9 @@ import path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { encryptArchive, type MasterKeys } from '../../security/archive-envelope.js';
-import { openRegularFile } from '../../security/regular-file.js';
-import { SealedArchive } from '../../security/sealed-archive.js';
+import { encryptArchive, type MasterKeys } from './archive-envelope.js';
+import { openRegularFile } from '../security/regular-file.js';
+import { SealedArchive } from './sealed-archive.js';
 import { openSealedZip } from './sealed-zip.js';
 
 export type ArchiveType = 'inscription' | 'defense';

@@ -92,6 +92,8 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
     return read;
   };
   let prefetched: Promise<readonly I[]> | undefined;
+  /** The write that failed the step may have committed (see StepOutcome.countsIncomplete). */
+  let failedUncertain = false;
 
   const write = async (items: readonly O[]): Promise<number> => {
     let afterUncertainCommit = false;
@@ -106,7 +108,10 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
       },
       retry,
       retryHooks,
-    );
+    ).catch((error: unknown) => {
+      failedUncertain = afterUncertainCommit;
+      throw error;
+    });
     return typeof written === 'number' ? Math.min(written, items.length) : items.length;
   };
   const pastDeadline = () => {
@@ -209,7 +214,7 @@ export async function runChunkStep<I, O>(step: ChunkStep<I, O>, runtime: StepRun
     }
     const cause = reason instanceof StepTimeoutError || reason instanceof LeaseLostError ? reason : error;
     const failed: StepExecution = { ...ended, status: 'FAILED', exitCode: 'FAILED', exitMessage: failureMessage(cause, `${doing} of ${step.name}`) };
-    return { execution: failed, error: cause };
+    return { execution: failed, error: cause, countsIncomplete: failedUncertain };
   } finally {
     // A read-ahead still in flight (the step failed or stopped meanwhile) ends before the
     // reader closes: close() never pulls a connection or cursor from under a read.

@@ -208,10 +208,7 @@ export class JobRunner {
     // miss counts: the chunks committed after its last checkpoint, and, even with a
     // checkpoint after every chunk, the one committed just before the crash (its rows
     // are gone, so the replay cannot read them again). Say so.
-    if (before?.exitCode === 'ABANDONED') {
-      const incomplete = (jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined) ?? [];
-      if (!incomplete.includes(step.name)) jobContext.set(COUNTS_INCOMPLETE, [...incomplete, step.name]);
-    }
+    if (before?.exitCode === 'ABANDONED') markCountsIncomplete(jobContext, step.name);
     // A restarted step carries on from its last checkpoint: counts and position together.
     const stepExecution = await protocol(() =>
       this.repository.createStepExecution(held, step.name, before ? { counts: before.counts, context: before.context } : undefined),
@@ -254,6 +251,7 @@ export class JobRunner {
     try {
       const outcome = step.kind === 'chunk' ? await runChunkStep({ ...step, timeoutMs }, runtime) : await runTaskletStep(step, runtime);
       if (lease.lost) throw lease.lost;
+      if (outcome.countsIncomplete) markCountsIncomplete(jobContext, step.name);
       // The step's end and the job context it leaves commit together: a crash between the
       // two left a COMPLETED step (skipped by the restart) whose results were lost.
       const finished = await protocol(() => this.repository.finishStep(held, outcome.execution, jobContext.toJSON()));
@@ -273,11 +271,17 @@ function stepOutcome(stepName: string, result: StepOutcome): JobOutcome {
 }
 
 function withCountsNote(message: string | null, steps: readonly string[]): string {
-  const note = `counts of ${steps.join(', ')} are a lower bound: chunks committed after the last checkpoint before a crash are not counted`;
+  const note = `counts of ${steps.join(', ')} are a lower bound: chunks that committed without the run knowing it (a crash, a lost connection) are not counted`;
   return message === null ? note : `${message}; ${note}`;
 }
 
 /** The run as this process ended it, when the repository could not be told (or is no longer ours to tell). */
 function unrecorded(execution: JobExecution, exitCode: string, exitMessage: string): JobExecution {
   return { ...execution, status: 'FAILED', exitCode, exitMessage, endTime: new Date() };
+}
+
+/** Notes in the job context that a step's counts are a lower bound; it stays through restarts. */
+function markCountsIncomplete(jobContext: ExecutionContext, stepName: string): void {
+  const incomplete = (jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined) ?? [];
+  if (!incomplete.includes(stepName)) jobContext.set(COUNTS_INCOMPLETE, [...incomplete, stepName]);
 }

@@ -30,4 +30,10 @@ export interface StepRuntime {
 export interface StepOutcome {
   readonly execution: StepExecution;
   readonly error?: unknown;
+  /**
+   * The step failed on a write that may have committed (its last attempt's answer was
+   * lost): the restart finds that chunk done and counts it as filtered, so the counts of
+   * this step are a lower bound from now on.
+   */
+  readonly countsIncomplete?: boolean;
 }

@@ -189,8 +189,9 @@ function exitPart(part: string): string {
   if ((m = /^stopped: its process died before it could stop \(no heartbeat since (\S+)\)$/.exec(part)))
     return `Arrêtée : son processus a disparu avant de pouvoir s’arrêter (plus de signe de vie depuis le ${formatDateTime(m[1]!)}).`;
   if (part === 'restart it to resume') return 'Relancez-la pour reprendre.';
-  if ((m = /^counts of (.+) are a lower bound: chunks committed after the last checkpoint before a crash are not counted$/.exec(part)))
-    return `Les comptes de ${formatList(m[1]!.split(', ').map((s) => `« ${stepLabel(s)} »`))} sont des minimums : ce qui a été enregistré après le dernier point de reprise, avant un arrêt brutal, n’y figure pas.`;
+  // The second wording is that of executions recorded before a lost connection was flagged too.
+  if ((m = /^counts of (.+) are a lower bound: (?:chunks that committed without the run knowing it \(a crash, a lost connection\)|chunks committed after the last checkpoint before a crash) are not counted$/.exec(part)))
+    return `Les comptes de ${formatList(m[1]!.split(', ').map((s) => `« ${stepLabel(s)} »`))} sont des minimums : ce qui a été enregistré sans que l’exécution le sache (arrêt brutal, connexion perdue) n’y figure pas.`;
   // A tasklet's warning: `stepName: text`.
   if ((m = new RegExp(`^${STEP_NAME_PATTERN}: (.*)$`, 's').exec(part))) return `Avertissement de ${step(m[1]!)} : ${sentence(m[2]!)}`;
   return sentence(part);

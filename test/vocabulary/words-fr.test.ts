@@ -91,9 +91,12 @@ describe('the French vocabulary', () => {
     expect(abandoned).toMatch(/^Abandonnée : plus de signe de vie .* 1er octobre 2026 à \d\d:00 .*Relancez-la pour reprendre\.$/);
     // Said once: the engine's message ends with « restart it to resume » after a '; '.
     expect(abandoned.match(/Relancez-la/g)).toHaveLength(1);
-    expect(words.exitMessageText('sendReportStep: 1 of 3 recipients not reached; counts of archiveEnrollmentsStep are a lower bound: chunks committed after the last checkpoint before a crash are not counted')).toBe(
-      'Avertissement de l’étape « Envoi du rapport » : 1 of 3 recipients not reached. Les comptes de « Archivage des inscriptions » sont des minimums : ce qui a été enregistré après le dernier point de reprise, avant un arrêt brutal, n’y figure pas.',
+    const lowerBound = 'Les comptes de « Archivage des inscriptions » sont des minimums : ce qui a été enregistré sans que l’exécution le sache (arrêt brutal, connexion perdue) n’y figure pas.';
+    expect(words.exitMessageText('sendReportStep: 1 of 3 recipients not reached; counts of archiveEnrollmentsStep are a lower bound: chunks that committed without the run knowing it (a crash, a lost connection) are not counted')).toBe(
+      `Avertissement de l’étape « Envoi du rapport » : 1 of 3 recipients not reached. ${lowerBound}`,
     );
+    // An execution recorded with the earlier wording reads the same.
+    expect(words.exitMessageText('counts of archiveEnrollmentsStep are a lower bound: chunks committed after the last checkpoint before a crash are not counted')).toBe(lowerBound);
     expect(words.exitMessageText(null)).toBe('');
   });
 

@@ -9,6 +9,7 @@
  * reverse order would lose the alert (a suspended inscription is no longer read).
  */
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
 import type { InscriptionDb, UserDb } from '../../db/schema/sibling-tables.js';
@@ -61,7 +62,7 @@ export function alertWriter(deps: AlertWriterDeps): ItemWriter<AlertCandidate> {
       .execute());
 
   return {
-    async write(alerts) {
+    async write(alerts, attempt) {
       // One look-up for the whole chunk: doctorants and directeurs together (no N+1).
       const ids = [...new Set(alerts.flatMap((a) => [a.inscription.doctorantId, a.inscription.directeurId ?? a.inscription.doctorantId]))];
       const users = new Map(
@@ -73,7 +74,7 @@ export function alertWriter(deps: AlertWriterDeps): ItemWriter<AlertCandidate> {
 
       // The rule is evaluated at runAt; what was written, and when, is the wall clock's.
       const now = new Date();
-      const recorded = await recordAlerts(deps, alerts, now, (alert) => alertEvent(alert, users, adminRows, deps.runAt));
+      const recorded = await recordAlerts(deps, alerts, now, (alert) => alertEvent(alert, users, adminRows, deps.runAt), attempt?.afterUncertainCommit ?? false);
       await deps.afterAlertsRecorded?.(alerts);
 
       const overruns = alerts.filter((a) => a.type === 'DEPASSEMENT').map((a) => a.inscription.id);
@@ -98,8 +99,19 @@ type Row = { doctorant_id: number; inscription_id: number; type_alerte: string; 
  * inserts the chunk at once. When one is there all the same (a replay after a crash, a
  * concurrent run), the unique key refuses the batch and the slow path inserts row by row,
  * ignoring what exists: no alert twice, no event without its alert.
+ *
+ * Retried after a lost acknowledgement, the first attempt may have committed the chunk:
+ * an alert this execution recorded for this inscription is then counted as recorded (its
+ * event committed with it), so the figures equal an undisturbed run's instead of counting
+ * the chunk as already sent.
  */
-async function recordAlerts(deps: AlertWriterDeps, alerts: readonly AlertCandidate[], now: Date, toEvent: (a: AlertCandidate) => AlertEvent): Promise<number> {
+async function recordAlerts(
+  deps: AlertWriterDeps,
+  alerts: readonly AlertCandidate[],
+  now: Date,
+  toEvent: (a: AlertCandidate) => AlertEvent,
+  afterUncertainCommit: boolean,
+): Promise<number> {
   const row = (a: AlertCandidate): Row => ({
     doctorant_id: a.inscription.doctorantId,
     inscription_id: a.inscription.id,
@@ -121,13 +133,28 @@ async function recordAlerts(deps: AlertWriterDeps, alerts: readonly AlertCandida
       let recorded = 0;
       for (const alert of alerts) {
         const result = await trx.insertInto('alerte_duree_envoyee').values(row(alert)).ignore().executeTakeFirst();
-        if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) continue;
+        if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+          if (afterUncertainCommit && (await recordedByThisExecution(trx, deps.jobExecutionId, alert))) recorded++;
+          continue;
+        }
         recorded++;
         await enqueueAll(trx, [outbox(alert)]);
       }
       return recorded;
     });
   }
+}
+
+async function recordedByThisExecution(trx: Kysely<BatchDb>, jobExecutionId: number, alert: AlertCandidate): Promise<boolean> {
+  const row = await trx
+    .selectFrom('alerte_duree_envoyee')
+    .select('id')
+    .where('doctorant_id', '=', alert.inscription.doctorantId)
+    .where('type_alerte', '=', alert.type)
+    .where('inscription_id', '=', alert.inscription.id)
+    .where('job_execution_id', '=', jobExecutionId)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 function person(row: UserRow | undefined, id: number): Person {

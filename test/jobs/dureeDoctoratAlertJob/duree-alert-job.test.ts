@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../../src/events/event-types.js';
 import { operatorFor } from '../../engine/harness.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { openWithLostAcks } from '../../support/lost-ack.js';
 import { ADMIN_ID, alertJob, alertState, DIRECTEUR_ID, seedDoctorants } from './fixtures.js';
 
 const runAt = '2026-03-15T12:00:00Z';
@@ -86,6 +87,34 @@ describe.each(dialects)('dureeDoctoratAlertJob (%s)', (dialect) => {
     expect(skips[0]).toMatchObject({ stepName: 'checkExceeded6YearStep', phase: 'WRITE' });
     expect(skips[0]!.reason).toMatch(/doctorant 101 is not in userdb/);
     expect(JSON.parse(skips[0]!.item)).toEqual({ inscriptionId: 1001, doctorantId: 101 });
+  });
+
+  it('a chunk whose alerts committed but whose acknowledgement was lost counts them as sent, not filtered, when retried (found by the fault harness)', async () => {
+    env = await createTestEnvironment(dialect);
+    await seedDoctorants(env, DATES);
+    const lost = openWithLostAcks(env);
+    try {
+      const operator = operatorFor(env.databases, [alertJob(env, { batch: { ...env.databases.batch, db: lost.db } })]);
+      // The first chunk's alerts and events commit, then the caller is told ECONNRESET; the engine retries it.
+      lost.loseNext(/^insert into .alerte_duree_envoyee./i);
+      const done = await (await operator.start('dureeDoctoratAlertJob', { parameters: { runAt }, trigger: 'CLI' })).done;
+      expect(lost.lost, 'the fault fired').toHaveLength(1);
+      expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');
+      // As the undisturbed run of the first test: each alert once, with its one event, and counted as sent.
+      const state = await alertState(env);
+      expect(state.alerts).toEqual(['3_ANS:101', '3_ANS:106', '6_ANS:102', '6_ANS:103', 'DEPASSEMENT:104', 'DEPASSEMENT:105']);
+      expect(state.events).toEqual(state.alerts);
+      expect(done.metrics).toEqual({ alertes3Ans: 2, alertes6Ans: 2, alertesDepassement: 2, totalAlertes: 6, inscriptionsSuspendues: 2 });
+      const steps = await operator.repository.stepExecutions(done.id);
+      // Each step wrote its band's two alerts; the first chunk's are not counted as already sent.
+      expect(steps.map((s) => [s.stepName, s.counts.write])).toEqual([
+        ['check3YearThresholdStep', 2],
+        ['check6YearThresholdStep', 2],
+        ['checkExceeded6YearStep', 2],
+      ]);
+    } finally {
+      await lost.close();
+    }
   });
 
   it('a dry run finds the alerts and writes nothing', async () => {

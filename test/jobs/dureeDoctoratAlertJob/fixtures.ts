@@ -1,4 +1,5 @@
 /** Users and inscriptions for dureeDoctoratAlertJob tests, and the job wired to a test environment. */
+import type { Databases } from '../../../src/db/databases.js';
 import { sqlTimestampMillis } from '../../../src/db/sql-time.js';
 import type { JobDefinition } from '../../../src/engine/types.js';
 import type { AlertCandidate } from '../../../src/jobs/dureeDoctoratAlertJob/alert-writer.js';
@@ -44,9 +45,12 @@ export async function seedDoctorants(env: TestEnvironment, firstEnrollments: rea
   return doctorantIds;
 }
 
-export function alertJob(env: TestEnvironment, options: { afterAlertsRecorded?: (alerts: readonly AlertCandidate[]) => void | Promise<void>; name?: string; chunkSize?: number } = {}): JobDefinition {
+export function alertJob(
+  env: TestEnvironment,
+  options: { afterAlertsRecorded?: (alerts: readonly AlertCandidate[]) => void | Promise<void>; name?: string; chunkSize?: number; batch?: Databases['batch'] } = {},
+): JobDefinition {
   const job = dureeDoctoratAlertJob({
-    batch: env.databases.batch,
+    batch: options.batch ?? env.databases.batch,
     user: env.databases.user,
     inscription: env.databases.inscription,
     defense: env.databases.defense,

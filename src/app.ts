@@ -27,7 +27,7 @@ import { kafkaSender } from './events/event-sender.js';
 import { OutboxRelay } from './events/outbox-relay.js';
 import { loggingListener } from './observability/logging-listener.js';
 import { metricsListener } from './observability/metrics-listener.js';
-import { countPendingEventsWith, readJobFiguresWith } from './observability/metrics.js';
+import { createBatchMetrics, type BatchMetrics } from './observability/metrics.js';
 import { countByStatus } from './events/outbox.js';
 import { AuditLog } from './security/audit-log.js';
 import { EndAudit } from './security/audit-listener.js';
@@ -49,6 +49,8 @@ export interface App {
   readonly relay?: OutboxRelay;
   /** Health components; modules that bring an integration register their indicator here. */
   readonly health: HealthRegistry;
+  /** This app's Prometheus metrics (`/actuator/prometheus`). */
+  readonly metrics: BatchMetrics;
   /** One per process, so this process's appends queue instead of racing (security/audit-log.ts). */
   readonly audit: AuditLog;
   /** JOB_EXECUTION_END entries: appended by each run, caught up by `serve` for runs whose process died first. */
@@ -88,6 +90,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     logger,
     timeZone: config.timeZone,
   });
+  const executions = new ExecutionReadModel(databases.batch.db);
+  const metrics = createBatchMetrics({
+    pendingEvents: async () => (await countByStatus(databases.batch.db)).PENDING,
+    jobFigures: () => executions.jobFigures(),
+  });
   const operator = new JobOperator(repository, createJobs(config, databases, { mailer, logger, audit }), {
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.engine.heartbeatTimeoutMs,
@@ -100,7 +107,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     listeners: [
       loggingListener(logger),
       executionHistoryListener(databases.batch.db),
-      metricsListener(),
+      metricsListener(metrics),
       failureNotifier,
       endAudit.listener(),
       ...(options.listeners ?? []),
@@ -109,11 +116,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   // Without KAFKA_BROKERS the events wait in the outbox (`batch-service events`).
   const relay =
     config.kafka.brokers.length > 0
-      ? new OutboxRelay(databases.batch.db, kafkaSender({ brokers: config.kafka.brokers }, logger), logger, { owner: repository.host })
+      ? new OutboxRelay(databases.batch.db, kafkaSender({ brokers: config.kafka.brokers }, logger), logger, { owner: repository.host, metrics })
       : undefined;
-  countPendingEventsWith(async () => (await countByStatus(databases.batch.db)).PENDING);
-  const executions = new ExecutionReadModel(databases.batch.db);
-  readJobFiguresWith(() => executions.jobFigures());
   const timeoutMs = config.operations.healthTimeoutMs;
   const health = new HealthRegistry(
     [
@@ -146,6 +150,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     mailOutbox,
     relay,
     health,
+    metrics,
     audit,
     endAudit,
     async close() {

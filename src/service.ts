@@ -16,7 +16,6 @@ import { schedules } from './jobs/registry.js';
 import { onTerminationSignal } from './lifecycle/graceful-shutdown.js';
 import { closeLogFiles, createLogger } from './observability/logger.js';
 import { contractIndicator } from './observability/contract-health.js';
-import { BATCH_METRICS } from './observability/metrics.js';
 import { announceStart } from './lifecycle/start-banner.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { consoleLink, usesOnlySqlite, withEmbeddedArchiveKey, withEmbeddedSecret } from './lifecycle/first-start.js';
@@ -70,7 +69,7 @@ export async function startService(loaded: Config): Promise<void> {
   const scheduler = config.scheduler.enabled
     ? new Scheduler(app.operator, schedules(config), { timeZone: config.timeZone, misfireGraceMs: config.scheduler.misfireGraceMs, logger })
     : undefined;
-  BATCH_METRICS.scheduledJobs.set(scheduler?.jobs.length ?? 0);
+  app.metrics.scheduledJobs.set(scheduler?.jobs.length ?? 0);
   await whenReachable('missed fires', async () => scheduler?.start(), config.dbStartupWaitMs, logger);
 
   const { eureka: eurekaSettings } = config.operations;

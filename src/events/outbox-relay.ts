@@ -13,7 +13,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { sqlTimestampMillis } from '../db/sql-time.js';
 import { backoffDelay } from '../engine/retry.js';
-import { BATCH_METRICS } from '../observability/metrics.js';
+import type { BatchMetrics } from '../observability/metrics.js';
 import { isPermanentSendError, type EventSender } from './event-sender.js';
 
 export interface RelayOptions {
@@ -24,6 +24,8 @@ export interface RelayOptions {
   readonly leaseMs?: number;
   readonly owner: string;
   readonly clock?: () => Date;
+  /** The app's counters of deliveries and failures; none counted without them. */
+  readonly metrics?: Pick<BatchMetrics, 'eventsDelivered' | 'eventsFailed' | 'eventSendFailures'>;
 }
 
 export interface RelayState {
@@ -141,7 +143,7 @@ export class OutboxRelay {
       if (Number(marked.numUpdatedRows) === 0) return this.leaseLost();
       this.consecutiveFailures = 0;
       this.oneByOne = false;
-      BATCH_METRICS.eventsDelivered.inc(batch.length);
+      this.options.metrics?.eventsDelivered.inc(batch.length);
       this.current = { ...this.current, broker: 'UP', lastError: null, lastDeliveryAt: this.clock(), delivered: this.current.delivered + batch.length };
       return { delivered: batch.length, failed: 0, backingOff: false };
     } finally {
@@ -164,12 +166,12 @@ export class OutboxRelay {
         .executeTakeFirst();
       if (Number(marked.numUpdatedRows) === 0) return this.leaseLost();
       this.logger.error({ err: error }, batch.length === 1 ? 'event refused by the broker; marked FAILED' : 'batch refused; retrying one by one');
-      if (batch.length === 1) BATCH_METRICS.eventsFailed.inc();
+      if (batch.length === 1) this.options.metrics?.eventsFailed.inc();
       this.oneByOne = batch.length > 1;
       return { delivered: 0, failed: batch.length === 1 ? 1 : 0, backingOff: false };
     }
     this.consecutiveFailures++;
-    BATCH_METRICS.eventSendFailures.inc();
+    this.options.metrics?.eventSendFailures.inc();
     await this.db
       .updateTable('event_outbox')
       .set({ last_error: message, attempts: (eb) => eb('attempts', '+', 1) })

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { schedules } from '../jobs/registry.js';
 import { readBuildInfo } from '../observability/build-info.js';
-import { BATCH_METRICS, prometheusText } from '../observability/metrics.js';
+import { prometheusText } from '../observability/metrics.js';
 import { nextFireTimes } from '../cron/quartz-cron.js';
 import { PUBLIC, type Authenticator } from './authentication.js';
 import { healthRoutes } from './health.js';
@@ -15,7 +15,7 @@ export function actuatorRoutes(app: App, auth: Authenticator) {
 
     const prometheus = actuatorSchema('Prometheus metrics in the text exposition format', { type: 'string', description: 'text/plain; version=0.0.4' });
     server.get('/actuator/prometheus', { config: PUBLIC, schema: prometheus }, async (_request, reply) => {
-      return reply.type(BATCH_METRICS.registry.contentType).send(await prometheusText());
+      return reply.type(app.metrics.registry.contentType).send(await prometheusText(app.metrics.registry));
     });
 
     const build = readBuildInfo(app.config.operations.gitCommit);

@@ -5,11 +5,11 @@
  * and figures are what the job would have done, and no series mixes them with real ones.
  */
 import { skipCount, type BatchListener, type StepCounts } from '../engine/types.js';
-import { BATCH_METRICS, type BatchMetrics } from './metrics.js';
+import type { BatchMetrics } from './metrics.js';
 
 const seconds = (start: Date | null, end: Date | null) => (start && end ? Math.max(0, end.getTime() - start.getTime()) / 1000 : 0);
 
-export function metricsListener(metrics: BatchMetrics = BATCH_METRICS): BatchListener {
+export function metricsListener(metrics: BatchMetrics): BatchListener {
   // A restarted step starts from its checkpointed counts: only what this run adds is counted.
   const lastCounts = new Map<number, StepCounts>();
   const activeHere = new Set<number>();

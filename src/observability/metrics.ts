@@ -48,18 +48,12 @@ export interface JobFigures {
   readonly lastDurationMs: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
-/** Counts the outbox's pending events at scrape time; set by the app that owns batchdb. */
-let pendingEventsSource: (() => Promise<number>) | undefined;
-
-export function countPendingEventsWith(source: () => Promise<number>): void {
-  pendingEventsSource = source;
-}
-
-/** Reads the job figures from batchdb at scrape time; set by the app that owns batchdb. */
-let jobFiguresSource: (() => Promise<JobFigures>) | undefined;
-
-export function readJobFiguresWith(source: () => Promise<JobFigures>): void {
-  jobFiguresSource = source;
+/** What the metrics read from batchdb at scrape time, given by the app that owns batchdb. */
+export interface MetricSources {
+  /** The outbox's pending events. */
+  readonly pendingEvents?: () => Promise<number>;
+  /** The job figures every replica agrees on. */
+  readonly jobFigures?: () => Promise<JobFigures>;
 }
 
 /**
@@ -69,14 +63,24 @@ export function readJobFiguresWith(source: () => Promise<JobFigures>): void {
  */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-function createBatchMetrics(): BatchMetrics {
+/**
+ * The metrics of one app, in a registry of their own: the app creates them and hands them
+ * to what feeds them (the engine's listener, the outbox relay, the scheduler's count) and
+ * to the route that exposes them. Two apps in one process (tests build several) count
+ * apart.
+ */
+export function createBatchMetrics(sources: MetricSources = {}): BatchMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
-  // One read of batchdb per scrape feeds the three gauges below.
+  // One read of batchdb per scrape feeds the gauges below: prom-client starts every
+  // metric's collect() in the same tick, so they share the read in flight, and the next
+  // scrape reads afresh. (Cleared on the next event-loop turn instead, a scrape right
+  // after a run on SQLite, which never leaves the microtask queue, read the figures
+  // from before the run.)
   let figures: Promise<JobFigures | undefined> | undefined;
   const currentFigures = () => {
-    figures ??= (jobFiguresSource?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => setImmediate(() => (figures = undefined)));
+    figures ??= (sources.jobFigures?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => (figures = undefined));
     return figures;
   };
   const fromBatchDb = (name: string, help: string, labelNames: readonly string[], fill: (gauge: Gauge<string>, f: JobFigures) => void) =>
@@ -174,18 +178,11 @@ function createBatchMetrics(): BatchMetrics {
       help: 'Outbox events waiting for delivery',
       registers: [registry],
       async collect() {
-        if (pendingEventsSource) this.set(await pendingEventsSource().catch(() => Number.NaN));
+        if (sources.pendingEvents) this.set(await sources.pendingEvents().catch(() => Number.NaN));
       },
     }),
   };
 }
-
-/**
- * The process's one metrics registry, a deliberate singleton: Prometheus scrapes a process,
- * metric names must be unique in a registry, and every app built in one process (tests
- * build several) reports into the same series.
- */
-export const BATCH_METRICS: BatchMetrics = createBatchMetrics();
 
 /**
  * The registry in the text exposition format, with NaN spelt as Prometheus reads it:
@@ -193,6 +190,6 @@ export const BATCH_METRICS: BatchMetrics = createBatchMetrics();
  * first sample, the outbox count while batchdb is down), and one such line makes
  * Prometheus reject the whole scrape.
  */
-export async function prometheusText(registry: Registry = BATCH_METRICS.registry): Promise<string> {
+export async function prometheusText(registry: Registry): Promise<string> {
   return (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
 }

@@ -16,7 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { generateDemoData } from '../../src/db/fixtures/demo-data.js';
 import { skipCount, type JobExecution, type StepExecution } from '../../src/engine/types.js';
-import { BATCH_METRICS } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { AuditLog } from '../../src/security/audit-log.js';
 import { DAY_MS, insertEvents, insertMails, insertWindows, operatorAt, SAMPLE_JOB, sampleJob, type SampleControl } from '../support/batch-history.js';
@@ -51,14 +50,14 @@ describe.each(dialects)('the five jobs at scale 3 (%s)', (dialect) => {
   const runs = new Map<string, { dry: Run; real: Run }>();
   const before = new Map<string, Map<string, number>>();
   const after = new Map<string, Map<string, number>>();
-  const counters = { read: BATCH_METRICS.itemsRead, write: BATCH_METRICS.itemsWritten, filter: BATCH_METRICS.itemsFiltered, skip: BATCH_METRICS.itemsSkipped, figure: BATCH_METRICS.jobMetricTotal } as unknown as Record<string, Counter>;
+  const counters = () => ({ read: app.metrics.itemsRead, write: app.metrics.itemsWritten, filter: app.metrics.itemsFiltered, skip: app.metrics.itemsSkipped, figure: app.metrics.jobMetricTotal }) as unknown as Record<string, Counter>;
 
   beforeAll(async () => {
     env = await createTestEnvironment(dialect, { ARCHIVE_KEYS: `k1:${randomBytes(32).toString('base64')}`, BATCH_TIMEZONE: 'Europe/Paris' });
     await generateDemoData(env.databases, { uploadsDir: env.config.uploadsDir, scale: 3, referenceDate: REFERENCE });
     await seedOldHistory(env);
     app = await createApp(env.config, silentLogger);
-    for (const [name, counter] of Object.entries(counters)) before.set(name, await counterValues(counter));
+    for (const [name, counter] of Object.entries(counters())) before.set(name, await counterValues(counter));
     const run = async (jobName: string, dryRun: boolean): Promise<Run> => {
       const execution = await (await app.operator.start(jobName, { parameters: { runAt: RUN_AT }, dryRun, trigger: 'CLI' })).done;
       return { execution, steps: await app.repository.stepExecutions(execution.id) };
@@ -68,7 +67,7 @@ describe.each(dialects)('the five jobs at scale 3 (%s)', (dialect) => {
       const real = await run(job, false);
       runs.set(job, { dry, real });
     }
-    for (const [name, counter] of Object.entries(counters)) after.set(name, await counterValues(counter));
+    for (const [name, counter] of Object.entries(counters())) after.set(name, await counterValues(counter));
   }, 600_000);
 
   afterAll(async () => {

@@ -2,6 +2,7 @@
  * The admin API over real HTTP on real databases, with jobs of the test's choosing
  * registered with the operator (a gated job stays running until the test lets it go).
  */
+import { createBatchMetrics } from '../../src/observability/metrics.js';
 import path from 'node:path';
 import { SignJWT, type JWTPayload } from 'jose';
 import type { FastifyInstance } from 'fastify';
@@ -67,6 +68,7 @@ export async function startApi(dialect: Dialect, options: ApiOptions = {}): Prom
       mailer,
       mailOutbox: new MailOutbox(env.databases.batch.db, mailer, silentLogger, { owner: 'api-test' }),
       health: new HealthRegistry(databaseIndicators(env.databases), 2_000),
+      metrics: createBatchMetrics(),
       close: async () => undefined,
     };
     const server = await buildServer(app);

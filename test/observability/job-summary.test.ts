@@ -46,7 +46,7 @@ describe.each(dialects)('job figures from the per-job summary (%s)', (dialect) =
     const failure = await run(true);
     expect([firstSuccess.status, lastSuccess.status, failure.status]).toEqual(['COMPLETED', 'COMPLETED', 'FAILED']);
 
-    const before = await prometheusText();
+    const before = await prometheusText(app!.metrics.registry);
     const sample = (series: string) => before.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1];
     expect(sample(`batch_job_executions_total{job_name="${JOB}",status="COMPLETED"}`)).toBe('2');
     expect(sample(`batch_job_executions_total{job_name="${JOB}",status="FAILED"}`)).toBe('1');
@@ -73,6 +73,6 @@ describe.each(dialects)('job figures from the per-job summary (%s)', (dialect) =
 
     // A scrape reads batchdb once for all its series, and reads it again at the next turn of the event loop.
     await new Promise((resolve) => setImmediate(resolve));
-    expect(seriesOf(await prometheusText(), JOB)).toEqual(seriesOf(before, JOB));
+    expect(seriesOf(await prometheusText(app!.metrics.registry), JOB)).toEqual(seriesOf(before, JOB));
   });
 });

@@ -6,14 +6,17 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobDefinition } from '../../src/engine/types.js';
 import { metricsListener } from '../../src/observability/metrics-listener.js';
-import { BATCH_METRICS } from '../../src/observability/metrics.js';
+import { createBatchMetrics } from '../../src/observability/metrics.js';
 import { operatorFor } from '../engine/harness.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/databases.js';
 
 const JOBS = ['promCountJobA', 'promCountJobB'];
 
+/** The metrics these operators feed, and nothing else. */
+const metrics = createBatchMetrics();
+
 async function prometheusCounts(): Promise<Map<string, number>> {
-  const { values } = await BATCH_METRICS.jobSeconds.get();
+  const { values } = await metrics.jobSeconds.get();
   return new Map(
     values
       .filter((v) => v.metricName === 'spring_batch_job_seconds_count' && JOBS.includes(String(v.labels.name)))
@@ -48,7 +51,7 @@ describe('Prometheus counts follow the repository (sqlite)', () => {
         },
       ],
     });
-    const operator = operatorFor(env.databases, JOBS.map(job), { listeners: [metricsListener()] });
+    const operator = operatorFor(env.databases, JOBS.map(job), { listeners: [metricsListener(metrics)] });
     const baseline = await prometheusCounts();
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(...JOBS), fc.constantFrom('COMPLETED', 'FAILED', 'STOPPED') as fc.Arbitrary<'COMPLETED' | 'FAILED' | 'STOPPED'>), { maxLength: 8 }), async (runs) => {

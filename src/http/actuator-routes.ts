@@ -9,7 +9,7 @@ import { PUBLIC, type Authenticator } from './authentication.js';
 import { healthRoutes } from './health.js';
 import { actuatorSchema } from './schemas.js';
 
-export function actuatorRoutes(app: App, auth: Authenticator) {
+export function actuatorRoutes(app: Pick<App, 'config' | 'health' | 'metrics' | 'operator'>, auth: Authenticator) {
   return async (server: FastifyInstance): Promise<void> => {
     await server.register(healthRoutes(app.health, auth));
 

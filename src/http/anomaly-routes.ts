@@ -8,7 +8,7 @@ import { listAnomalies } from '../anomalies/anomaly-store.js';
 import { anomalyJson } from '../anomalies/anomaly-json.js';
 import { AnomalyPage, AnomalyQuery, commonErrors, secured } from './schemas.js';
 
-export function anomalyRoutes(app: App): FastifyPluginAsyncTypebox {
+export function anomalyRoutes(app: Pick<App, 'databases'>): FastifyPluginAsyncTypebox {
   return async (server) => {
     server.get(
       '/anomalies',

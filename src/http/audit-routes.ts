@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { App } from '../app.js';
 import { AuditPage, AuditVerdictView, commonErrors, PageQuery, secured } from './schemas.js';
 
-export function auditRoutes(app: App): FastifyPluginAsyncTypebox {
+export function auditRoutes(app: Pick<App, 'audit'>): FastifyPluginAsyncTypebox {
   return async (server) => {
     server.get(
       '/audit',

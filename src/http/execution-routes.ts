@@ -27,7 +27,7 @@ import {
 
 const tags = ['executions'];
 
-export function executionRoutes(app: App): FastifyPluginAsyncTypebox {
+export function executionRoutes(app: Pick<App, 'audit' | 'config' | 'executions' | 'health' | 'logger' | 'operator' | 'repository'>): FastifyPluginAsyncTypebox {
   return async (server) => {
     server.get(
       '/jobs/:jobName/executions',

@@ -27,7 +27,7 @@ import {
 
 const tags = ['jobs'];
 
-export function jobRoutes(app: App): FastifyPluginAsyncTypebox {
+export function jobRoutes(app: Pick<App, 'audit' | 'config' | 'databases' | 'executions' | 'health' | 'logger' | 'operator'>): FastifyPluginAsyncTypebox {
   return async (server) => {
     const cronOf = new Map(schedules(app.config).map((s) => [s.jobName, s.cron]));
     const fireTimes = cachedNextFireTime(app.config.timeZone);

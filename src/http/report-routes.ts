@@ -9,7 +9,7 @@ import { commonErrors, ReportFileParams, ReportView, secured } from './schemas.j
 
 const tags = ['reports'];
 
-export function reportRoutes(app: App): FastifyPluginAsyncTypebox {
+export function reportRoutes(app: Pick<App, 'audit' | 'config'>): FastifyPluginAsyncTypebox {
   return async (server) => {
     server.get(
       '/reports',

@@ -208,7 +208,9 @@ export class JobRunner {
     // miss counts: the chunks committed after its last checkpoint, and, even with a
     // checkpoint after every chunk, the one committed just before the crash (its rows
     // are gone, so the replay cannot read them again). Say so.
-    if (before?.exitCode === 'ABANDONED') markCountsIncomplete(jobContext, step.name);
+    // So may a step whose end was never recorded (its last write failed, the run's end
+    // did not): its row still says STARTED, with the counts of its last checkpoint.
+    if (before?.exitCode === 'ABANDONED' || before?.status === 'STARTED') markCountsIncomplete(jobContext, step.name);
     // A restarted step carries on from its last checkpoint: counts and position together.
     const stepExecution = await protocol(() =>
       this.repository.createStepExecution(held, step.name, before ? { counts: before.counts, context: before.context } : undefined),

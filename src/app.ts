@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DATABASE_NAMES, type Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
-import { isUnreachable } from './db/errors.js';
+import { isHeldByAnother, isUnreachable } from './db/errors.js';
 import { closeDatabases, migrate, openDatabases, type Databases } from './db/databases.js';
 import { JobOperator } from './engine/job-operator.js';
 import { ExecutionReadModel } from './engine/execution-read-model.js';
@@ -166,7 +166,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
 /**
  * `work`, tried again for up to `waitMs` while batchdb cannot be reached (refused, reset,
  * shutting down): a service started with its database, or while the database restarts,
- * comes up once the database does instead of exiting. Any other failure (bad password, a
+ * comes up once the database does instead of exiting. So too while another process holds
+ * a lock the work waits for past the statement timeout: the migrations' named lock of a
+ * replica that is migrating, or of a process paused in the middle (found by the fault
+ * harness: `serve` exited 2 beside a paused run). Any other failure (bad password, a
  * migration refused) stops at once. Used for everything `serve` and the commands do with
  * batchdb before they are up: migrations, the sweep of abandoned runs, missed fires.
  */
@@ -177,8 +180,10 @@ export async function whenReachable<T>(what: string, work: () => Promise<T>, wai
       return await work();
     } catch (error) {
       const cause = (error as Error).cause ?? error;
-      if (!isUnreachable(cause) || Date.now() + pause > until) throw error;
-      logger.warn(`${what}: batchdb cannot be reached (${(cause as Error).message}); trying again in ${pause} ms, until DB_STARTUP_WAIT_MS runs out`);
+      const held = isHeldByAnother(cause);
+      if (!(held || isUnreachable(cause)) || Date.now() + pause > until) throw error;
+      const why = held ? 'waits on a lock another process holds (a replica migrating, a paused process)' : 'cannot be reached';
+      logger.warn(`${what}: batchdb ${why} (${(cause as Error).message}); trying again in ${pause} ms, until DB_STARTUP_WAIT_MS runs out`);
       await sleep(pause);
     }
   }

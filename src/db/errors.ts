@@ -127,3 +127,12 @@ export function databaseFailureOf(error: unknown): DatabaseFailure | undefined {
 export function isStatementTimeout(error: unknown): boolean {
   return (error as DriverError | null)?.errno === 1969;
 }
+
+/**
+ * Another session holds what this statement waits for (a row lock, the migrations' named
+ * lock), and the wait ran out: lock wait timeout, or max_statement_time ending the wait.
+ * At start this is a replica migrating or a paused process, worth waiting for.
+ */
+export function isHeldByAnother(error: unknown): boolean {
+  return codeOf(error) === 'ER_LOCK_WAIT_TIMEOUT' || isStatementTimeout(error);
+}

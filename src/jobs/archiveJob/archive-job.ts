@@ -12,14 +12,20 @@ import type { Databases } from '../../db/databases.js';
 import { sqlTimestamp } from '../../db/sql-time.js';
 import { addYears, dateInZone } from '../../doctorate/calendar.js';
 import { keysetPosition, keysetReader } from '../../engine/keyset-reader.js';
-import type { ChunkStep, JobDefinition, Json, JsonObject, StepRunContext, TaskletStep } from '../../engine/types.js';
+import type { ChunkStep, JobDefinition, Json, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { MasterKeys } from '../../archives/archive-envelope.js';
 import type { AuditLog } from '../../security/audit-log.js';
+import { asJsonObject, contextKey } from '../../engine/execution-context.js';
 import { archiveRecords, type SagaDeps } from './archive-saga.js';
 import { maintain, type MaintenanceResult } from './database-maintenance.js';
 import { deleteNotifications, deleteOldAppLogs, oldSentNotifications } from './log-cleanup.js';
 import { documentFile, UnarchivableRecordError, type ArchiveType, type RecordToArchive } from '../../archives/record-archive.js';
 
+
+/** What a dry run of the archive step would archive, summed over its chunks. */
+const DRY_RUN_PLAN = contextKey<{ readonly records: number; readonly documents: number; readonly bytes: number }>('dryRun');
+/** What the log cleanup deleted. */
+const CLEANUP = contextKey<{ readonly logsDeleted: number; readonly notificationsDeleted: number }>('cleanup');
 export const ARCHIVE_JOB = 'archiveJob';
 /** 4.9: chunk and fetch size. */
 const PAGE = 20;
@@ -126,8 +132,8 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
       const files = await Promise.all(record.chemins.map((chemin) => documentFile(deps.uploadsDir, chemin)));
       if (!ctx.dryRun) return record;
       const bytes = (await Promise.all(files.map(async (file) => (await stat(file)).size))).reduce((a, b) => a + b, 0);
-      const planned = (ctx.jobContext.get('dryRun') as { records: number; documents: number; bytes: number } | undefined) ?? { records: 0, documents: 0, bytes: 0 };
-      ctx.jobContext.set('dryRun', { records: planned.records + 1, documents: planned.documents + record.chemins.length, bytes: planned.bytes + bytes });
+      const planned = ctx.jobContext.read(DRY_RUN_PLAN) ?? { records: 0, documents: 0, bytes: 0 };
+      ctx.jobContext.write(DRY_RUN_PLAN, { records: planned.records + 1, documents: planned.documents + record.chemins.length, bytes: planned.bytes + bytes });
       deps.logger?.info({ type: record.type, originalId: record.originalId, documents: record.chemins, bytes }, 'dry run: would archive');
       return record;
     },
@@ -163,7 +169,7 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
         ctx.count({ read: ids.length, write: deleted, filter: ids.length - deleted });
         await ctx.saveState(state);
       }
-      ctx.jobContext.set('cleanup', { logsDeleted: logsDeleted.length, notificationsDeleted: state.notificationsDeleted });
+      ctx.jobContext.write(CLEANUP, { logsDeleted: logsDeleted.length, notificationsDeleted: state.notificationsDeleted });
     },
   };
 
@@ -190,7 +196,7 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
       deps.logger?.info({ job: ctx.jobName, execution: ctx.jobExecutionId, results }, `database maintenance of ${tables} tables done`);
       const warnings = results.filter((r) => r.status === 'WARNING');
       if (warnings.length > 0) ctx.warn(`maintenance skipped where privileges are missing: ${warnings.map((w) => `${w.operation} ${w.database}.${w.table}`).join(', ')}`);
-      await ctx.saveState({ results: results as unknown as Json } as JsonObject);
+      await ctx.saveState(asJsonObject({ results }));
       const refused = new Set(warnings.map((w) => `${w.database}.${w.table}`)).size;
       ctx.count({ read: tables, write: tables - refused, filter: refused });
     },
@@ -246,13 +252,13 @@ export function archiveJob(deps: ArchiveDeps): JobDefinition {
           .executeTakeFirstOrThrow();
       const skipped = [...steps.values()].reduce((sum, s) => sum + s.counts.writeSkip + s.counts.processSkip, 0);
       const cleanup = {
-        logsDeleted: (jobContext.get('cleanup') as { logsDeleted?: number } | undefined)?.logsDeleted ?? 0,
-        notificationsDeleted: (jobContext.get('cleanup') as { notificationsDeleted?: number } | undefined)?.notificationsDeleted ?? 0,
+        logsDeleted: jobContext.read(CLEANUP)?.logsDeleted ?? 0,
+        notificationsDeleted: jobContext.read(CLEANUP)?.notificationsDeleted ?? 0,
         recordsSkipped: skipped,
       };
       if (execution.dryRun) {
         // Nothing archived: what the processor planned (no archive built, so no archive size).
-        const planned = (jobContext.get('dryRun') as { documents: number; bytes: number } | undefined) ?? { documents: 0, bytes: 0 };
+        const planned = jobContext.read(DRY_RUN_PLAN) ?? { records: 0, documents: 0, bytes: 0 };
         return {
           enrollmentsArchived: steps.get('archiveEnrollmentsStep')?.counts.wouldWrite ?? 0,
           defensesArchived: steps.get('archiveDefensesStep')?.counts.wouldWrite ?? 0,

@@ -20,8 +20,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Databases } from '../../db/databases.js';
-import type { ExecutionContext } from '../../engine/execution-context.js';
-import type { JobDefinition, Json, JsonObject, TaskletStep } from '../../engine/types.js';
+import { asJson, contextKey, type ContextKey, type ExecutionContext } from '../../engine/execution-context.js';
+import type { JobDefinition, JsonObject, TaskletStep } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
 import type { AuditLog } from '../../security/audit-log.js';
@@ -62,12 +62,18 @@ interface ReportState {
   readonly pages: number;
 }
 
-const stored = <T>(jobContext: ExecutionContext, key: string) => jobContext.get(key) as unknown as T | undefined;
+/** What each step leaves in the job context for the report and the figures. */
+const USERS = contextKey<CheckTotals>('users');
+const DEFENSES = contextKey<CheckTotals>('defenses');
+const ROLES = contextKey<RoleTotals>('roles');
+const DOCUMENTS = contextKey<DocumentTotals>('documents');
+const NOTIFICATIONS = contextKey<RetryTotals>('notifications');
+const RUN_AT = contextKey<string>('runAt');
+const REPORT = contextKey<ReportState>('report');
 
 export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
   const pageSize = deps.pageSize ?? 500;
   const checkDeps = { ...deps, pageSize, revoke: deps.roleSyncRevoke ?? true };
-  const step = (name: string, key: string, run: Parameters<typeof tasklet>[2]): TaskletStep => tasklet(name, key, run);
 
   const generateReport: TaskletStep = {
     kind: 'tasklet',
@@ -87,15 +93,15 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
       if (!report) {
         const anomalies = await anomaliesSeenAt(deps.batch.db, ctx.runAt);
         const newIds = new Set(anomalies.filter((a) => a.firstSeen.getTime() === ctx.runAt.getTime()).map((a) => a.id));
-        const users = stored<CheckTotals>(ctx.jobContext, 'users');
-        const defenses = stored<CheckTotals>(ctx.jobContext, 'defenses');
+        const users = ctx.jobContext.read(USERS);
+        const defenses = ctx.jobContext.read(DEFENSES);
         const figures = {
           autoCorrected: (users?.corrected ?? 0) + (defenses?.corrected ?? 0),
-          rolesAdded: stored<RoleTotals>(ctx.jobContext, 'roles')?.rolesAdded ?? 0,
-          rolesRemoved: stored<RoleTotals>(ctx.jobContext, 'roles')?.rolesRemoved ?? 0,
-          orphansMoved: stored<DocumentTotals>(ctx.jobContext, 'documents')?.orphansMoved ?? 0,
-          notificationsSent: stored<RetryTotals>(ctx.jobContext, 'notifications')?.sent ?? 0,
-          notificationsFailed: stored<RetryTotals>(ctx.jobContext, 'notifications')?.failed ?? 0,
+          rolesAdded: ctx.jobContext.read(ROLES)?.rolesAdded ?? 0,
+          rolesRemoved: ctx.jobContext.read(ROLES)?.rolesRemoved ?? 0,
+          orphansMoved: ctx.jobContext.read(DOCUMENTS)?.orphansMoved ?? 0,
+          notificationsSent: ctx.jobContext.read(NOTIFICATIONS)?.sent ?? 0,
+          notificationsFailed: ctx.jobContext.read(NOTIFICATIONS)?.failed ?? 0,
         };
         const people = await peopleOf(deps, anomalies, pageSize);
         const doc = anomalyReportDocument({ runAt: ctx.runAt, timeZone: deps.timeZone, generatedAt: new Date(), logo: logoOf(deps.logoFile), anomalies, newIds, people, figures });
@@ -112,9 +118,9 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
         // Between the file and its record: a restart from here writes the same file again.
         await deps.boundary?.('report-written');
         report = { fileName, path: written.path, sizeBytes: written.sizeBytes, pages: written.pages };
-        await savePhase(ctx, 'report', report as unknown as JsonObject);
+        await savePhase(ctx, 'report', asJson(report));
       }
-      ctx.jobContext.set('report', report as unknown as Json);
+      ctx.jobContext.write(REPORT, report);
       if (!saved.mailed) {
         await mailReport(ctx, report);
         await deps.boundary?.('report-mailed');
@@ -151,11 +157,11 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
     name: DATA_CONSISTENCY_JOB,
     description: 'Nightly cross-database consistency checks with safe corrections, orphan files, notification retries and an anomaly report',
     steps: [
-      step('verifyUserEnrollmentConsistencyStep', 'users', (ctx) => checkUserEnrollments(ctx, checkDeps)),
-      step('verifyEnrollmentDefenseConsistencyStep', 'defenses', (ctx) => checkEnrollmentDefenses(ctx, checkDeps)),
-      step('verifyUserRolesStep', 'roles', (ctx) => syncRoles(ctx, checkDeps)),
-      step('checkOrphanedDocumentsStep', 'documents', (ctx) => checkDocuments(ctx, checkDeps)),
-      step('retryPendingNotificationsStep', 'notifications', (ctx) => retryPendingNotifications(ctx, { ...checkDeps, techAdmins: deps.techAdmins, timeZone: deps.timeZone })),
+      tasklet('verifyUserEnrollmentConsistencyStep', USERS, (ctx) => checkUserEnrollments(ctx, checkDeps)),
+      tasklet('verifyEnrollmentDefenseConsistencyStep', DEFENSES, (ctx) => checkEnrollmentDefenses(ctx, checkDeps)),
+      tasklet('verifyUserRolesStep', ROLES, (ctx) => syncRoles(ctx, checkDeps)),
+      tasklet('checkOrphanedDocumentsStep', DOCUMENTS, (ctx) => checkDocuments(ctx, checkDeps)),
+      tasklet('retryPendingNotificationsStep', NOTIFICATIONS, (ctx) => retryPendingNotifications(ctx, { ...checkDeps, techAdmins: deps.techAdmins, timeZone: deps.timeZone })),
       generateReport,
     ],
     // 5.16. What this run changed comes from the steps' saved figures (committed with their
@@ -163,11 +169,11 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
     // the rows this run's `runAt` saw: exact whatever was restarted. A dry run recorded
     // none: its figures are what its checks found, and what the real run would change.
     metrics: async (_steps, jobContext, execution): Promise<JsonObject> => {
-      const users = stored<CheckTotals>(jobContext, 'users');
-      const defenses = stored<CheckTotals>(jobContext, 'defenses');
-      const roles = stored<RoleTotals>(jobContext, 'roles');
-      const documents = stored<DocumentTotals>(jobContext, 'documents');
-      const notifications = stored<RetryTotals>(jobContext, 'notifications');
+      const users = jobContext.read(USERS);
+      const defenses = jobContext.read(DEFENSES);
+      const roles = jobContext.read(ROLES);
+      const documents = jobContext.read(DOCUMENTS);
+      const notifications = jobContext.read(NOTIFICATIONS);
       const changed = {
         autoCorrected: (users?.corrected ?? 0) + (defenses?.corrected ?? 0),
         inscriptionsSuspended: users?.corrected ?? 0,
@@ -196,7 +202,7 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
           },
         };
       }
-      const ranAt = stored<string>(jobContext, 'runAt');
+      const ranAt = jobContext.read(RUN_AT);
       const seen = ranAt === undefined ? [] : await anomaliesSeenAt(deps.batch.db, new Date(ranAt));
       return {
         totalAnomalies: seen.length,
@@ -225,17 +231,18 @@ export function dataConsistencyJob(deps: DataConsistencyDeps): JobDefinition {
   };
 }
 
-function tasklet(name: string, key: string, run: (ctx: Parameters<TaskletStep['run']>[0]) => Promise<JsonObject>): TaskletStep {
+function tasklet<T>(name: string, key: ContextKey<T>, run: (ctx: Parameters<TaskletStep['run']>[0]) => Promise<T>): TaskletStep {
   return {
     kind: 'tasklet',
     name,
     run: async (ctx) => {
-      ctx.jobContext.set('runAt', ctx.runAt.toISOString());
-      ctx.jobContext.set(key, (await run(ctx)) as Json);
+      ctx.jobContext.write(RUN_AT, ctx.runAt.toISOString());
+      ctx.jobContext.write(key, await run(ctx));
     },
   };
 }
 
 function newAnomaliesOf(jobContext: ExecutionContext): number {
-  return ['users', 'defenses', 'roles', 'documents'].reduce((sum, key) => sum + Number((jobContext.get(key) as { newAnomalies?: number } | undefined)?.newAnomalies ?? 0), 0);
+  const counts = [jobContext.read(USERS), jobContext.read(DEFENSES), jobContext.read(ROLES), jobContext.read(DOCUMENTS)];
+  return counts.reduce((sum, totals) => sum + Number(totals?.newAnomalies ?? 0), 0);
 }

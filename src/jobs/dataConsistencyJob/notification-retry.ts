@@ -19,6 +19,7 @@
  * One summary of the failures goes to TECH_ADMIN_EMAILS per run, after the last page,
  * recorded in the step context so a restart does not send it twice.
  */
+import { asJson } from '../../engine/execution-context.js';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../db/connect.js';
@@ -212,7 +213,7 @@ async function confirmMarks(ctx: TaskletContext, db: DatabaseHandle<Notification
   const left = listed.filter((id) => !marked.includes(id));
   ctx.count({ read: marked.length, write: marked.length });
   const totals: RetryTotals = { ...saved.totals, retried: saved.totals.retried + marked.length, sent: saved.totals.sent + marked.length, unconfirmed: left };
-  await savePhase(ctx, 'notifications', { lastKey: saved.lastKey, totals } as unknown as JsonObject);
+  await savePhase(ctx, 'notifications', asJson({ lastKey: saved.lastKey, totals }));
 }
 
 async function mailFailureSummary(ctx: TaskletContext, deps: RetryDeps, totals: RetryTotals, log: Logger): Promise<void> {

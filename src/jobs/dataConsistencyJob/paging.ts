@@ -9,10 +9,11 @@
  */
 import type { Json, JsonObject, StepCounts, TaskletContext } from '../../engine/types.js';
 
-export interface PagedState<T extends JsonObject> {
+/** A type, not an interface: with its fields JSON, it is JSON itself and saves as it is. */
+export type PagedState<T extends JsonObject> = {
   readonly lastKey: number;
   readonly totals: T;
-}
+};
 
 /** What handling one page decided. */
 export interface PageOutcome<T extends JsonObject> {
@@ -64,7 +65,7 @@ export async function eachPage<Row, T extends JsonObject>(
     const outcome = await handle(page, state.totals);
     ctx.count(outcome.counts);
     state = { lastKey: outcome.stoppedAfter ?? keyOf(page[page.length - 1]!), totals: outcome.totals };
-    await savePhase(ctx, phase, state as unknown as JsonObject);
+    await savePhase(ctx, phase, state);
     if (outcome.failure !== undefined) throw outcome.failure;
     if (outcome.stoppedAfter !== undefined) throw ctx.signal.reason as Error;
   }

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Databases } from '../../db/databases.js';
 import { addMonths } from '../../doctorate/calendar.js';
 import { JobParametersInvalidError } from '../../engine/errors.js';
-import type { ExecutionContext } from '../../engine/execution-context.js';
+import { contextKey, type ContextKey, type ExecutionContext } from '../../engine/execution-context.js';
 import type { JobDefinition, JobParameters, Json, JsonObject, StepRunContext, TaskletStep } from '../../engine/types.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { logoOf, writeReportAtomically } from '../../pdf/report-file.js';
@@ -70,6 +70,10 @@ interface CollectedMonth extends JsonObject {
 
 type Which = 'current' | 'previous';
 
+/** What the steps hand on: the two months' figures as collected, then the report file. */
+const MONTHS: Readonly<Record<Which, ContextKey<CollectedMonth>>> = { current: contextKey<CollectedMonth>('current'), previous: contextKey<CollectedMonth>('previous') };
+const REPORT = contextKey<GeneratedReport>('report');
+
 /** The month the run reports: `month`, or the month before `runAt` in the zone. */
 function periodsOf(ctx: StepRunContext, timeZone: string): Record<Which, ReportPeriod> {
   const month = ctx.parameters.month?.value ?? defaultMonth(ctx.runAt, timeZone);
@@ -85,10 +89,10 @@ function recomputeOf(parameters: JobParameters): boolean {
 }
 
 /** What an earlier step stored in the job context, or a clear failure (a context from before this version, say). */
-function fromContext<T>(jobContext: ExecutionContext, key: string): T {
-  const value = jobContext.get(key);
-  if (value === undefined) throw new Error(`monthlyReportJob: "${key}" is missing from the job context; launch a new run for this month`);
-  return value as unknown as T;
+function fromContext<T>(jobContext: ExecutionContext, key: ContextKey<T>): T {
+  const value = jobContext.read(key);
+  if (value === undefined) throw new Error(`monthlyReportJob: "${key.name}" is missing from the job context; launch a new run for this month`);
+  return value;
 }
 
 function complete(collected: CollectedMonth): MonthFigures {
@@ -110,7 +114,7 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
 
   /** The month as collected so far; the first step to run decides whether its snapshot serves. */
   async function collectedMonth(ctx: StepRunContext, which: Which, period: ReportPeriod): Promise<CollectedMonth> {
-    const known = ctx.jobContext.get(which) as CollectedMonth | undefined;
+    const known = ctx.jobContext.read(MONTHS[which]);
     if (known) return known;
     const snapshot = which === 'current' && recomputeOf(ctx.parameters) ? undefined : (await loadSnapshots(deps.batch, [period.month])).get(period.month);
     return snapshot
@@ -127,11 +131,11 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
         (['current', 'previous'] as const).map(async (which) => {
           const month = await collectedMonth(ctx, which, periods[which]);
           if (month.fromSnapshot) {
-            ctx.jobContext.set(which, month);
+            ctx.jobContext.write(MONTHS[which], month);
             return;
           }
           const computed = await Promise.all(keys.map(async (key) => [key, (await compute[key](periods[which])) as Json] as const));
-          ctx.jobContext.set(which, { ...month, figures: { ...month.figures, ...Object.fromEntries(computed) } });
+          ctx.jobContext.write(MONTHS[which], { ...month, figures: { ...month.figures, ...Object.fromEntries(computed) } });
         }),
       );
       ctx.count({ read: 1, write: 1 });
@@ -144,8 +148,8 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     run: async (ctx) => {
       const started = performance.now();
       const { current: period } = periodsOf(ctx, deps.timeZone);
-      const current = fromContext<CollectedMonth>(ctx.jobContext, 'current');
-      const previous = fromContext<CollectedMonth>(ctx.jobContext, 'previous');
+      const current = fromContext(ctx.jobContext, MONTHS.current);
+      const previous = fromContext(ctx.jobContext, MONTHS.previous);
       // A dry run produces its PDF under another name: the reports API never lists it, nobody is mailed.
       const fileName = ctx.dryRun ? period.fileName.replace(/\.pdf$/, '.simulation.pdf') : period.fileName;
       if (!ctx.dryRun) {
@@ -176,7 +180,7 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
       ctx.checkLease();
       const written = await writeReportAtomically(doc, deps.reportsDir, fileName);
       const report: GeneratedReport = { fileName, path: written.path, sizeBytes: written.sizeBytes, pages: written.pages, generationMs: Math.round(performance.now() - started) };
-      ctx.jobContext.set('report', report);
+      ctx.jobContext.write(REPORT, report);
       ctx.count({ read: 1, write: 1 });
     },
   };
@@ -185,7 +189,7 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     kind: 'tasklet',
     name: 'sendReportStep',
     run: async (ctx) => {
-      const report = fromContext<GeneratedReport>(ctx.jobContext, 'report');
+      const report = fromContext(ctx.jobContext, REPORT);
       await mailReport(ctx, deps, { period: periodsOf(ctx, deps.timeZone).current, path: report.path, sizeBytes: report.sizeBytes, fileName: report.fileName });
     },
   };
@@ -217,7 +221,7 @@ export function monthlyReportJob(deps: MonthlyReportDeps): JobDefinition {
     ],
     // 3.11: what was produced and who received it; the mailing's figures from the step's saved state, which a failed attempt keeps too.
     metrics: (steps, jobContext, execution) => {
-      const report = jobContext.get('report') as GeneratedReport | undefined;
+      const report = jobContext.read(REPORT);
       const mailing = steps.get('sendReportStep')?.context as Partial<MailingState> | undefined;
       const pdf = { pdfSizeBytes: report?.sizeBytes ?? 0, pdfPages: report?.pages ?? 0, generationMs: report?.generationMs ?? 0 };
       const recipients = mailing?.recipients?.length ?? 0;

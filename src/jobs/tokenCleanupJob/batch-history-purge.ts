@@ -29,6 +29,7 @@
  * same rules and announces each as a would-write, so it names what the real run on the
  * same data and `runAt` then purges.
  */
+import { asJsonObject } from '../../engine/execution-context.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { DatabaseHandle } from '../../db/connect.js';
@@ -118,7 +119,7 @@ export function purgeBatchHistoryStep(deps: RetentionDeps): TaskletStep {
           ctx.count({ read: chunk.examined, write: purged, filter: chunk.examined - purged });
         }
         // The position, the figures and the counts of this chunk are saved together.
-        await ctx.saveState(state as unknown as JsonObject);
+        await ctx.saveState(asJsonObject(state));
         // better-sqlite3 is synchronous: without this a long purge would hold back the
         // heartbeat (and the lease with it) and every HTTP request until it ended.
         await yieldToEventLoop();

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { LeaseLostError, StepTimeoutError } from './errors.js';
-import { ExecutionContext } from './execution-context.js';
+import { contextKey, ExecutionContext } from './execution-context.js';
 import { parseRunAt } from './job-parameters.js';
 import type { JobRepository } from './job-repository.js';
 import { keepAlive, Lease, leaseValidMs } from './lease.js';
@@ -49,7 +49,7 @@ interface JobOutcome {
 const COMPLETED: JobOutcome = { status: 'COMPLETED', exitCode: 'COMPLETED', exitMessage: null };
 
 /** Job context key of the steps whose counts miss the chunks a crash left unrecorded. */
-const COUNTS_INCOMPLETE = 'engine.countsIncompleteSteps';
+const COUNTS_INCOMPLETE = contextKey<readonly string[]>('engine.countsIncompleteSteps');
 
 /** This process's part of an execution it runs. */
 export class LocalRun {
@@ -128,7 +128,7 @@ export class JobRunner {
       const warnings = ran.filter((s) => s.status === 'COMPLETED' && s.exitCode === 'COMPLETED' && s.exitMessage).map((s) => `${s.stepName}: ${s.exitMessage}`);
       if (outcome.status === 'COMPLETED' && warnings.length > 0) outcome = { ...outcome, exitMessage: warnings.join('; ') };
 
-      const incomplete = jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined;
+      const incomplete = jobContext.read(COUNTS_INCOMPLETE);
       const metrics = await this.metricsOf(job, latest, jobContext, execution, log);
       const finished = await protocol(() =>
         this.repository.finishExecution(held, {
@@ -284,6 +284,6 @@ function unrecorded(execution: JobExecution, exitCode: string, exitMessage: stri
 
 /** Notes in the job context that a step's counts are a lower bound; it stays through restarts. */
 function markCountsIncomplete(jobContext: ExecutionContext, stepName: string): void {
-  const incomplete = (jobContext.get(COUNTS_INCOMPLETE) as readonly string[] | undefined) ?? [];
-  if (!incomplete.includes(stepName)) jobContext.set(COUNTS_INCOMPLETE, [...incomplete, stepName]);
+  const incomplete = jobContext.read(COUNTS_INCOMPLETE) ?? [];
+  if (!incomplete.includes(stepName)) jobContext.write(COUNTS_INCOMPLETE, [...incomplete, stepName]);
 }

@@ -316,7 +316,7 @@ export function compareFigures(baseline: Figures, volatile: ReadonlySet<string>,
  * Figures that vary by nature: the bytes of the archives written (each holds its time in
  * its deflated manifest). Keyed as `volatileFigures` keys them: `m:` and the flattened
  * metric's path, `m.archiveBytes` (written `m:archiveBytes` at first, which matched
- * nothing: round 7 of bench/README still compared it).
+ * nothing: the harness's round 7 still compared it, see bench/README.md).
  */
 const ALWAYS_VOLATILE_FIGURES = ['m:m.archiveBytes'];
 

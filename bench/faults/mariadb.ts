@@ -43,7 +43,13 @@ export function freePort(): Promise<number> {
 export async function startOwnMariadb(): Promise<OwnMariadb> {
   const dir = mkdtempSync(path.join(tmpdir(), 'batch-faults-mariadb-'));
   chownSync(dir, uid('mysql'), gid('mysql'));
-  const install = spawnSync('mariadb-install-db', ['--user=mysql', `--datadir=${dir}/data`, '--auth-root-authentication-method=socket', '--skip-test-db'], { encoding: 'utf8' });
+  // A temporary directory of its own: two harnesses started at once both bootstrapped
+  // in /tmp, and one failed removing a temporary table the other's names collided with.
+  const install = spawnSync(
+    'mariadb-install-db',
+    ['--user=mysql', `--datadir=${dir}/data`, '--auth-root-authentication-method=socket', '--skip-test-db', `--tmpdir=${dir}`],
+    { encoding: 'utf8' },
+  );
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr || install.stdout}`);
   const port = await freePort();
   const socket = path.join(dir, 'mysqld.sock');
@@ -59,6 +65,7 @@ export async function startOwnMariadb(): Promise<OwnMariadb> {
         `--port=${port}`,
         '--bind-address=127.0.0.1',
         `--pid-file=${dir}/mysqld.pid`,
+        `--tmpdir=${dir}`,
         `--log-error=${dir}/error.log`,
         '--skip-log-bin',
         '--character-set-server=utf8mb4',

@@ -367,7 +367,7 @@ function readConfig(env: Env): { config: Config; docs: readonly SettingDoc[] } {
   const statementTimeoutSetting = r.int(
     'DB_STATEMENT_TIMEOUT_MS',
     0,
-    'longest a statement may run (MariaDB `max_statement_time`) or wait on a lock (MariaDB) / for the write lock (SQLite busy timeout); 0 = a third of BATCH_HEARTBEAT_TIMEOUT_MS, at most 15000; never more than that third',
+    'longest a statement may run (MariaDB `max_statement_time`) or wait on a lock (MariaDB) / for the write lock (SQLite busy timeout); 0 = a third of BATCH_HEARTBEAT_TIMEOUT_MS, at most 15000; never more than that third. A SQLite statement still computing after twice this (at least 5 s) ends the process (better-sqlite3 cannot interrupt it)',
     0,
   );
   const poolWaitSetting = r.int(

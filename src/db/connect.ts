@@ -6,11 +6,13 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, sql, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, sql, SqliteDialect, type SqliteStatement } from 'kysely';
 import { createPool } from 'mysql2';
 import type { PoolSettings } from '../config.js';
 import { guardedDialect, type GuardedDialect } from './guarded-dialect.js';
 import { isConnectionBroken } from './errors.js';
+import { BoundedMigrationLockAdapter } from './migration-lock.js';
+import { sqliteWatchdog, watchdogLimitMs } from './sqlite-watchdog.js';
 
 export type Dialect = 'sqlite' | 'mysql';
 
@@ -108,7 +110,7 @@ function openSqlite<DB>(file: string, pool: PoolSettings, name: string, options:
     database.pragma('foreign_keys = ON');
     if (options.secureDelete) database.pragma('secure_delete = ON');
     opened = identity();
-    return withStatementCache(database);
+    return withStatementCache(database, name, watchdogLimitMs(pool.statementTimeoutMs));
   };
   // The first handle is opened here, so a bad path fails at start, not at the first query.
   let first: SqliteDatabase.Database | undefined = open();
@@ -162,9 +164,30 @@ function alignSidecarModes(file: string): void {
  * count. A job repeats a handful of SQL texts: reusing their statements keeps memory
  * flat and saves the prepare. Safe because Kysely runs one query at a time on this
  * connection and we do not stream (a streaming statement cannot be shared).
+ *
+ * Each execution is also shown to the SQLite watchdog (sqlite-watchdog.ts), which ends
+ * the process if one computes past its limit: nothing else can stop it.
  */
-function withStatementCache(database: SqliteDatabase.Database, size = 256): SqliteDatabase.Database {
-  const cache = new Map<string, SqliteDatabase.Statement>();
+function withStatementCache(database: SqliteDatabase.Database, name: string, limitMs: number, size = 256): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteStatement>();
+  const watch = sqliteWatchdog();
+  const watched = (statement: SqliteDatabase.Statement): SqliteStatement => {
+    const run = <T>(execute: () => T): T => {
+      watch.begin(name, statement.source, limitMs);
+      try {
+        return execute();
+      } finally {
+        watch.end();
+      }
+    };
+    return {
+      reader: statement.reader,
+      all: (parameters) => run(() => statement.all(parameters)),
+      run: (parameters) => run(() => statement.run(parameters)),
+      // Each row is a step of its own; none of ours streams (see above).
+      iterate: (parameters) => statement.iterate(parameters),
+    };
+  };
   return new Proxy(database, {
     get(target, property, receiver) {
       if (property !== 'prepare') {
@@ -177,7 +200,7 @@ function withStatementCache(database: SqliteDatabase.Database, size = 256): Sqli
         if (statement) {
           cache.delete(source);
         } else {
-          statement = target.prepare(source);
+          statement = watched(target.prepare(source));
           if (cache.size >= size) cache.delete(cache.keys().next().value as string);
         }
         cache.set(source, statement);
@@ -244,7 +267,7 @@ function openMysql<DB>(url: string, pool: PoolSettings, name: string): { db: Kys
           ),
         );
       },
-    }), { database: name, acquireTimeoutMs: pool.waitTimeoutMs, poolSize: pool.size }),
+    }), { database: name, acquireTimeoutMs: pool.waitTimeoutMs, poolSize: pool.size, adapter: new BoundedMigrationLockAdapter(name, lockWaitSeconds) }),
   });
   return { db, sessions };
 }

@@ -134,5 +134,6 @@ export function isStatementTimeout(error: unknown): boolean {
  * At start this is a replica migrating or a paused process, worth waiting for.
  */
 export function isHeldByAnother(error: unknown): boolean {
-  return codeOf(error) === 'ER_LOCK_WAIT_TIMEOUT' || isStatementTimeout(error);
+  const code = codeOf(error);
+  return code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'MIGRATION_LOCK_BUSY' || isStatementTimeout(error);
 }

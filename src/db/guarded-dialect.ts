@@ -11,7 +11,7 @@
  *   old one is in use or awaited (a transaction is never cut in two).
  * - Optionally begins transactions with a statement of its own (SQLite: `begin immediate`).
  */
-import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Dialect, DialectAdapter, Driver, QueryResult, TransactionSettings } from 'kysely';
 
 const DATABASE = Symbol('database');
 
@@ -35,6 +35,8 @@ export interface GuardOptions {
   readonly acquireTimeoutMs?: number;
   /** The pool's size, for that error's message. */
   readonly poolSize?: number;
+  /** An adapter of its own instead of the dialect's (MariaDB: a bounded migration lock). */
+  readonly adapter?: DialectAdapter;
 }
 
 /** No connection of the pool came free in time: more concurrent steps and requests than connections. */
@@ -57,7 +59,7 @@ export interface GuardedDialect extends Dialect {
 export function guardedDialect(inner: Dialect, options: GuardOptions): GuardedDialect {
   let driver: GuardedDriver | undefined;
   return {
-    createAdapter: () => inner.createAdapter(),
+    createAdapter: () => options.adapter ?? inner.createAdapter(),
     createQueryCompiler: () => inner.createQueryCompiler(),
     createIntrospector: (db) => inner.createIntrospector(db),
     createDriver: () => (driver = new GuardedDriver(() => inner.createDriver(), options)),

@@ -8,7 +8,7 @@ import type { CompiledQuery, Kysely } from 'kysely';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import { parseSqlTimestamp } from '../db/sql-time.js';
 import { SUMMARY_COLUMNS, toExecution, toStepExecution, toSummary, type SummaryRow } from './execution-rows.js';
-import type { SkipRecord } from './job-repository.js';
+import type { SkipRecord } from './step-repository.js';
 import type { BatchStatus, JobExecution, JobExecutionSummary, StepExecution } from './types.js';
 
 export interface ExecutionPage {

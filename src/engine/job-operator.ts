@@ -9,7 +9,8 @@
  */
 import { JobAlreadyRunningError, JobExecutionNotFoundError, JobInstanceAlreadyCompleteError, JobNotFoundError, JobRestartError } from './errors.js';
 import { checkParameters, parseRunAt } from './job-parameters.js';
-import { identifyingText, type JobRepository, type NewExecution } from './job-repository.js';
+import { identifyingText, type NewExecution } from './job-launch.js';
+import type { JobRepository } from './job-repository.js';
 import { JobRunner, LocalRun, type RunnerOptions } from './job-runner.js';
 import { EngineListeners } from './listeners.js';
 import type { BatchListener, JobDefinition, JobExecution, JobParameters, TriggerType } from './types.js';

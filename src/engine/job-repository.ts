@@ -2,73 +2,19 @@
  * The job repository: every instance, execution and step execution, in batchdb. It is
  * the only shared state between processes, so every rule that must hold across
  * replicas (one run per job, stop, abandoned runs) is decided here by the database.
+ * The launch protocol is in job-launch.ts, the steps' and skips' rows in
+ * step-repository.ts; this class is the one door to all three.
  */
-import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { expressionBuilder, SqliteAdapter, sql, type ExpressionBuilder, type Insertable, type Kysely, type RawBuilder } from 'kysely';
-import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
+import { SqliteAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { BatchDb } from '../db/schema/batch-tables.js';
 import type { RunSessions } from '../db/sessions.js';
 import { parseSqlTimestamp, sqlTimestampMillis } from '../db/sql-time.js';
-import { toExecution, toStepExecution } from './execution-rows.js';
-import { JobAlreadyRunningError, JobLaunchConflictError, LeaseLostError } from './errors.js';
-import {
-  ZERO_COUNTS,
-  type BatchStatus,
-  type JobExecution,
-  type JobParameters,
-  type JsonObject,
-  type StepCounts,
-  type StepExecution,
-  type TriggerType,
-} from './types.js';
-
-const RUNNING: readonly BatchStatus[] = ['STARTED', 'STOPPING'];
-
-/** The identity of a JobInstance: a hash of its sorted identifying `key=value` pairs. */
-export function jobKey(parameters: JobParameters): string {
-  const lines = Object.entries(parameters)
-    .filter(([, p]) => p.identifying)
-    .map(([k, p]) => `${k}=${p.value}`)
-    .sort();
-  return createHash('sha256').update(lines.join('\n')).digest('hex');
-}
-
-export function identifyingText(parameters: JobParameters): string {
-  const pairs = Object.entries(parameters).filter(([, p]) => p.identifying);
-  return pairs.length === 0 ? 'none' : pairs.map(([k, p]) => `${k}=${p.value}`).join(', ');
-}
-
-/** What a launch inserts; the instance is the one the launch found or created. */
-export interface NewExecution {
-  readonly jobName: string;
-  readonly parameters: JobParameters;
-  readonly dryRun: boolean;
-  readonly trigger: TriggerType;
-  readonly triggeredBy: string | null;
-  readonly restartOf: number | null;
-  readonly context: JsonObject;
-}
-
-/**
- * One launch: which instance (identifying parameters, or none for a new `run.id`), and
- * what to make of its current execution, decided inside the launch's transaction. The
- * decision throws to refuse (already running, already complete, not restartable).
- */
-export interface LaunchPlan {
-  readonly jobName: string;
-  readonly identifying?: JobParameters;
-  /** Always a new instance: the identifying parameters get a new `run.id` beside them. */
-  readonly newInstance?: boolean;
-  decide(current: JobExecution | undefined, identifying: JobParameters): NewExecution | Promise<NewExecution>;
-}
-
-/** What a process holds while it runs an execution; every run-protocol write presents it. */
-export interface ExecutionLease {
-  readonly id: number;
-  readonly owner: string;
-}
-
+import { toExecution } from './execution-rows.js';
+import { ensureRow, ExecutionLauncher, type LaunchPlan } from './job-launch.js';
+import { expectOwned, owned, RUNNING, type ExecutionLease } from './lease-fence.js';
+import { StepRepository, type SkipRecord } from './step-repository.js';
+import type { BatchStatus, JobExecution, JsonObject, StepCounts, StepExecution } from './types.js';
 
 /**
  * What commits with the end of a run, in the transaction that records it (the history
@@ -77,20 +23,6 @@ export interface ExecutionLease {
  */
 export type EndWriter = (tx: Kysely<BatchDb>, ended: JobExecution) => Promise<void>;
 
-export interface SkipRecord {
-  readonly jobExecutionId: number;
-  readonly stepExecutionId: number;
-  readonly stepName: string;
-  readonly phase: 'READ' | 'PROCESS' | 'WRITE';
-  readonly item: string;
-  readonly reason: string;
-  /**
-   * Drawn once per skip before its first attempt: a retry after a lost acknowledgement
-   * finds its own row by it and records nothing more.
-   */
-  readonly key?: string;
-}
-
 export class JobRepository {
   /** Identifies this process in `host`, so an operator sees where a run lives. */
   readonly host = `${hostname()}:${process.pid}`;
@@ -98,6 +30,8 @@ export class JobRepository {
   /** The database's clock, in the stored form with milliseconds (UTC): heartbeats and staleness are read on it. */
   private readonly dbNow: RawBuilder<string>;
   private readonly sqlite: boolean;
+  private readonly launcher: ExecutionLauncher;
+  private readonly steps: StepRepository;
 
   constructor(
     private readonly db: Kysely<BatchDb>,
@@ -107,6 +41,8 @@ export class JobRepository {
     this.sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
     // MariaDB's sessions run at time_zone '+00:00' (db/connect.ts).
     this.dbNow = this.sqlite ? sql<string>`strftime('%Y-%m-%d %H:%M:%f', 'now')` : sql<string>`CURRENT_TIMESTAMP(3)`;
+    this.launcher = new ExecutionLauncher(db, { host: this.host, now: () => this.now(), dbNow: this.dbNow }, this);
+    this.steps = new StepRepository(db, clock);
   }
 
   /** The database's clock `ms` milliseconds ago. */
@@ -131,157 +67,13 @@ export class JobRepository {
     return row === undefined ? undefined : Number(row.id);
   }
 
-  /**
-   * The launch protocol, one transaction: find or create the instance, read its current
-   * execution, let the plan decide, insert the new execution holding the job's run slot
-   * (`running_job`, unique: one run per job, whichever process), and move the instance's
-   * `current_execution_id` from what was read to the new execution (a compare-and-set: a
-   * concurrent launch that committed first makes it update no row, and this one is
-   * refused). A refused launch rolls back whole: no instance row is left behind.
-   *
-   * The owner is drawn once per launch, before the first attempt: when the connection
-   * fails around the commit (the acknowledgement lost), the execution it names tells
-   * whether the launch committed — then it is this launch's, returned as if the answer had
-   * come — or not, and the launch is tried again.
-   */
-  async launch(plan: LaunchPlan): Promise<{ execution: JobExecution; lease: ExecutionLease }> {
-    if (drawsRunId(plan)) await this.ensureRunSequence(plan.jobName);
-    const owner = randomUUID();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const id = await this.db.transaction().execute((tx) => this.launchIn(tx, plan, owner));
-        return { execution: await this.getExecutionOrThrow(id), lease: { id, owner } };
-      } catch (error) {
-        if (isTransientDbError(error) && attempt < 5) {
-          const landed = await this.db.selectFrom('batch_job_execution').select('id').where('running_job', '=', plan.jobName).where('owner', '=', owner).executeTakeFirst();
-          if (landed) return { execution: await this.getExecutionOrThrow(Number(landed.id)), lease: { id: Number(landed.id), owner } };
-          continue;
-        }
-        if (error instanceof InstanceRace && attempt < 5) continue;
-        if (error instanceof RunSlotTaken) {
-          const running = await this.runningExecution(plan.jobName);
-          throw new JobAlreadyRunningError(plan.jobName, running?.id ?? null);
-        }
-        throw error;
-      }
-    }
-  }
-
-  private async launchIn(tx: Kysely<BatchDb>, plan: LaunchPlan, owner: string): Promise<number> {
-    let identifying = plan.identifying ?? {};
-    let key = jobKey(identifying);
-    let instance = drawsRunId(plan) ? undefined : await this.instanceOf(tx, plan.jobName, key);
-    if (drawsRunId(plan)) {
-      // A number taken by hand (`--param run.id=7`) is passed over: a drawn one is always a new instance.
-      do {
-        identifying = { ...plan.identifying, 'run.id': { value: String(await this.nextRunId(tx, plan.jobName)), identifying: true } };
-        key = jobKey(identifying);
-      } while (await this.instanceOf(tx, plan.jobName, key));
-    }
-    const currentId = instance?.current_execution_id === null || instance === undefined ? null : Number(instance.current_execution_id);
-    const current = currentId === null ? undefined : await this.getExecution(currentId, tx);
-    const fresh = await plan.decide(current, identifying);
-    const now = this.now();
-    if (!instance) {
-      const values = Object.fromEntries(Object.entries(identifying).filter(([, p]) => p.identifying).map(([k, p]) => [k, p.value]));
-      try {
-        const created = await tx
-          .insertInto('batch_job_instance')
-          .values({ job_name: plan.jobName, job_key: key, identifying_parameters: JSON.stringify(values), created_at: now, current_execution_id: null })
-          .executeTakeFirstOrThrow();
-        instance = { id: Number(created.insertId), current_execution_id: null };
-      } catch (error) {
-        throw isUniqueViolation(error) ? new InstanceRace() : error;
-      }
-    }
-    let id: number;
-    try {
-      const inserted = await tx
-        .insertInto('batch_job_execution')
-        .values({
-          job_instance_id: instance.id,
-          job_name: fresh.jobName,
-          status: 'STARTED',
-          exit_code: 'EXECUTING',
-          exit_message: null,
-          parameters: JSON.stringify(fresh.parameters),
-          execution_context: JSON.stringify(fresh.context),
-          metrics: '{}',
-          dry_run: fresh.dryRun ? 1 : 0,
-          trigger_type: fresh.trigger,
-          triggered_by: fresh.triggeredBy,
-          restart_of: fresh.restartOf,
-          created_at: now,
-          start_time: now,
-          end_time: null,
-          last_updated: now,
-          // The database's clock, as every heartbeat and every staleness test (docs/engine.md).
-          heartbeat_at: this.dbNow,
-          running_job: fresh.jobName,
-          host: this.host,
-          owner,
-          end_audited_at: null,
-        })
-        .executeTakeFirstOrThrow();
-      id = Number(inserted.insertId);
-    } catch (error) {
-      throw isUniqueViolation(error) ? new RunSlotTaken() : error;
-    }
-    const moved = await tx
-      .updateTable('batch_job_instance')
-      .set({ current_execution_id: id })
-      .where('id', '=', instance.id)
-      .where((eb) => (currentId === null ? eb('current_execution_id', 'is', null) : eb('current_execution_id', '=', currentId)))
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1) throw new JobLaunchConflictError(plan.jobName, currentId);
-    return id;
-  }
-
-  private instanceOf(tx: Kysely<BatchDb>, jobName: string, key: string): Promise<{ id: number; current_execution_id: number | null } | undefined> {
-    return tx.selectFrom('batch_job_instance').select(['id', 'current_execution_id']).where('job_name', '=', jobName).where('job_key', '=', key).executeTakeFirst();
-  }
-
-  /**
-   * The job's next `run.id`, from a counter no purge touches (it was the count of the
-   * job's instances plus one, which repeats a number once instances are purged). The
-   * increment locks the job's counter row until the launch commits, so concurrent
-   * launches draw different numbers, and a refused launch gives its number back.
-   */
-  private async nextRunId(tx: Kysely<BatchDb>, jobName: string): Promise<number> {
-    await tx
-      .updateTable('batch_job_run_sequence')
-      .set((eb) => ({ last_run_id: eb('last_run_id', '+', 1) }))
-      .where('job_name', '=', jobName)
-      .executeTakeFirstOrThrow();
-    const row = await tx.selectFrom('batch_job_run_sequence').select('last_run_id').where('job_name', '=', jobName).executeTakeFirstOrThrow();
-    return Number(row.last_run_id);
-  }
-
-  /**
-   * Creates the job's run counter, or its summary row for a status, unless it exists (a
-   * concurrent creator winning is as good), in a statement of its own before the
-   * transaction that updates it: the engines spell an upsert differently, and on MariaDB
-   * two transactions that each find their row missing and insert it can deadlock on the
-   * gap they both locked.
-   */
-  private async ensureRow(find: () => Promise<unknown>, insert: () => Promise<unknown>): Promise<void> {
-    if (await find()) return;
-    try {
-      await insert();
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-  }
-
-  private ensureRunSequence(jobName: string): Promise<void> {
-    return this.ensureRow(
-      () => this.db.selectFrom('batch_job_run_sequence').select('job_name').where('job_name', '=', jobName).executeTakeFirst(),
-      () => this.db.insertInto('batch_job_run_sequence').values({ job_name: jobName, last_run_id: 0 }).execute(),
-    );
+  /** The launch protocol: job-launch.ts. */
+  launch(plan: LaunchPlan): Promise<{ execution: JobExecution; lease: ExecutionLease }> {
+    return this.launcher.launch(plan);
   }
 
   private ensureSummary(jobName: string, status: string): Promise<void> {
-    return this.ensureRow(
+    return ensureRow(
       () => this.db.selectFrom('batch_job_summary').select('job_name').where('job_name', '=', jobName).where('status', '=', status).executeTakeFirst(),
       () => this.db.insertInto('batch_job_summary').values({ job_name: jobName, status, executions: 0 }).execute(),
     );
@@ -469,200 +261,26 @@ export class JobRepository {
     return abandoned;
   }
 
-  /**
-   * Inserted only while the lease holds (INSERT … SELECT from the owned execution row).
-   * A step runs once per execution, so a row already there for this execution and step
-   * is this call's own, committed by an attempt whose acknowledgement was lost: it is
-   * returned, not doubled (a second row would stay STARTED, closed by nothing).
-   */
-  async createStepExecution(lease: ExecutionLease, stepName: string, from?: { counts: StepCounts; context: JsonObject }): Promise<StepExecution> {
-    const existing = await this.stepOf(lease, stepName);
-    if (existing) return existing;
-    const now = this.now();
-    const counts = countColumns(from?.counts ?? ZERO_COUNTS);
-    const values = {
-      job_execution_id: lease.id,
-      step_name: stepName,
-      status: 'STARTED',
-      exit_code: 'EXECUTING',
-      exit_message: null,
-      ...counts,
-      execution_context: JSON.stringify(from?.context ?? {}),
-      start_time: now,
-      end_time: null,
-      last_updated: now,
-    };
-    expectOwned(await this.insertWhileOwned('batch_step_execution', values, lease), lease, `step ${stepName} was not started`);
-    const created = await this.stepOf(lease, stepName);
-    if (!created) throw new Error(`step ${stepName} of execution ${lease.id} vanished from the repository`);
-    return created;
+  // Steps and skips: the step repository's, kept here so the engine has one repository.
+  createStepExecution(lease: ExecutionLease, stepName: string, from?: { counts: StepCounts; context: JsonObject }): Promise<StepExecution> {
+    return this.steps.createStepExecution(lease, stepName, from);
   }
-
-  private async stepOf(lease: ExecutionLease, stepName: string): Promise<StepExecution | undefined> {
-    const row = await this.db
-      .selectFrom('batch_step_execution')
-      .selectAll()
-      .where('job_execution_id', '=', lease.id)
-      .where('step_name', '=', stepName)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row && toStepExecution(row);
+  saveStepProgress(lease: ExecutionLease, step: StepExecution): Promise<void> {
+    return this.steps.saveStepProgress(lease, step);
   }
-
-  /**
-   * The checkpoint: counts and context together, so a restart resumes from a consistent
-   * pair. The step's estimate rides along, so the first checkpoint makes it visible.
-   */
-  async saveStepProgress(lease: ExecutionLease, step: StepExecution): Promise<void> {
-    const result = await this.db
-      .updateTable('batch_step_execution')
-      .set({ ...countColumns(step.counts), estimated_total: step.estimatedTotal, execution_context: JSON.stringify(step.context), last_updated: this.now() })
-      .where('id', '=', step.id)
-      .where((eb) => eb.exists(eb.selectFrom('batch_job_execution').select('id').where((w) => owned(w, lease))))
-      .executeTakeFirst();
-    expectOwned(result.numUpdatedRows, lease, `the checkpoint of ${step.stepName} was not saved`);
+  finishStep(lease: ExecutionLease, step: StepExecution, jobContext?: JsonObject): Promise<StepExecution> {
+    return this.steps.finishStep(lease, step, jobContext);
   }
-
-  /**
-   * The step's end, and with `jobContext` the job context as the step leaves it, in one
-   * transaction: a restart never finds a COMPLETED step (which it skips) without what the
-   * step put in the job context for the steps after it. Both updates are by key: a retry
-   * after a lost acknowledgement writes the same values again.
-   */
-  async finishStep(lease: ExecutionLease, step: StepExecution, jobContext?: JsonObject): Promise<StepExecution> {
-    const now = this.now();
-    await this.db.transaction().execute(async (tx) => {
-      if (jobContext !== undefined) {
-        const saved = await tx
-          .updateTable('batch_job_execution')
-          .set({ execution_context: JSON.stringify(jobContext), last_updated: now })
-          .where((eb) => owned(eb, lease))
-          .executeTakeFirst();
-        expectOwned(saved.numUpdatedRows, lease, `the job context left by ${step.stepName} was not saved`);
-      }
-      const ended = await tx
-        .updateTable('batch_step_execution')
-        .set({
-          ...countColumns(step.counts),
-          estimated_total: step.estimatedTotal,
-          status: step.status,
-          exit_code: step.exitCode,
-          exit_message: step.exitMessage,
-          execution_context: JSON.stringify(step.context),
-          end_time: now,
-          last_updated: now,
-        })
-        .where('id', '=', step.id)
-        .where((eb) => eb.exists(eb.selectFrom('batch_job_execution').select('id').where((w) => owned(w, lease))))
-        .executeTakeFirst();
-      expectOwned(ended.numUpdatedRows, lease, `the end of ${step.stepName} was not recorded`);
-    });
-    return { ...step, endTime: parseSqlTimestamp(now) };
+  stepExecutions(jobExecutionId: number): Promise<readonly StepExecution[]> {
+    return this.steps.stepExecutions(jobExecutionId);
   }
-
-  async stepExecutions(jobExecutionId: number): Promise<readonly StepExecution[]> {
-    const rows = await this.db
-      .selectFrom('batch_step_execution')
-      .selectAll()
-      .where('job_execution_id', '=', jobExecutionId)
-      .orderBy('id')
-      .execute();
-    return rows.map(toStepExecution);
+  latestStepsOfInstance(instanceId: number): Promise<ReadonlyMap<string, StepExecution>> {
+    return this.steps.latestStepsOfInstance(instanceId);
   }
-
-  /** The latest step execution of each step over every execution of an instance. */
-  async latestStepsOfInstance(instanceId: number): Promise<ReadonlyMap<string, StepExecution>> {
-    const rows = await this.db
-      .selectFrom('batch_step_execution as s')
-      .innerJoin('batch_job_execution as e', 'e.id', 's.job_execution_id')
-      .selectAll('s')
-      .where('e.job_instance_id', '=', instanceId)
-      .orderBy('s.id')
-      .execute();
-    return new Map(rows.map((row) => [row.step_name, toStepExecution(row)]));
+  recordSkip(lease: ExecutionLease, skip: SkipRecord): Promise<void> {
+    return this.steps.recordSkip(lease, skip);
   }
-
-  /**
-   * Records a skipped item while the lease holds (INSERT … SELECT from the owned execution
-   * row). The skip's key is unique: a retry whose first attempt committed unseen fails on
-   * it and is taken as done, so the skip is recorded once.
-   */
-  async recordSkip(lease: ExecutionLease, skip: SkipRecord): Promise<void> {
-    const values = {
-      job_execution_id: skip.jobExecutionId,
-      step_execution_id: skip.stepExecutionId,
-      step_name: skip.stepName,
-      phase: skip.phase,
-      item: skip.item.slice(0, 4000),
-      reason: skip.reason.slice(0, 4000),
-      created_at: this.now(),
-      skip_key: skip.key ?? null,
-    };
-    let inserted: bigint;
-    try {
-      inserted = await this.insertWhileOwned('batch_step_skip', values, lease);
-    } catch (error) {
-      if (skip.key !== undefined && isUniqueViolation(error)) return;
-      throw error;
-    }
-    expectOwned(inserted, lease, `a skip in ${skip.stepName} was not recorded`);
+  skips(jobExecutionId: number): Promise<readonly SkipRecord[]> {
+    return this.steps.skips(jobExecutionId);
   }
-
-  /**
-   * INSERT … SELECT from the owned execution row: the row lands only while the lease
-   * holds, in the same statement that checks it. Returns the rows inserted (0 or 1).
-   */
-  private async insertWhileOwned<T extends 'batch_step_execution' | 'batch_step_skip'>(table: T, values: Insertable<BatchDb[T]>, lease: ExecutionLease): Promise<bigint> {
-    const entries = Object.entries(values);
-    const fence = owned(expressionBuilder<BatchDb, 'batch_job_execution'>(), lease);
-    const result = await sql`INSERT INTO ${sql.table(table)} (${sql.join(entries.map(([column]) => sql.ref(column)))})
-      SELECT ${sql.join(entries.map(([, value]) => sql.val(value)))} FROM batch_job_execution WHERE ${fence}`.execute(this.db);
-    return result.numAffectedRows ?? 0n;
-  }
-
-  async skips(jobExecutionId: number): Promise<readonly SkipRecord[]> {
-    const rows = await this.db.selectFrom('batch_step_skip').selectAll().where('job_execution_id', '=', jobExecutionId).orderBy('id').execute();
-    return rows.map((r) => ({
-      jobExecutionId: Number(r.job_execution_id),
-      stepExecutionId: Number(r.step_execution_id),
-      stepName: r.step_name,
-      phase: r.phase as SkipRecord['phase'],
-      item: r.item,
-      reason: r.reason,
-    }));
-  }
-}
-
-/** Whether a launch makes a new instance with a drawn `run.id`: no identifying parameters, or a dry run. */
-function drawsRunId(plan: LaunchPlan): boolean {
-  return !plan.identifying || Boolean(plan.newInstance);
-}
-
-/** Internal: the instance key was taken by a concurrent first launch; the launch is tried again. */
-class InstanceRace extends Error {}
-/** Internal: another execution of the job holds its run slot. */
-class RunSlotTaken extends Error {}
-
-/** The execution row, while this lease still owns it and it runs. */
-function owned(eb: ExpressionBuilder<BatchDb, 'batch_job_execution'>, lease: ExecutionLease) {
-  return eb.and([eb('id', '=', lease.id), eb('owner', '=', lease.owner), eb('status', 'in', RUNNING)]);
-}
-
-function expectOwned(changed: bigint | number, lease: ExecutionLease, what: string): void {
-  if (Number(changed) === 0) throw new LeaseLostError(lease.id, what);
-}
-
-function countColumns(c: StepCounts) {
-  return {
-    read_count: c.read,
-    write_count: c.write,
-    would_write_count: c.wouldWrite,
-    filter_count: c.filter,
-    read_skip_count: c.readSkip,
-    process_skip_count: c.processSkip,
-    write_skip_count: c.writeSkip,
-    commit_count: c.commit,
-    rollback_count: c.rollback,
-  };
 }

@@ -20,7 +20,7 @@
  * lease.confirm(sentAt); // the lease now runs until sentAt + 40 s
  */
 import { LeaseLostError } from './errors.js';
-import type { ExecutionLease } from './job-repository.js';
+import type { ExecutionLease } from './lease-fence.js';
 
 export interface LeaseTiming {
   readonly heartbeatIntervalMs: number;

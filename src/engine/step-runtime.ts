@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SkipRecord } from './job-repository.js';
+import type { SkipRecord } from './step-repository.js';
 import type { RetryHooks } from './retry.js';
 import type { BatchListener, JobExecution, RetryOptions, StepExecution, StepRunContext } from './types.js';
 

@@ -12,7 +12,7 @@ import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import { JobAlreadyRunningError, JobInstanceAlreadyCompleteError } from '../engine/errors.js';
 import type { JobOperator } from '../engine/job-operator.js';
-import { jobKey } from '../engine/job-repository.js';
+import { jobKey } from '../engine/job-launch.js';
 import type { JobExecution } from '../engine/types.js';
 import type { ScheduledJob } from '../jobs/schedules.js';
 import { latestFireTime, nextFireTime, quartzCron, quartzOptions } from '../cron/quartz-cron.js';

@@ -10,7 +10,8 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobOperator } from '../../src/engine/job-operator.js';
-import { JobRepository, type ExecutionLease } from '../../src/engine/job-repository.js';
+import { JobRepository } from '../../src/engine/job-repository.js';
+import type { ExecutionLease } from '../../src/engine/lease-fence.js';
 import type { ChunkStep, JsonObject, StepExecution } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';

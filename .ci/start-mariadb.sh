@@ -13,9 +13,12 @@ fi
 MARIADB_PORT=${MARIADB_PORT:-33061}
 MARIADB_DIR=$(mktemp -d /tmp/batch-mariadb.XXXXXX)
 chown mysql:mysql "$MARIADB_DIR"
-mariadb-install-db --user=mysql --datadir="$MARIADB_DIR/data" \
+# A temporary directory of its own: a MariaDB server deletes every #sql* file in its
+# tmpdir when it starts, so a second server started with /tmp (the fault harness's, at
+# each restart) deleted this one's temporary tables in use, and it crashed.
+mariadb-install-db --user=mysql --datadir="$MARIADB_DIR/data" --tmpdir="$MARIADB_DIR" \
   --auth-root-authentication-method=socket --skip-test-db >"$MARIADB_DIR/install.log" 2>&1
-mariadbd --user=mysql --datadir="$MARIADB_DIR/data" --socket="$MARIADB_DIR/mysqld.sock" \
+mariadbd --user=mysql --datadir="$MARIADB_DIR/data" --socket="$MARIADB_DIR/mysqld.sock" --tmpdir="$MARIADB_DIR" \
   --port="$MARIADB_PORT" --bind-address=127.0.0.1 --pid-file="$MARIADB_DIR/mysqld.pid" \
   --log-error="$MARIADB_DIR/error.log" --skip-log-bin \
   --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \

@@ -43,8 +43,10 @@ export function freePort(): Promise<number> {
 export async function startOwnMariadb(): Promise<OwnMariadb> {
   const dir = mkdtempSync(path.join(tmpdir(), 'batch-faults-mariadb-'));
   chownSync(dir, uid('mysql'), gid('mysql'));
-  // A temporary directory of its own: two harnesses started at once both bootstrapped
-  // in /tmp, and one failed removing a temporary table the other's names collided with.
+  // A temporary directory of its own: a MariaDB server deletes every #sql* file in its
+  // tmpdir when it starts, so with /tmp shared, a harness bootstrapping or restarting its
+  // server deleted the temporary tables another server was using (a second harness's
+  // bootstrap failed; the test suite's server crashed).
   const install = spawnSync(
     'mariadb-install-db',
     ['--user=mysql', `--datadir=${dir}/data`, '--auth-root-authentication-method=socket', '--skip-test-db', `--tmpdir=${dir}`],

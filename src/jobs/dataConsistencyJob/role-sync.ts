@@ -12,6 +12,12 @@
  * audit entry, written after the page's roles commit: a crash exactly between the two
  * loses those entries (the roles themselves are right; the re-run finds nothing to do).
  *
+ * Recorded before it is done, as the corrections of cross-database-checks.ts: the changes
+ * a page is about to make are saved in the step context first (`users.changes`). A
+ * restart that finds one of them made knows it was its own dead attempt's doing, and
+ * counts it as made, so the run's figures are an uninterrupted run's (the fault harness
+ * found a restart reporting 0 users changed where its dead attempt had changed 5).
+ *
  * The page's doctorates are at hand here, so this step also records the doctorants whose
  * rows disagree on `date_premiere_inscription` (PREMIERE_INSCRIPTION_DIVERGENTE): the
  * definition counts from the earliest, and a person must say which is right. Doctorants
@@ -27,8 +33,8 @@ import type { JsonObject, TaskletContext } from '../../engine/types.js';
 import { adminAddresses } from '../../notifications/recipients.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { resolveUnseen, type Anomaly } from '../../anomalies/anomaly-store.js';
-import { anomalyEvent, listed, NOTHING, record, type Listing } from './cross-database-checks.js';
-import { eachPage } from './paging.js';
+import { anomalyEvent, listed, NOTHING, record, type ConsistencyBoundary, type Listing } from './cross-database-checks.js';
+import { eachPage, savePhase, stepState } from './paging.js';
 
 export const ACTIF = 'ROLE_DOCTORANT_ACTIF';
 export const DOCTEUR = 'ROLE_DOCTEUR';
@@ -44,6 +50,8 @@ export interface RoleDeps {
   readonly timeZone: string;
   /** Take ROLE_DOCTORANT_ACTIF from a doctorant no longer active (ROLE_SYNC_REVOKE). */
   readonly revoke: boolean;
+  /** Tests: called between a side effect and what records it (a process is killed there). */
+  readonly boundary?: (at: ConsistencyBoundary) => void | Promise<void>;
 }
 
 export interface RoleChange {
@@ -112,7 +120,12 @@ export async function syncRoles(ctx: TaskletContext, deps: RoleDeps): Promise<Ro
         roleChanges(id, { active: doctorates.get(id)?.active ?? false, defended: defended.has(id), roles: held.get(id) ?? new Set(), revoke: deps.revoke }),
       );
       // A dry run counts the changes it would make (the engine records them as would-write).
-      const made = ctx.dryRun ? changes : changes.length === 0 ? [] : await apply(ctx, deps, changes);
+      let made = changes;
+      if (!ctx.dryRun) {
+        const resumed = madeByDeadAttempt(ctx, ids, held);
+        if (changes.length > 0) await savePhase(ctx, PENDING, changes.map(changeKey));
+        made = [...resumed, ...(changes.length === 0 ? [] : await apply(ctx, deps, changes))];
+      }
       const usersChanged = new Set(made.map((c) => c.userId)).size;
 
       const anomalies = await divergentFirstEnrollments(deps, [...doctorates.values()].filter((d) => d.firstEnrollmentDisagrees), asOf);
@@ -158,6 +171,25 @@ async function divergentFirstEnrollments(deps: RoleDeps, divergent: readonly Doc
   }));
 }
 
+const PENDING = 'users.changes';
+
+function changeKey(c: RoleChange): string {
+  return `${c.userId} ${c.change} ${c.role} ${c.rule}`;
+}
+
+/** The changes this run's dead attempt recorded for these users and made: each role is now as it asked. */
+function madeByDeadAttempt(ctx: TaskletContext, ids: readonly number[], held: ReadonlyMap<number, ReadonlySet<string>>): RoleChange[] {
+  const pending = (stepState(ctx)[PENDING] ?? []) as string[];
+  if (pending.length === 0) return [];
+  const page = new Set(ids);
+  return pending
+    .map((key) => {
+      const [userId, change, role, rule] = key.split(' ');
+      return { userId: Number(userId), change: change as RoleChange['change'], role: role!, rule: rule as RoleChange['rule'] };
+    })
+    .filter((c) => page.has(c.userId) && (held.get(c.userId)?.has(c.role) ?? false) === (c.change === 'add'));
+}
+
 /** One userdb transaction for the page; returns the changes that changed a row. */
 async function apply(ctx: TaskletContext, deps: RoleDeps, changes: readonly RoleChange[]): Promise<RoleChange[]> {
   ctx.checkLease();
@@ -172,6 +204,7 @@ async function apply(ctx: TaskletContext, deps: RoleDeps, changes: readonly Role
     }
     return done;
   });
+  await deps.boundary?.('roles-changed');
   if (applied.length > 0) {
     await deps.audit.appendWith(async () =>
       applied.map((c) => ({

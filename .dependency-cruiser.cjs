@@ -10,8 +10,8 @@
  *   jobs            jobs/<name>/ one folder a job; jobs/registry.ts and jobs/schedules.ts
  *   entry points    app.ts, service.ts, cli.ts, cli/, http/, schedule/, lifecycle/
  *
- * A module imports its own layer and those below. config.ts stands apart: every layer
- * reads its settings, and it checks each layer's settings with that layer's own rule
+ * A module imports its own layer and those below. config.ts and config/ stand apart: every
+ * layer reads its settings, and they check each layer's settings with that layer's own rule
  * (the lease timing, the archive keys, a cron); `no-circular` keeps that from looping.
  */
 const ENTRY = ['^src/(app|service|cli)\\.ts$', '^src/(cli|http|schedule|lifecycle)/'];

@@ -178,7 +178,10 @@ export class JobRunner {
     log: Logger,
   ): Promise<JsonObject> {
     try {
-      const metrics = (await job.metrics?.(steps, jobContext, execution)) ?? {};
+      // The figures are read from the databases (alerts recorded, rows suspended): a lost
+      // connection is retried as any read is, not turned into a run without its figures
+      // (the fault harness found one behind a reset link).
+      const metrics = await withRetry(async () => (await job.metrics?.(steps, jobContext, execution)) ?? {}, DEFAULT_RETRY, this.options.retryHooks ?? {});
       // A dry run's figures are what the job would have done: stored apart, under
       // `dryRun`, so no reader of the repository or history can sum them with real ones.
       return execution.dryRun && Object.keys(metrics).length > 0 ? { [DRY_RUN_METRICS]: metrics } : metrics;

@@ -120,8 +120,6 @@ export class JobRunner {
           outcome = { status: 'FAILED', exitCode: 'FAILED', exitMessage: error instanceof Error ? error.message : String(error) };
           log.error({ err: error }, 'job failed outside its steps');
         }
-      } finally {
-        stopBeating();
       }
       if (lease.lost) return unrecorded(execution, 'LEASE_LOST', lease.lost.message);
       // A completed run carries its steps' warnings (a tasklet's `warn`) as its exit message.
@@ -129,7 +127,22 @@ export class JobRunner {
       if (outcome.status === 'COMPLETED' && warnings.length > 0) outcome = { ...outcome, exitMessage: warnings.join('; ') };
 
       const incomplete = jobContext.read(COUNTS_INCOMPLETE);
-      const metrics = await this.metricsOf(job, latest, jobContext, execution, log);
+      let metrics: JsonObject = {};
+      try {
+        // The heartbeat goes on meanwhile: with its retries, the read may outlast a lease.
+        metrics = await this.metricsOf(job, latest, jobContext, execution);
+      } catch (error) {
+        // A run is done when the figures people read are: a run whose steps completed but
+        // whose figures could not be read ends FAILED, and its restart (every step skipped)
+        // reads them. Kept COMPLETED it could never be restarted, its figures lost for good.
+        const message = error instanceof Error ? error.message : String(error);
+        if (outcome.status === 'COMPLETED') outcome = { status: 'FAILED', exitCode: 'FAILED', exitMessage: `its figures could not be read: ${message}` };
+        log.error({ err: error }, 'job figures could not be read');
+      }
+      stopBeating();
+      // Lost while the figures were read (TypeScript still holds the check above).
+      const lostMeanwhile = lease.lost as LeaseLostError | undefined;
+      if (lostMeanwhile) return unrecorded(execution, 'LEASE_LOST', lostMeanwhile.message);
       const finished = await protocol(() =>
         this.repository.finishExecution(held, {
           ...outcome,
@@ -175,20 +188,14 @@ export class JobRunner {
     steps: ReadonlyMap<string, StepExecution>,
     jobContext: ExecutionContext,
     execution: JobExecution,
-    log: Logger,
   ): Promise<JsonObject> {
-    try {
-      // The figures are read from the databases (alerts recorded, rows suspended): a lost
-      // connection is retried as any read is, not turned into a run without its figures
-      // (the fault harness found one behind a reset link).
-      const metrics = await withRetry(async () => (await job.metrics?.(steps, jobContext, execution)) ?? {}, DEFAULT_RETRY, this.options.retryHooks ?? {});
-      // A dry run's figures are what the job would have done: stored apart, under
-      // `dryRun`, so no reader of the repository or history can sum them with real ones.
-      return execution.dryRun && Object.keys(metrics).length > 0 ? { [DRY_RUN_METRICS]: metrics } : metrics;
-    } catch (error) {
-      log.warn({ err: error }, 'job metrics could not be computed');
-      return {};
-    }
+    // The figures are read from the databases (alerts recorded, rows suspended): a lost
+    // connection or a lock wait is retried as any read is (the fault harness found runs
+    // ending COMPLETED with no figures behind a reset link and a locked table).
+    const metrics = await withRetry(async () => (await job.metrics?.(steps, jobContext, execution)) ?? {}, DEFAULT_RETRY, this.options.retryHooks ?? {});
+    // A dry run's figures are what the job would have done: stored apart, under
+    // `dryRun`, so no reader of the repository or history can sum them with real ones.
+    return execution.dryRun && Object.keys(metrics).length > 0 ? { [DRY_RUN_METRICS]: metrics } : metrics;
   }
 
   private async runStep(

@@ -192,6 +192,8 @@ function exitPart(part: string): string {
   // The second wording is that of executions recorded before a lost connection was flagged too.
   if ((m = /^counts of (.+) are a lower bound: (?:chunks that committed without the run knowing it \(a crash, a lost connection\)|chunks committed after the last checkpoint before a crash) are not counted$/.exec(part)))
     return `Les comptes de ${formatList(m[1]!.split(', ').map((s) => `« ${stepLabel(s)} »`))} sont des minimums : ce qui a été enregistré sans que l’exécution le sache (arrêt brutal, connexion perdue) n’y figure pas.`;
+  // Every step completed, the figures could not be read (engine/job-runner.ts): a restart reads them.
+  if ((m = /^its figures could not be read: (.*)$/s.exec(part))) return `Ses chiffres n’ont pas pu être lus (${m[1]!.trim()}) ; relancez-la pour les obtenir, sans refaire ses étapes.`;
   // A tasklet's warning: `stepName: text`.
   if ((m = new RegExp(`^${STEP_NAME_PATTERN}: (.*)$`, 's').exec(part))) return `Avertissement de ${step(m[1]!)} : ${sentence(m[2]!)}`;
   return sentence(part);

@@ -97,6 +97,9 @@ describe('the French vocabulary', () => {
     );
     // An execution recorded with the earlier wording reads the same.
     expect(words.exitMessageText('counts of archiveEnrollmentsStep are a lower bound: chunks committed after the last checkpoint before a crash are not counted')).toBe(lowerBound);
+    expect(words.exitMessageText('its figures could not be read: Lock wait timeout exceeded')).toBe(
+      'Ses chiffres n’ont pas pu être lus (Lock wait timeout exceeded) ; relancez-la pour les obtenir, sans refaire ses étapes.',
+    );
     expect(words.exitMessageText(null)).toBe('');
   });
 

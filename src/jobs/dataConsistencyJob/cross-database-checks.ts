@@ -42,7 +42,7 @@ export interface CheckDeps {
  * process (test/fixtures/consistency-child.ts) or ask a stop at each of them; the job
  * waits for the hook. Production passes none.
  */
-export type ConsistencyBoundary = 'corrected' | 'blocked' | 'roles-changed' | 'orphan-moved' | 'notification-sent' | 'report-written' | 'report-mailed';
+export type ConsistencyBoundary = 'corrected' | 'blocked' | 'roles-changed' | 'orphan-moved' | 'notification-sent' | 'notification-marked' | 'report-written' | 'report-mailed';
 
 /** What a check did, kept in its step context and, for a dry run, listed by the CLI. */
 export interface CheckTotals extends JsonObject {

@@ -18,6 +18,13 @@
  *
  * One summary of the failures goes to TECH_ADMIN_EMAILS per run, after the last page,
  * recorded in the step context so a restart does not send it twice.
+ *
+ * Recorded before it is done: the page's claimable notifications are saved as
+ * `unconfirmed` before the first claim. A restart counts those it finds SENT or FAILED as
+ * its dead attempt's (they are no longer PENDING, so it never reads them again), and
+ * sends the rest. Without it, a database gone mid-page (notificationdb and batchdb on one
+ * server) lost the counts of every notification the page had already sent: the fault
+ * harness found a restart counting 39 of 45.
  */
 import { asJson } from '../../engine/execution-context.js';
 import { createHash } from 'node:crypto';
@@ -146,19 +153,29 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           await deps.boundary?.('notification-sent');
           await mine(db.updateTable('notifications').set({ statut: 'SENT', sent_at: sqlTimestampMillis(new Date()), derniere_erreur: null })).execute();
           mailed = undefined;
+          await deps.boundary?.('notification-marked');
           return 'sent';
         }
         await mine(db.updateTable('notifications').set({ statut: 'FAILED', derniere_erreur: outcome.error.slice(0, 2000) })).execute();
         log.warn({ notification: id, to: n.destinataire_email, error: outcome.error }, 'notification re-send failed; marked FAILED');
         return { error: outcome.error };
       };
+      const candidates = page.filter((n) => claimable(n.derniere_erreur, ctx.runAt, now, ttl)).map((n) => Number(n.id));
+      const before = totals.unconfirmed ?? [];
+      if (candidates.length > 0) {
+        const saved = stepState(ctx).notifications as { lastKey?: number } | undefined;
+        const recorded = { ...totals, unconfirmed: [...new Set([...before, ...candidates])] };
+        await savePhase(ctx, 'notifications', asJson({ lastKey: saved?.lastKey ?? 0, totals: recorded }));
+      }
       let read = 0;
       let sent = 0;
       let failed = 0;
       let failures = totals.failures;
       let stoppedAfter: number | undefined;
       let failure: Error | undefined;
-      let unconfirmed = totals.unconfirmed ?? [];
+      // The page decides its notifications itself: only an undecided one stays listed.
+      const decided = new Set<number>();
+      let unconfirmed = before;
       for (const n of page) {
         if (ctx.signal.aborted) {
           // A stop between two mails: what was sent is saved with its counts before giving up.
@@ -181,6 +198,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
           break;
         }
         read++;
+        decided.add(Number(n.id));
         if (decision === 'sent') sent++;
         else if (decision !== 'left') {
           failed++;
@@ -188,6 +206,7 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
         }
       }
       const retried = sent + failed;
+      unconfirmed = unconfirmed.filter((id) => !decided.has(id));
       return {
         counts: { read, write: sent, writeSkip: failed, filter: read - sent - failed },
         totals: { retried: totals.retried + retried, sent: totals.sent + sent, failed: totals.failed + failed, failures, wouldChange: totals.wouldChange, unconfirmed },
@@ -204,15 +223,29 @@ export async function retryPendingNotifications(ctx: TaskletContext, deps: Retry
   return state.totals;
 }
 
-/** Counts the unconfirmed notifications (see RetryTotals) whose SENT mark did land; the rest stay listed until re-sent. */
+/**
+ * Counts the unconfirmed notifications (see RetryTotals) the dead attempt decided: SENT
+ * (its mark landed) or FAILED (its failure was recorded). The rest stay listed until the
+ * pages that read them again decide them.
+ */
 async function confirmMarks(ctx: TaskletContext, db: DatabaseHandle<NotificationDb>['db']): Promise<void> {
   const saved = stepState(ctx).notifications as { lastKey: number; totals: RetryTotals } | undefined;
   const listed = saved?.totals.unconfirmed ?? [];
   if (saved === undefined || listed.length === 0 || ctx.dryRun) return;
-  const marked = (await db.selectFrom('notifications').select('id').where('id', 'in', listed).where('statut', '=', 'SENT').execute()).map((r) => Number(r.id));
-  const left = listed.filter((id) => !marked.includes(id));
-  ctx.count({ read: marked.length, write: marked.length });
-  const totals: RetryTotals = { ...saved.totals, retried: saved.totals.retried + marked.length, sent: saved.totals.sent + marked.length, unconfirmed: left };
+  const rows = await db.selectFrom('notifications').select(['id', 'statut', 'destinataire_email', 'derniere_erreur']).where('id', 'in', listed).where('statut', 'in', ['SENT', 'FAILED']).execute();
+  const marked = rows.filter((r) => r.statut === 'SENT').map((r) => Number(r.id));
+  const failedRows = rows.filter((r) => r.statut === 'FAILED');
+  const done = new Set(rows.map((r) => Number(r.id)));
+  ctx.count({ read: rows.length, write: marked.length, writeSkip: failedRows.length });
+  const failures = [...saved.totals.failures, ...failedRows.map((r) => ({ id: Number(r.id), to: r.destinataire_email, error: r.derniere_erreur ?? '' }))].slice(0, FAILURES_LISTED);
+  const totals: RetryTotals = {
+    ...saved.totals,
+    retried: saved.totals.retried + rows.length,
+    sent: saved.totals.sent + marked.length,
+    failed: saved.totals.failed + failedRows.length,
+    failures,
+    unconfirmed: listed.filter((id) => !done.has(id)),
+  };
   await savePhase(ctx, 'notifications', asJson({ lastKey: saved.lastKey, totals }));
 }
 

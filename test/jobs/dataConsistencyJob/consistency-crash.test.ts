@@ -1,7 +1,7 @@
 /**
  * A real process killed (SIGKILL) between each side effect of dataConsistencyJob and what
  * records it — after a correction and before its anomaly, after a page's role changes and
- * before the page is saved, after an orphan's move and before
+ * before the page is saved, after a notification's SENT mark and before its page is saved, after an orphan's move and before
  * its batch is saved, after a mail and before its row says SENT, after the report is written, after it is mailed — then restarted: the end
  * state is an uninterrupted run's, every anomaly recorded and announced once; a mail that
  * left just before the kill is sent at most once more, with the same Message-ID.
@@ -22,7 +22,7 @@ import { createTestEnvironment, dialects, type TestEnvironment } from '../../sup
 import { startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
 
-const BOUNDARIES = ['corrected', 'blocked', 'roles-changed', 'orphan-moved', 'notification-sent', 'report-written', 'report-mailed'] as const;
+const BOUNDARIES = ['corrected', 'blocked', 'roles-changed', 'orphan-moved', 'notification-sent', 'notification-marked', 'report-written', 'report-mailed'] as const;
 
 describe.each(dialects)('dataConsistencyJob killed between a side effect and its record (%s)', (dialect) => {
   let env: TestEnvironment;
@@ -68,6 +68,8 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     expect(JSON.parse(corrections)).toMatchObject({ inscriptionsSuspended: 1, soutenancesBlocked: 2 });
     // The role changes the killed attempt made count as this run's, as uninterrupted (data-consistency.test.ts).
     expect(JSON.parse(corrections)).toMatchObject({ rolesAdded: 2, rolesRemoved: 2, usersChanged: 3 });
+    // And the notifications its page had decided before the kill, sent or failed.
+    expect(JSON.parse(corrections)).toMatchObject({ notificationsRetried: 2, notificationsSent: 1, notificationsFailed: 1 });
     // One attempt counted per notification, as uninterrupted: a restart retaking its own claim continues that attempt.
     const notifications = (await env.databases.notification.db.selectFrom('notifications').select(['id', 'statut', 'tentatives']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.tentatives}`);
     expect(notifications).toEqual(['1:SENT:1', '2:FAILED:1', '3:PENDING:0', '4:FAILED:0']);
@@ -83,7 +85,7 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     expect(repeated.every(([, n]) => n === 2)).toBe(true);
     if (boundary === 'notification-sent') expect(repeated.map(([id]) => id)).toEqual(['<notification.1@batch-service>']);
     if (boundary === 'report-mailed') expect(repeated.map(([id]) => id)[0]).toMatch(/^<anomaly-report\./);
-    if (boundary === 'corrected' || boundary === 'roles-changed' || boundary === 'orphan-moved' || boundary === 'report-written') expect(repeated).toEqual([]);
+    if (boundary === 'corrected' || boundary === 'roles-changed' || boundary === 'orphan-moved' || boundary === 'notification-marked' || boundary === 'report-written') expect(repeated).toEqual([]);
     expect([...byId.keys()].filter((id) => id.startsWith('<anomaly-report.'))).toHaveLength(1);
     // One report file for the execution, whatever the kill: the restart writes the name it recorded, never a « _2 ».
     expect(readdirSync(env.config.reportsDir).filter((name) => name.endsWith('.pdf'))).toEqual(['rapport_anomalies_2026_12_01.pdf']);

@@ -76,7 +76,12 @@ function startWatchdog(): StatementWatch {
   const state = new Int32Array(buffer, 0, 2);
   const text = new Uint8Array(buffer, HEADER_BYTES);
   const encoder = new TextEncoder();
-  const worker = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { buffer } });
+  // No inherited flags: under `--input-type=module` the eval'd source would be read as an
+  // ES module, where `require` does not exist.
+  const worker = new Worker(WATCHDOG_SOURCE, { eval: true, execArgv: [], workerData: { buffer } });
+  // A watchdog that cannot run must not take the service down with it (an 'error' event
+  // with no listener would): the statements run unwatched, as they did before it, and stderr says so.
+  worker.on('error', (error) => process.stderr.write(`batch-service: the SQLite watchdog stopped (${error.message}); long statements are no longer bounded\n`));
   // It must not keep a finished command alive, nor its end be waited for.
   worker.unref();
   let written = '';

@@ -23,7 +23,11 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
   const counts: Counts = { ...runtime.stepExecution.counts };
   let committed: StepCounts = { ...counts };
   let state: JsonObject = runtime.stepExecution.context;
-  const snapshot = (recorded: StepCounts) => ({ ...runtime.stepExecution, counts: { ...recorded }, context: state });
+  // The state saved with `committed`: a failure records this pair, never a state whose save
+  // failed (with it, the restart skipped the work its counts lacked; the fault harness
+  // found 0 notifications counted of 51 behind a locked execution row).
+  let committedState: JsonObject = state;
+  const snapshot = (recorded: StepCounts, context: JsonObject = state) => ({ ...runtime.stepExecution, counts: { ...recorded }, context });
   const { signal } = runtime.context;
   let warning: string | null = null;
   try {
@@ -40,6 +44,7 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
         const pair = { ...counts };
         await runtime.saveProgress(snapshot(pair));
         committed = pair;
+        committedState = next;
       },
       warn(message) {
         warning = warning === null ? message : `${warning}; ${message}`;
@@ -51,10 +56,10 @@ export async function runTaskletStep(step: TaskletStep, runtime: StepRuntime): P
     const recorded = { ...committed, rollback: committed.rollback + 1 };
     const reason: unknown = signal.aborted ? signal.reason : undefined;
     if (runtime.stopRequested() && reason !== undefined && !(reason instanceof StepTimeoutError) && !(reason instanceof LeaseLostError)) {
-      return { execution: { ...snapshot(recorded), status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
+      return { execution: { ...snapshot(recorded, committedState), status: 'STOPPED', exitCode: 'STOPPED', exitMessage: 'stopped on request' } };
     }
     const cause = reason instanceof StepTimeoutError || reason instanceof LeaseLostError ? reason : error;
     const message = failureMessage(cause, `a statement of ${step.name}`);
-    return { execution: { ...snapshot(recorded), status: 'FAILED', exitCode: 'FAILED', exitMessage: message }, error: cause };
+    return { execution: { ...snapshot(recorded, committedState), status: 'FAILED', exitCode: 'FAILED', exitMessage: message }, error: cause };
   }
 }

@@ -60,9 +60,10 @@ export interface RetryTotals extends JsonObject {
   failures: { id: number; to: string; error: string }[];
   wouldChange: Listing;
   /**
-   * Notifications whose mail left but whose SENT mark failed (its acknowledgement lost, or
-   * the database gone): the restart reads them first and counts those the mark reached
-   * (the others are still PENDING under this run's claim, sent again and counted then).
+   * Notifications this run may have decided without its page being saved: the page's
+   * claimable ones, recorded before its first claim, and a mail that left before its mark
+   * failed. The restart reads them first and counts those now SENT or FAILED; the others
+   * are still PENDING, read again, sent and counted then, and leave the list.
    */
   unconfirmed: number[];
 }

@@ -12,6 +12,7 @@
  */
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../db/connect.js';
 import type { BatchDb } from '../../db/schema/batch-tables.js';
@@ -71,44 +72,33 @@ function present(uploadsDir: string, chemin: string): boolean {
   return false;
 }
 
+interface DocumentTable {
+  readonly db: Kysely<InscriptionDb> | Kysely<DefenseDb>;
+  readonly table: 'documents' | 'soutenance_documents';
+  readonly parent: 'inscriptions' | 'soutenances';
+  readonly parentKey: 'inscription_id' | 'soutenance_id';
+}
+
+/**
+ * The next page of one table's document rows whose record is not archived. Both tables
+ * have the same shape in two databases, so one plain query serves both.
+ */
+async function documentPage(t: DocumentTable, after: number, pageSize: number): Promise<DocumentRow[]> {
+  const { rows } = await sql<{ id: number | string; owner: number | string; chemin: string }>`
+    select d.id, ${sql.ref(`d.${t.parentKey}`)} as owner, d.chemin
+    from ${sql.table(t.table)} d join ${sql.table(t.parent)} p on p.id = ${sql.ref(`d.${t.parentKey}`)}
+    where d.id > ${after} and p.archived = 0
+    order by d.id
+    limit ${pageSize}`.execute(t.db);
+  return rows.map((r) => ({ id: Number(r.id), owner: Number(r.owner), chemin: r.chemin }));
+}
+
 export async function checkDocuments(ctx: TaskletContext, deps: DocumentDeps): Promise<DocumentTotals> {
   const admins = await adminAddresses(deps.user);
   const sources = [
-    {
-      phase: 'documents',
-      entity: 'document',
-      owner: 'inscriptionId',
-      fetch: async (after: number): Promise<DocumentRow[]> =>
-        (
-          await deps.inscription.db
-            .selectFrom('documents as d')
-            .innerJoin('inscriptions as i', 'i.id', 'd.inscription_id')
-            .select(['d.id', 'd.inscription_id as owner', 'd.chemin'])
-            .where('d.id', '>', after)
-            .where('i.archived', '=', 0)
-            .orderBy('d.id')
-            .limit(deps.pageSize)
-            .execute()
-        ).map((r) => ({ id: Number(r.id), owner: Number(r.owner), chemin: r.chemin })),
-    },
-    {
-      phase: 'soutenanceDocuments',
-      entity: 'soutenance_document',
-      owner: 'soutenanceId',
-      fetch: async (after: number): Promise<DocumentRow[]> =>
-        (
-          await deps.defense.db
-            .selectFrom('soutenance_documents as d')
-            .innerJoin('soutenances as s', 's.id', 'd.soutenance_id')
-            .select(['d.id', 'd.soutenance_id as owner', 'd.chemin'])
-            .where('d.id', '>', after)
-            .where('s.archived', '=', 0)
-            .orderBy('d.id')
-            .limit(deps.pageSize)
-            .execute()
-        ).map((r) => ({ id: Number(r.id), owner: Number(r.owner), chemin: r.chemin })),
-    },
-  ];
+    { phase: 'documents', entity: 'document', owner: 'inscriptionId', db: deps.inscription.db, table: 'documents', parent: 'inscriptions', parentKey: 'inscription_id' },
+    { phase: 'soutenanceDocuments', entity: 'soutenance_document', owner: 'soutenanceId', db: deps.defense.db, table: 'soutenance_documents', parent: 'soutenances', parentKey: 'soutenance_id' },
+  ] as const;
   let checked = 0;
   let missing = 0;
   let fresh = 0;
@@ -117,7 +107,7 @@ export async function checkDocuments(ctx: TaskletContext, deps: DocumentDeps): P
       ctx,
       source.phase,
       { checked: 0, missing: 0, fresh: 0 },
-      source.fetch,
+      (after) => documentPage(source, after, deps.pageSize),
       (row) => row.id,
       async (page, totals) => {
         const flags = page.map((row) => present(deps.uploadsDir, row.chemin));

@@ -6,24 +6,7 @@ import { principalOf } from './authentication.js';
 import { ProblemSchema } from './problem.js';
 import { refuseLaunchWhileDown } from './launch-guard.js';
 import { launchRateLimit } from './rate-limit.js';
-import {
-  bodyErrors,
-  commonErrors,
-  detailView,
-  ExecutionDetail,
-  ExecutionIdParams,
-  ExecutionPage,
-  executionsQuery,
-  JobNameParams,
-  LaunchedExecution,
-  launchedView,
-  PageQuery,
-  secured,
-  SkipPage,
-  skipView,
-  StoppingExecution,
-  summaryView,
-} from './schemas.js';
+import { bodyErrors, commonErrors, detailView, ExecutionDetail, ExecutionIdParams, ExecutionPage, executionsQuery, JobNameParams, LaunchedExecution, launchedView, PageQuery, secured, SkipPage, skipView, StoppingExecution, summaryView } from './schemas.js';
 
 const tags = ['executions'];
 

@@ -11,19 +11,7 @@ import { ProblemSchema } from './problem.js';
 import { OPTIONAL_BODY } from './openapi.js';
 import { refuseLaunchWhileDown } from './launch-guard.js';
 import { launchRateLimit } from './rate-limit.js';
-import {
-  bodyErrors,
-  commonErrors,
-  JobNameParams,
-  JobView,
-  LaunchedExecution,
-  launchedView,
-  RunRequest,
-  ScheduleView,
-  secured,
-  StatsView,
-  summaryView,
-} from './schemas.js';
+import { bodyErrors, commonErrors, JobNameParams, JobView, LaunchedExecution, launchedView, RunRequest, ScheduleView, secured, StatsView, summaryView } from './schemas.js';
 
 const tags = ['jobs'];
 

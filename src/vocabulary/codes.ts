@@ -21,29 +21,13 @@ export type ExitCode = (typeof EXIT_CODES)[number];
 export const JOB_NAMES = ['tokenCleanupJob', 'dureeDoctoratAlertJob', 'monthlyReportJob', 'archiveJob', 'dataConsistencyJob'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
+/** Each job's steps, one line a job, in the order they run. */
 export const STEP_NAMES = [
-  'cleanupRefreshTokensStep',
-  'cleanupPasswordResetTokensStep',
-  'purgeBatchHistoryStep',
-  'check3YearThresholdStep',
-  'check6YearThresholdStep',
-  'checkExceeded6YearStep',
-  'collectUserStatsStep',
-  'collectEnrollmentStatsStep',
-  'collectDefenseStatsStep',
-  'collectNotificationStatsStep',
-  'generatePdfStep',
-  'sendReportStep',
-  'archiveEnrollmentsStep',
-  'archiveDefensesStep',
-  'cleanupLogsStep',
-  'optimizeDatabaseStep',
-  'verifyUserEnrollmentConsistencyStep',
-  'verifyEnrollmentDefenseConsistencyStep',
-  'verifyUserRolesStep',
-  'checkOrphanedDocumentsStep',
-  'retryPendingNotificationsStep',
-  'generateAnomalyReportStep',
+  ...['cleanupRefreshTokensStep', 'cleanupPasswordResetTokensStep', 'purgeBatchHistoryStep'],
+  ...['check3YearThresholdStep', 'check6YearThresholdStep', 'checkExceeded6YearStep'],
+  ...['collectUserStatsStep', 'collectEnrollmentStatsStep', 'collectDefenseStatsStep', 'collectNotificationStatsStep', 'generatePdfStep', 'sendReportStep'],
+  ...['archiveEnrollmentsStep', 'archiveDefensesStep', 'cleanupLogsStep', 'optimizeDatabaseStep'],
+  ...['verifyUserEnrollmentConsistencyStep', 'verifyEnrollmentDefenseConsistencyStep', 'verifyUserRolesStep', 'checkOrphanedDocumentsStep', 'retryPendingNotificationsStep', 'generateAnomalyReportStep'],
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -207,18 +191,7 @@ export const ANOMALY_ENTITIES = ['inscription', 'soutenance', 'document', 'soute
 export type AnomalyEntity = (typeof ANOMALY_ENTITIES)[number];
 
 /** The keys of the anomalies' details. */
-export const ANOMALY_DETAIL_KEYS = [
-  'doctorantId',
-  'inscriptionId',
-  'soutenanceId',
-  'statut',
-  'archived',
-  'correction',
-  'inscriptionStatut',
-  'chemin',
-  'datesPremiereInscription',
-  'dateRetenue',
-] as const;
+export const ANOMALY_DETAIL_KEYS = ['doctorantId', 'inscriptionId', 'soutenanceId', 'statut', 'archived', 'correction', 'inscriptionStatut', 'chemin', 'datesPremiereInscription', 'dateRetenue'] as const;
 export type AnomalyDetailKey = (typeof ANOMALY_DETAIL_KEYS)[number];
 
 /** The statuses of inscriptions and soutenances that anomalies' details name. */

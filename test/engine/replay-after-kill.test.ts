@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqlTimestamp } from '../../src/db/sql-time.js';
 import { ROOT, runCli, startChild } from '../support/child.js';
+import { lapseLeases } from '../support/leases.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -22,8 +23,6 @@ describe.each(dialects)('replay after a kill with trailing checkpoints (%s)', (d
     env = await createTestEnvironment(dialect, {
       TOKEN_CLEANUP_CHUNK_SIZE: '1',
       BATCH_CHECKPOINT_INTERVAL_MS: '600000',
-      BATCH_HEARTBEAT_INTERVAL_MS: '100',
-      BATCH_HEARTBEAT_TIMEOUT_MS: '1000',
     });
     expect((await runCli(['demo-data', '--scale', '1'], env.env)).code).toBe(0);
     const expired = async () =>
@@ -49,7 +48,8 @@ describe.each(dialects)('replay after a kill with trailing checkpoints (%s)', (d
     expect(before - left).toBeGreaterThanOrEqual(300);
     expect(left).toBeGreaterThan(0);
 
-    await sleep(1_200);
+    // The killed run's lease, lapsed: the restart's sweep finds it dead.
+    expect(await lapseLeases(env.databases.batch.db)).toBe(1);
     const restarted = await runCli(['restart', id!, '--json'], env.env);
     expect(restarted.code, restarted.stderr).toBe(0);
     const result = JSON.parse(restarted.stdout) as { status: string; exitMessage: string | null; metrics: Record<string, unknown> };

@@ -5,9 +5,9 @@
  * Before, the context was saved by a second write after the end, and the restart failed
  * at every attempt (« makeStep left nothing in the job context »).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChild } from '../support/child.js';
+import { lapseLeases } from '../support/leases.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
 import { contextJob, operatorFor } from './harness.js';
 
@@ -22,10 +22,10 @@ describe.each(dialects)('a crash right after a step ends (%s)', (dialect) => {
     const killed = await child.exited;
     expect(killed.code, killed.stdout + killed.stderr).toBeNull();
 
-    await sleep(1_200);
-    const [abandoned] = await operatorFor(env.databases, [contextJob()], { heartbeatTimeoutMs: 1_000 }).abandonStale();
-    expect(abandoned?.id).toBe(Number(id));
+    expect(await lapseLeases(env.databases.batch.db)).toBe(1);
     const operator = operatorFor(env.databases, [contextJob()]);
+    const [abandoned] = await operator.abandonStale();
+    expect(abandoned?.id).toBe(Number(id));
     const done = await (await operator.restart(Number(id), { trigger: 'CLI' })).done;
     expect([done.status, done.exitMessage]).toEqual(['COMPLETED', null]);
     const steps = await operator.repository.stepExecutions(done.id);

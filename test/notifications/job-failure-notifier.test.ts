@@ -1,26 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
 import type { JobFailureEvent } from '../../src/events/event-types.js';
 import { listEvents } from '../../src/events/outbox.js';
-import { silentLogger } from '../../src/observability/logger.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
-import { startSmtp, type TestSmtp } from '../support/smtp.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 
 describe.each(dialects)('failure notification for every job (%s)', (dialect) => {
-  let env: TestEnvironment;
-  let app: App | undefined;
-  let smtp: TestSmtp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    await smtp?.close();
-    await env?.cleanup();
-  });
+  test.override({ dialect, settings: { TECH_ADMIN_EMAILS: 'tech1@univ-exemple.fr, tech2@univ-exemple.fr' } });
 
-  it('a failed run publishes a JobFailureEvent and mails the technical team how to restart it', async () => {
-    smtp = await startSmtp();
-    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: 'tech1@univ-exemple.fr, tech2@univ-exemple.fr' });
-    await env.databases.user.db.schema.dropTable('password_reset_tokens').execute();
-    app = await createApp(env.config, silentLogger);
+  test('a failed run publishes a JobFailureEvent and mails the technical team how to restart it', async ({ app, smtp }) => {
+    await app.databases.user.db.schema.dropTable('password_reset_tokens').execute();
     const failed = await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done;
     expect(failed.status).toBe('FAILED');
 
@@ -49,10 +36,7 @@ describe.each(dialects)('failure notification for every job (%s)', (dialect) => 
     expect(mail.text).toContain(`batch-service restart ${failed.id}`);
   });
 
-  it('a completed run notifies nobody', async () => {
-    smtp = await startSmtp();
-    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: 'tech@univ-exemple.fr' });
-    app = await createApp(env.config, silentLogger);
+  test('a completed run notifies nobody', async ({ app, smtp }) => {
     const done = await (await app.operator.start('tokenCleanupJob', { trigger: 'CLI' })).done;
     expect(done.status).toBe('COMPLETED');
     expect(await listEvents(app.databases.batch.db, undefined, 10)).toEqual([]);

@@ -7,7 +7,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobOperator } from '../../../src/engine/job-operator.js';
 import { JobRepository } from '../../../src/engine/job-repository.js';
@@ -16,6 +15,7 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { loadArchiveKeys } from '../../../src/archives/archive-keys.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
 import { startChild } from '../../support/child.js';
+import { lapseLeases } from '../../support/leases.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 import { KEY, openArchive, plant, RUN_AT } from './fixtures.js';
 
@@ -47,10 +47,10 @@ describe.each(dialects)('archiveJob killed at each saga boundary (%s)', (dialect
     };
     await safe();
 
-    await sleep(2_200);
+    expect(await lapseLeases(env.databases.batch.db)).toBe(1);
     const operator = new JobOperator(new JobRepository(env.databases.batch.db), [
       archiveJob({ ...env.databases, audit: new AuditLog(env.databases.batch.db), uploadsDir: env.config.uploadsDir, archivesDir: env.config.archivesDir, logDir: env.config.logDir, timeZone: 'UTC', skipLimit: 100, keys: () => keys }),
-    ], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 2_000, checkpointIntervalMs: 0, logger: silentLogger });
+    ], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 10_000, checkpointIntervalMs: 0, logger: silentLogger });
     const [abandoned] = await operator.abandonStale();
     expect(abandoned?.exitCode).toBe('ABANDONED');
     const done = await (await operator.restart(abandoned!.id, { trigger: 'CLI' })).done;

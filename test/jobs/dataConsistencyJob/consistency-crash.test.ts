@@ -8,7 +8,6 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dataConsistencyJob } from '../../../src/jobs/dataConsistencyJob/data-consistency-job.js';
 import { createMailer } from '../../../src/mail/mailer.js';
@@ -18,6 +17,7 @@ import { listEvents } from '../../../src/events/outbox.js';
 import { listAnomalies } from '../../../src/anomalies/anomaly-store.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { startChild } from '../../support/child.js';
+import { lapseLeases } from '../../support/leases.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 import { startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
@@ -39,16 +39,13 @@ describe.each(dialects)('dataConsistencyJob killed between a side effect and its
     const killed = await startChild(['test/fixtures/consistency-child.ts', boundary, RUN_AT], env.env, { tsx: true }).exited;
     expect(killed.code, killed.stdout + killed.stderr).toBeNull();
 
-    await sleep(2_200);
-    // The same job; a sweep with a short heartbeat timeout finds the killed child's run dead now (its own lease was long).
+    // The killed child's run, found dead by the same job's sweep.
+    expect(await lapseLeases(env.databases.batch.db)).toBe(1);
     const mailer = createMailer({ smtpUrl: smtp.url, from: env.config.mail.from, mailDir: `${env.dataDir}/mail` }, silentLogger);
     const job = dataConsistencyJob({ ...env.databases, mailer, audit: new AuditLog(env.databases.batch.db), logger: silentLogger, uploadsDir: env.config.uploadsDir, reportsDir: env.config.reportsDir, techAdmins: [TECH], topic: 't', timeZone: 'Europe/Paris' });
-    const sweeper = operatorFor(env.databases, [job], { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 2_000 });
-    const [abandoned] = await sweeper.abandonStale();
-    expect(abandoned?.exitCode).toBe('ABANDONED');
-    // The restart runs under the harness's longer lease: on a loaded machine a 2 s lease can
-    // lapse mid-run (LEASE_LOST), which is the fencing's business, not this test's.
     const operator = operatorFor(env.databases, [job]);
+    const [abandoned] = await operator.abandonStale();
+    expect(abandoned?.exitCode).toBe('ABANDONED');
     const done = await (await operator.restart(abandoned!.id, { trigger: 'CLI' })).done;
     mailer.close();
     expect(done.status, done.exitMessage ?? '').toBe('COMPLETED');

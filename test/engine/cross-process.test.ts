@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExecutionReadModel } from '../../src/engine/execution-read-model.js';
 import { startChild, runChild } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { lapseLeases } from '../support/leases.js';
 import { createItems, itemsJob, itemsStep, operatorFor, processedIds } from './harness.js';
 
 const CHILD = 'test/fixtures/engine-child.ts';
@@ -33,7 +34,7 @@ describe.each(dialects)('across processes (%s)', (dialect) => {
     const child = startChild([CHILD, 'run-items', '40'], env.env, { tsx: true });
     const [, id] = await child.waitForLine(/started (\d+)/);
     const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])]);
-    await sleep(300);
+    await child.waitForLine(/write 2\n/);
     const stopping = await operator.stop(Number(id));
     // The child polls every 50 ms: it may have ended the run before the status is read back.
     expect(['STOPPING', 'STOPPED']).toContain(stopping.status);
@@ -51,17 +52,19 @@ describe.each(dialects)('across processes (%s)', (dialect) => {
     const db = await createItems(env.databases, 300);
     const child = startChild([CHILD, 'run-items', '30'], env.env, { tsx: true });
     const [, id] = await child.waitForLine(/started (\d+)/);
-    await sleep(400);
+    await child.waitForLine(/write 3\n/);
     child.process.kill('SIGKILL');
     await child.exited;
-    const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])], { heartbeatTimeoutMs: 500 });
+    const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])]);
     const left = await operator.repository.getExecutionOrThrow(Number(id));
     expect(left.status).toBe('STARTED');
     const partial = (await processedIds(db)).length;
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(300);
 
-    await sleep(700);
+    // Killed a moment ago, its heartbeat is still fresh: the sweep leaves it until the lease lapses.
+    expect(await operator.abandonStale()).toEqual([]);
+    expect(await lapseLeases(env.databases.batch.db)).toBe(1);
     const abandoned = await operator.abandonStale();
     expect(abandoned.map((e) => e.id)).toEqual([Number(id)]);
     const failed = await operator.repository.getExecutionOrThrow(Number(id));
@@ -125,11 +128,11 @@ describe.each(dialects)('a stop asked of a run whose process then died (%s)', (d
     await child.waitForLine(/write 2\n/);
     // Frozen, so it cannot act on the stop; then killed.
     child.process.kill('SIGSTOP');
-    const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])], { heartbeatTimeoutMs: 1_000 });
+    const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 10)])]);
     expect((await operator.stop(Number(id))).status).toBe('STOPPING');
     child.process.kill('SIGKILL');
     await child.exited;
-    await sleep(1_200);
+    expect(await lapseLeases(env.databases.batch.db)).toBe(1);
     expect((await operator.abandonStale()).map((e) => e.id)).toEqual([Number(id)]);
     const stopped = await operator.repository.getExecutionOrThrow(Number(id));
     expect([stopped.status, stopped.exitCode]).toEqual(['STOPPED', 'STOPPED']);

@@ -10,6 +10,7 @@ import type { JobDefinition } from '../../src/engine/types.js';
 import { AuditLog } from '../../src/security/audit-log.js';
 import { runCli } from '../support/child.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/databases.js';
+import { lapseLeases } from '../support/leases.js';
 import { operatorFor } from '../engine/harness.js';
 
 describe('stop on a dead run', () => {
@@ -25,12 +26,12 @@ describe('stop on a dead run', () => {
         while (!ctx.signal.aborted) await sleep(20);
       } }],
     };
-    // Its own process would beat every hour: for a command with a 1 s timeout it is dead.
+    // Its own process would beat again in an hour; its lease, lapsed now, says it died.
     const owner = operatorFor(env.databases, [lingering], { heartbeatIntervalMs: 3_600_000, heartbeatTimeoutMs: 7_200_000 });
     const { execution } = await owner.start('tokenCleanupJob', { trigger: 'CLI' });
-    await sleep(1_500);
+    expect(await lapseLeases(env.databases.batch.db, execution.id)).toBe(1);
 
-    const stop = await runCli(['stop', String(execution.id)], { ...env.env, BATCH_HEARTBEAT_INTERVAL_MS: '100', BATCH_HEARTBEAT_TIMEOUT_MS: '1000' });
+    const stop = await runCli(['stop', String(execution.id)], env.env);
     expect(stop.stderr).not.toMatch(/destroyed/);
     const ends = (await new AuditLog(env.databases.batch.db).list(0, 50)).items.filter((e) => e.action === 'JOB_EXECUTION_END' && e.target === `tokenCleanupJob#${execution.id}`);
     expect(ends, stop.stderr).toHaveLength(1);

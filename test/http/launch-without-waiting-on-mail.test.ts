@@ -10,6 +10,7 @@ import { buildServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { mintToken } from '../../src/security/token-minter.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/databases.js';
+import { lapseLeases } from '../support/leases.js';
 
 const SECRET = 'mail-test-secret-of-at-least-32-bytes!!';
 
@@ -34,9 +35,6 @@ describe('launches never wait on mail', () => {
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       TECH_ADMIN_EMAILS: 'tech@univ-exemple.fr',
       SMTP_TIMEOUT_MS: '60000',
-      BATCH_HEARTBEAT_INTERVAL_MS: '100',
-      // The shortest timeout the lease accepts with a 100 ms interval (docs/engine.md, "The lease's timing").
-      BATCH_HEARTBEAT_TIMEOUT_MS: '600',
     });
     app = await createApp(env.config, silentLogger);
     // A run whose process died: launched, never heard of again.
@@ -44,7 +42,7 @@ describe('launches never wait on mail', () => {
       jobName: 'tokenCleanupJob',
       decide: (_current, identifying) => ({ jobName: 'tokenCleanupJob', parameters: identifying, dryRun: false, trigger: 'CLI', triggeredBy: null, restartOf: null, context: {} }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await lapseLeases(env.databases.batch.db, dead.id)).toBe(1);
 
     const server = await buildServer(app);
     const base = await server.listen({ port: 0, host: '127.0.0.1' });

@@ -19,6 +19,7 @@ import { MailOutbox } from '../../src/notifications/mail-outbox.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { startChild } from '../support/child.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { lapseLeases } from '../support/leases.js';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import { createItems, itemsJob, itemsStep, operatorFor } from './harness.js';
 
@@ -111,14 +112,13 @@ describe.each(dialects)('an abandonment and its failure notice are one transacti
   const deadRun = async (notifier: BatchListener) => {
     const db = await createItems(env.databases, 30);
     const job = itemsJob(db, [itemsStep(db, 'itemsStep', 10)]);
-    // A process that stops beating mid-step, as a killed one does (its lease does not run out here).
+    // A process that stops beating mid-step, as a killed one does; its lease, lapsed.
     let open = () => undefined as void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const stuck = { ...job, steps: [itemsStep(db, 'itemsStep', 10, { beforeWrite: () => gate })] };
     const { execution, done } = await operatorFor(env.databases, [stuck], { heartbeatIntervalMs: 3_600_000, heartbeatTimeoutMs: 7_200_000 }).start('itemsJob', { trigger: 'CLI' });
-    await sleep(300);
+    expect(await lapseLeases(env.databases.batch.db, execution.id)).toBe(1);
     const sweeper = operatorFor(env.databases, [job], {
-      heartbeatTimeoutMs: 100,
       listeners: [executionHistoryListener(env.databases.batch.db), notifier],
     });
     return { execution, sweeper, release: () => (open(), done) };

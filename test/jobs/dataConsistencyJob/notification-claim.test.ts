@@ -4,38 +4,26 @@
  * notification service or a replica would). Each notification is sent once: the claim is
  * a guarded update, and a fresh claim keeps the other sender away.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../../src/app.js';
-import { silentLogger } from '../../../src/observability/logger.js';
 import { startChild } from '../../support/child.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
-import { startSmtp, type TestSmtp } from '../../support/smtp.js';
+import { dialects } from '../../support/databases.js';
+import { describe, expect, test } from '../../support/fixtures.js';
 
 const N = 40;
 
 describe.each(dialects)('notification retries with a concurrent sender (%s)', (dialect) => {
-  let env: TestEnvironment;
-  let app: App | undefined;
-  let smtp: TestSmtp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    await smtp?.close();
-    await env?.cleanup();
-  });
+  // A slow server, so that the two senders overlap.
+  test.override({ dialect, smtpOptions: { delayMs: 40 } });
 
-  it('each notification is claimed and sent once, whichever sender got it', async () => {
-    smtp = await startSmtp({ delayMs: 40 });
-    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url });
+  test('each notification is claimed and sent once, whichever sender got it', async ({ app, env, smtp }) => {
     await env.databases.notification.db
       .insertInto('notifications')
       .values(Array.from({ length: N }, (_, i) => ({
         id: i + 1, user_id: null, destinataire_email: `u${i + 1}@x.fr`, type: 'INFO', sujet: `n${i + 1}`, contenu: 'c', statut: 'PENDING', tentatives: 0, derniere_erreur: null, created_at: '2026-11-01 00:00:00', sent_at: null,
       })))
       .execute();
-    app = await createApp(env.config, silentLogger);
     const other = startChild(['test/fixtures/notification-sender-child.ts', '2026-12-02T10:00:00Z'], env.env, { tsx: true });
     // Start the job once the other sender has begun.
-    await expect.poll(() => smtp!.received.length, { timeout: 20_000, interval: 20 }).toBeGreaterThan(0);
+    await expect.poll(() => smtp.received.length, { timeout: 20_000, interval: 20 }).toBeGreaterThan(0);
     const done = await (await app.operator.start('dataConsistencyJob', { parameters: { runAt: '2026-12-02T10:00:01Z' }, trigger: 'CLI' })).done;
     const exited = await other.exited;
     expect(exited.code, exited.stderr).toBe(0);

@@ -6,12 +6,9 @@
  * nobody got the report twice.
  */
 import type { ParsedMail } from 'mailparser';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../../src/app.js';
 import { listEvents } from '../../../src/events/outbox.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
-import { startSmtp, type TestSmtp } from '../../support/smtp.js';
+import { dialects } from '../../support/databases.js';
+import { describe, expect, test } from '../../support/fixtures.js';
 import { formatPeriod } from '../../../src/vocabulary/format-fr.js';
 import { ADMINS, MONTH, seedOctober } from './fixtures.js';
 
@@ -20,25 +17,20 @@ const REFUSED = ADMINS[1]!;
 const to = (mail: ParsedMail) => (mail.to as { text: string }).text;
 
 describe.each(dialects)('monthly report mail retried by restart (%s)', (dialect) => {
-  let env: TestEnvironment;
-  let app: App | undefined;
-  let smtp: TestSmtp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    await smtp?.close();
-    await env?.cleanup();
+  // The mailbox refuses until the test says otherwise.
+  let refusing = true;
+  test.override({
+    dialect,
+    settings: { BATCH_TIMEZONE: 'Europe/Paris', TECH_ADMIN_EMAILS: TECH.join(',') },
+    smtpOptions: { refuse: (address) => refusing && address === REFUSED },
   });
 
-  it('a refused admin fails the run by name; restarts retry only them; the second refusal tells the technical admins once', async () => {
-    let refusing = true;
-    smtp = await startSmtp({ refuse: (address) => refusing && address === REFUSED });
-    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, BATCH_TIMEZONE: 'Europe/Paris', TECH_ADMIN_EMAILS: TECH.join(',') });
+  test('a refused admin fails the run by name; restarts retry only them; the second refusal tells the technical admins once', async ({ app: service, env, smtp }) => {
+    refusing = true;
     await seedOctober(env);
-    app = await createApp(env.config, silentLogger);
-    const service = app;
-    const reports = () => smtp!.received.filter((m) => m.subject?.startsWith('Rapport mensuel de l’école doctorale'));
+    const reports = () => smtp.received.filter((m) => m.subject?.startsWith('Rapport mensuel de l’école doctorale'));
     const reportsTo = () => reports().map(to).sort();
-    const escalations = () => smtp!.received.filter((m) => m.subject?.includes('non remis'));
+    const escalations = () => smtp.received.filter((m) => m.subject?.includes('non remis'));
     const restart = async (id: number) => (await service.operator.restart(id, { trigger: 'CLI' })).done;
 
     const first = await (await service.operator.start('monthlyReportJob', { parameters: { month: MONTH }, trigger: 'CLI' })).done;

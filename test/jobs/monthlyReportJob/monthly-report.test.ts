@@ -7,37 +7,19 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../../src/app.js';
 import type { MonthlyReportEvent } from '../../../src/events/event-types.js';
 import { listEvents } from '../../../src/events/outbox.js';
 import { listReports } from '../../../src/http/report-files.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { dialects } from '../../support/databases.js';
+import { describe, expect, test } from '../../support/fixtures.js';
 import { readPdf } from '../../support/pdf.js';
-import { startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { ADMINS, MONTH, seedOctober } from './fixtures.js';
 
 describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
-  let env: TestEnvironment;
-  let app: App | undefined;
-  let smtp: TestSmtp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    await smtp?.close();
-    await env?.cleanup();
-  });
+  test.override({ dialect, settings: { BATCH_TIMEZONE: 'Europe/Paris' } });
 
-  async function start(extra: Record<string, string> = {}) {
-    smtp = await startSmtp();
-    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, BATCH_TIMEZONE: 'Europe/Paris', ...extra });
+  test('reports October in French, saves rapport_2026_10.pdf, mails it byte for byte to each enabled admin and publishes the event', async ({ app: service, env, smtp }) => {
     await seedOctober(env);
-    app = await createApp(env.config, silentLogger);
-    return app;
-  }
-
-  it('reports October in French, saves rapport_2026_10.pdf, mails it byte for byte to each enabled admin and publishes the event', async () => {
-    const service = await start();
     const done = await (await service.operator.start('monthlyReportJob', { parameters: { month: MONTH }, trigger: 'CLI' })).done;
     expect([done.status, done.exitMessage]).toEqual(['COMPLETED', null]);
 
@@ -69,8 +51,8 @@ describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
     // The charts are vector drawings: many paths on the first page.
     expect(pages[0]!.paths).toBeGreaterThan(40);
 
-    expect(smtp!.received.map((m) => (m.to as { text: string }).text).sort()).toEqual([...ADMINS].sort());
-    for (const mail of smtp!.received) {
+    expect(smtp.received.map((m) => (m.to as { text: string }).text).sort()).toEqual([...ADMINS].sort());
+    for (const mail of smtp.received) {
       expect(mail.subject).toBe('Rapport mensuel de l’école doctorale — octobre 2026');
       expect(mail.attachments).toHaveLength(1);
       expect(mail.attachments[0]!.filename).toBe('rapport_2026_10.pdf');
@@ -83,8 +65,8 @@ describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
     expect(done.metrics).toEqual({ pdfSizeBytes: bytes.length, pdfPages: pages.length, generationMs: expect.any(Number), recipients: 3, mailsSent: 3, mailsFailed: 0 });
   });
 
-  it('a stop during the mailing ends STOPPED; the restart mails only those not yet mailed, and the event once', async () => {
-    const service = await start();
+  test('a stop during the mailing ends STOPPED; the restart mails only those not yet mailed, and the event once', async ({ app: service, env, smtp }) => {
+    await seedOctober(env);
     let stopAfterFirst = true;
     const mailer = service.mailer;
     const original = mailer.send.bind(mailer);
@@ -101,28 +83,28 @@ describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
     });
     const stopped = await done;
     expect(stopped.status).toBe('STOPPED');
-    expect(smtp!.received).toHaveLength(1);
+    expect(smtp.received).toHaveLength(1);
     const restarted = await (await service.operator.restart(stopped.id, { trigger: 'CLI' })).done;
     expect(restarted.status).toBe('COMPLETED');
-    expect(smtp!.received.map((m) => (m.to as { text: string }).text).sort()).toEqual([...ADMINS].sort());
+    expect(smtp.received.map((m) => (m.to as { text: string }).text).sort()).toEqual([...ADMINS].sort());
     expect(await listEvents(env.databases.batch.db, undefined, 10)).toHaveLength(1);
     expect(restarted.metrics).toMatchObject({ recipients: 3, mailsSent: 3 });
   });
 
-  it('a dry run produces the figures and a simulation PDF the reports API does not list, mails nobody and publishes nothing', async () => {
-    const service = await start();
+  test('a dry run produces the figures and a simulation PDF the reports API does not list, mails nobody and publishes nothing', async ({ app: service, env, smtp }) => {
+    await seedOctober(env);
     const done = await (await service.operator.start('monthlyReportJob', { parameters: { month: MONTH }, dryRun: true, trigger: 'CLI' })).done;
     expect(done.status).toBe('COMPLETED');
     expect(await readdir(env.config.reportsDir)).toEqual(['rapport_2026_10.simulation.pdf']);
     const text = (await readPdf(await readFile(path.join(env.config.reportsDir, 'rapport_2026_10.simulation.pdf')))).map((p) => p.text).join('\n');
     expect(text).toMatch(/Nouvelles inscriptions\s+3/);
-    expect(smtp!.received).toEqual([]);
+    expect(smtp.received).toEqual([]);
     expect(await listEvents(env.databases.batch.db, undefined, 10)).toEqual([]);
     expect(await listReports(env.config.reportsDir)).toEqual([]);
   });
 
-  it('refuses a month that is not YYYY-MM before anything runs, and completes with a warning when there is no admin', async () => {
-    const service = await start();
+  test('refuses a month that is not YYYY-MM before anything runs, and completes with a warning when there is no admin', async ({ app: service, env, smtp }) => {
+    await seedOctober(env);
     for (const month of ['2026-13', '2026-1', 'octobre', '1969-12']) {
       await expect(service.operator.start('monthlyReportJob', { parameters: { month }, trigger: 'CLI' }), month).rejects.toThrow(/is not a month; expected YYYY-MM|is outside the months a report can cover/);
     }
@@ -130,6 +112,6 @@ describe.each(dialects)('monthlyReportJob (%s)', (dialect) => {
     const done = await (await service.operator.start('monthlyReportJob', { parameters: { month: '2026-09' }, trigger: 'CLI' })).done;
     expect(done.status).toBe('COMPLETED');
     expect(done.exitMessage).toMatch(/no enabled user holds ROLE_ADMIN/);
-    expect(smtp!.received).toHaveLength(0);
+    expect(smtp.received).toHaveLength(0);
   });
 });

@@ -1,20 +1,15 @@
 /** `batch-service anomalies`, built, as an operator runs it: the API's items, all of them, or a table. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApi, type Api } from '../http/api-harness.js';
 import { plantAnomalies } from '../http/anomaly-rows.js';
 import { sqlTimestampMillis } from '../../src/db/sql-time.js';
 import { runCli } from '../support/child.js';
 import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 
 describe.each(dialects)('batch-service anomalies (%s)', (dialect) => {
-  let api: Api | undefined;
-  afterEach(async () => {
-    await api?.close();
-    api = undefined;
-  });
+  test.override({ dialect });
 
-  it('prints the objects the API lists, filters by status, and refuses another status', async () => {
-    api = await startApi(dialect);
+  test('prints the objects the API lists, filters by status, and refuses another status', async ({ startApi }) => {
+    const api = await startApi();
     const planted = await plantAnomalies(api.env.databases.batch.db);
     const fromApi = ((await (await api.call('/api/batch/anomalies')).json()) as { items: unknown[] }).items;
 
@@ -40,8 +35,8 @@ describe.each(dialects)('batch-service anomalies (%s)', (dialect) => {
     expect(bad.stdout).toBe('');
   });
 
-  it('lists every anomaly, however many pages of the store they take', async () => {
-    api = await startApi(dialect);
+  test('lists every anomaly, however many pages of the store they take', async ({ startApi }) => {
+    const api = await startApi();
     const at = sqlTimestampMillis(new Date('2026-11-03T23:00:00Z'));
     const rows = Array.from({ length: 1_201 }, (_, i) => ({
       type: 'FICHIER_MANQUANT',

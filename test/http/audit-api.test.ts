@@ -1,20 +1,15 @@
 /** GET /api/batch/audit (10.6–10.9): entries newest first, paged, with the total and the chain hashes. */
-import { afterEach, describe, expect, it } from 'vitest';
 import { dialects } from '../support/databases.js';
-import { startApi, type Api } from './api-harness.js';
+import { describe, expect, test } from '../support/fixtures.js';
 
 describe.each(dialects)('audit API (%s)', (dialect) => {
-  let api: Api | undefined;
-  afterEach(async () => {
-    await api?.close();
-    api = undefined;
-  });
+  test.override({ dialect });
 
-  it('pages entries newest first, each linked to the one before it', async () => {
-    api = await startApi(dialect);
+  test('pages entries newest first, each linked to the one before it', async ({ startApi }) => {
+    const api = await startApi();
     for (let i = 0; i < 7; i++) await api.app.audit.append({ action: 'JOB_STOP', actor: `user${i}`, target: `job#${i}` });
     type Page = { page: number; size: number; total: number; items: { actor: string; hash: string; prevHash: string; occurredAt: string }[] };
-    const get = async (query: string) => (await (await api!.call(`/api/batch/audit${query}`)).json()) as Page;
+    const get = async (query: string) => (await (await api.call(`/api/batch/audit${query}`)).json()) as Page;
     const first = await get('?page=0&size=3');
     expect(first).toMatchObject({ page: 0, size: 3, total: 7 });
     expect(first.items.map((e) => e.actor)).toEqual(['user6', 'user5', 'user4']);

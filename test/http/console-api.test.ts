@@ -4,11 +4,11 @@
  * execution skipped, and the audit chain's verdict.
  */
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { Json } from '../../src/engine/types.js';
 import { createItems, itemsJob, itemsStep } from '../engine/harness.js';
 import { dialects } from '../support/databases.js';
-import { awaitEnd, gate, startApi, type Api } from './api-harness.js';
+import { describe, expect, test } from '../support/fixtures.js';
+import { awaitEnd, gate, type Api } from './api-harness.js';
 
 interface Summary {
   id: number;
@@ -54,18 +54,14 @@ async function launch(api: Api, jobName: string): Promise<number> {
 }
 
 describe.each(dialects)('console API (%s)', (dialect) => {
-  let api: Api | undefined;
-  afterEach(async () => {
-    await api?.close();
-    api = undefined;
-  });
+  test.override({ dialect });
 
-  it('lists executions across jobs newest first, by job, by status or both, paged with the total; the routes beside it still answer', async () => {
+  test('lists executions across jobs newest first, by job, by status or both, paged with the total; the routes beside it still answer', async ({ startApi }) => {
     // Once set, an alphaJob run waits before its first write, so it stays STARTED.
     const hold = gate();
     let holding = false;
     let failBeta = false;
-    api = await startApi(dialect, {
+    const api = await startApi({
       env: { RATE_LIMIT_RUN_PER_MINUTE: '100' },
       jobs: async (env) => {
         const db = await createItems(env.databases, 4);
@@ -94,7 +90,7 @@ describe.each(dialects)('console API (%s)', (dialect) => {
     try {
       const a3 = await launch(api, 'alphaJob');
       const list = async (query: string) => {
-        const response = await api!.call(`/api/batch/jobs/executions${query}`);
+        const response = await api.call(`/api/batch/jobs/executions${query}`);
         expect(response.status).toBe(200);
         return (await response.json()) as Page<Summary>;
       };
@@ -149,12 +145,12 @@ describe.each(dialects)('console API (%s)', (dialect) => {
     }
   });
 
-  it('a running execution shows its step counts as each chunk is checkpointed', async () => {
+  test('a running execution shows its step counts as each chunk is checkpointed', async ({ startApi }) => {
     // beforeWrite(n) announces that chunk n is about to be written and waits to be let go;
     // by then chunk n-1 has committed and its checkpoint is saved.
     const reached = [gate(), gate(), gate(), gate()];
     const release = [gate(), gate(), gate(), gate()];
-    api = await startApi(dialect, {
+    const api = await startApi({
       jobs: async (env) => {
         const db = await createItems(env.databases, 6);
         const beforeWrite = (call: number) => {
@@ -167,7 +163,7 @@ describe.each(dialects)('console API (%s)', (dialect) => {
     release[1]!.open();
     try {
       const id = await launch(api, 'chunkJob');
-      const detail = async () => (await (await api!.call(`/api/batch/jobs/executions/${id}`)).json()) as { status: string; durationMs: number | null; steps: Step[] };
+      const detail = async () => (await (await api.call(`/api/batch/jobs/executions/${id}`)).json()) as { status: string; durationMs: number | null; steps: Step[] };
 
       await reached[2]!.wait;
       expect(await detail()).toMatchObject({ status: 'STARTED', durationMs: null, steps: [{ name: 'chunkStep', status: 'STARTED', read: 2, write: 2, commit: 1, durationMs: null }] });
@@ -183,8 +179,8 @@ describe.each(dialects)('console API (%s)', (dialect) => {
     }
   });
 
-  it('lists the items an execution skipped with step, phase, item and reason, paged; 404 for an unknown execution', async () => {
-    api = await startApi(dialect, {
+  test('lists the items an execution skipped with step, phase, item and reason, paged; 404 for an unknown execution', async ({ startApi }) => {
+    const api = await startApi({
       env: { RATE_LIMIT_RUN_PER_MINUTE: '100' },
       jobs: async (env) => {
         const db = await createItems(env.databases, 6);
@@ -207,7 +203,7 @@ describe.each(dialects)('console API (%s)', (dialect) => {
     const plain = await launch(api, 'plainJob');
     await awaitEnd(api, plain);
     const skips = async (id: number, query = '') => {
-      const response = await api!.call(`/api/batch/jobs/executions/${id}/skips${query}`);
+      const response = await api.call(`/api/batch/jobs/executions/${id}/skips${query}`);
       expect(response.status).toBe(200);
       return (await response.json()) as Page<Skip>;
     };
@@ -235,12 +231,12 @@ describe.each(dialects)('console API (%s)', (dialect) => {
     expect(await problemDetail(await fetch(`${api.base}/api/batch/jobs/executions/${first}/skips`), 401)).toMatch(/no token/);
   });
 
-  it('audit verify says the chain is intact with its entry count, and names the first entry edited behind the triggers', async () => {
-    api = await startApi(dialect);
+  test('audit verify says the chain is intact with its entry count, and names the first entry edited behind the triggers', async ({ startApi }) => {
+    const api = await startApi();
     const ids: number[] = [];
     for (let i = 0; i < 4; i++) ids.push((await api.app.audit.append({ action: 'JOB_STOP', actor: `user${i}`, target: `job#${i}` })).id);
     const verify = async () => {
-      const response = await api!.call('/api/batch/audit/verify');
+      const response = await api.call('/api/batch/audit/verify');
       expect(response.status).toBe(200);
       return (await response.json()) as Record<string, unknown>;
     };

@@ -1,10 +1,10 @@
 /** Jobs and executions over HTTP (6.2–6.7): list, run, pagination, stop and restart of a real running job, 429. */
-import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
 import type { BatchDb } from '../../src/db/schema/batch-tables.js';
 import { createItems, itemsJob, itemsStep } from '../engine/harness.js';
 import { dialects } from '../support/databases.js';
-import { awaitEnd, gate, startApi, type Api } from './api-harness.js';
+import { describe, expect, test } from '../support/fixtures.js';
+import { awaitEnd, gate } from './api-harness.js';
 
 interface Launched {
   executionId: number;
@@ -27,14 +27,10 @@ async function problem(response: Response): Promise<Problem> {
 }
 
 describe.each(dialects)('jobs API (%s)', (dialect) => {
-  let api: Api | undefined;
-  afterEach(async () => {
-    await api?.close();
-    api = undefined;
-  });
+  test.override({ dialect });
 
-  it('lists every job with its schedule, next fire time and last execution, and the schedules', async () => {
-    api = await startApi(dialect, { env: { BATCH_TIMEZONE: 'Europe/Paris', TOKEN_CLEANUP_CRON: '0 30 4 * * ?' } });
+  test('lists every job with its schedule, next fire time and last execution, and the schedules', async ({ startApi }) => {
+    const api = await startApi({ env: { BATCH_TIMEZONE: 'Europe/Paris', TOKEN_CLEANUP_CRON: '0 30 4 * * ?' } });
     const jobs = (await (await api.call('/api/batch/jobs')).json()) as Record<string, unknown>[];
     expect(jobs).toEqual([
       expect.objectContaining({ name: 'tokenCleanupJob', cron: '0 30 4 * * ?', timeZone: 'Europe/Paris', running: false, lastExecution: null }),
@@ -62,11 +58,11 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
     expect(after[0]?.lastExecution).toMatchObject({ id: launched.executionId, status: 'COMPLETED', trigger: 'MANUAL', triggeredBy: 'alice' });
   });
 
-  it('the job list shows a change made through another connection at once, and moves on when a schedule fires', async () => {
+  test('the job list shows a change made through another connection at once, and moves on when a schedule fires', async ({ startApi }) => {
     // Fires every second; the scheduler is off, so only the clock moves the next fire time.
-    api = await startApi(dialect, { env: { TOKEN_CLEANUP_CRON: '* * * * * ?' } });
+    const api = await startApi({ env: { TOKEN_CLEANUP_CRON: '* * * * * ?' } });
     type Listed = { nextFireTime: string; lastExecution: { id: number; exitMessage: string | null } | null }[];
-    const list = async () => (await (await api!.call('/api/batch/jobs')).json()) as Listed;
+    const list = async () => (await (await api.call('/api/batch/jobs')).json()) as Listed;
     const launched = (await (await api.call('/api/batch/jobs/tokenCleanupJob/run', { method: 'POST' })).json()) as Launched;
     await awaitEnd(api, launched.executionId);
     const before = await list();
@@ -88,9 +84,9 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
     expect(Date.parse(later[0]!.nextFireTime)).toBeGreaterThan(Date.now());
   });
 
-  it('run answers 202 at once, 404 for an unknown job, 409 while the job runs, 400 for bad parameters; stop and restart finish it', async () => {
+  test('run answers 202 at once, 404 for an unknown job, 409 while the job runs, 400 for bad parameters; stop and restart finish it', async ({ startApi }) => {
     const release = gate();
-    api = await startApi(dialect, {
+    const api = await startApi({
       env: { RATE_LIMIT_RUN_PER_MINUTE: '100' },
       jobs: async (env) => {
         const db = await createItems(env.databases, 6);
@@ -180,15 +176,15 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
     }
   });
 
-  it('pages executions newest first with the total, and shows one execution with its steps and metrics', async () => {
-    api = await startApi(dialect);
+  test('pages executions newest first with the total, and shows one execution with its steps and metrics', async ({ startApi }) => {
+    const api = await startApi();
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) {
       const launched = (await (await api.call('/api/batch/jobs/tokenCleanupJob/run', { method: 'POST', body: JSON.stringify({ dryRun: i === 0 }) })).json()) as Launched;
       await awaitEnd(api, launched.executionId);
       ids.push(launched.executionId);
     }
-    const page = async (query: string) => (await (await api!.call(`/api/batch/jobs/tokenCleanupJob/executions${query}`)).json()) as { page: number; size: number; total: number; items: { id: number }[] };
+    const page = async (query: string) => (await (await api.call(`/api/batch/jobs/tokenCleanupJob/executions${query}`)).json()) as { page: number; size: number; total: number; items: { id: number }[] };
     expect(await page('?page=0&size=2')).toMatchObject({ page: 0, size: 2, total: 5, items: [{ id: ids[4] }, { id: ids[3] }] });
     expect((await page('?page=2&size=2')).items.map((e) => e.id)).toEqual([ids[0]]);
     expect((await page('?page=3&size=2')).items).toEqual([]);
@@ -230,9 +226,9 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
     });
   });
 
-  it('limits launches per user: past RATE_LIMIT_RUN_PER_MINUTE accepted launches a 429 problem with Retry-After; refusals never count; other users unaffected', async () => {
-    api = await startApi(dialect, { env: { RATE_LIMIT_RUN_PER_MINUTE: '2' } });
-    const run = (sub: string, job = 'noSuchJob') => api!.call(`/api/batch/jobs/${job}/run`, { method: 'POST', sub });
+  test('limits launches per user: past RATE_LIMIT_RUN_PER_MINUTE accepted launches a 429 problem with Retry-After; refusals never count; other users unaffected', async ({ startApi }) => {
+    const api = await startApi({ env: { RATE_LIMIT_RUN_PER_MINUTE: '2' } });
+    const run = (sub: string, job = 'noSuchJob') => api.call(`/api/batch/jobs/${job}/run`, { method: 'POST', sub });
     for (let i = 0; i < 3; i++) expect((await run('alice')).status).toBe(404);
     expect((await run('alice', 'tokenCleanupJob')).status).toBe(202);
     expect((await run('alice', 'dureeDoctoratAlertJob')).status).toBe(202);
@@ -241,7 +237,7 @@ describe.each(dialects)('jobs API (%s)', (dialect) => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await problem(limited)).detail).toMatch(/alice made more than 2 launches/);
     expect((await run('bob')).status).toBe(404);
-    const restart = (sub: string) => api!.call('/api/batch/jobs/executions/424242/restart', { method: 'POST', sub });
+    const restart = (sub: string) => api.call('/api/batch/jobs/executions/424242/restart', { method: 'POST', sub });
     for (let i = 0; i < 4; i++) expect((await restart('carol')).status).toBe(404);
     expect((await api.call('/api/batch/jobs')).status).toBe(200);
   });

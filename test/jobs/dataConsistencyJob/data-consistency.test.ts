@@ -7,47 +7,33 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../../src/app.js';
+import type { App } from '../../../src/app.js';
 import type { AnomalyEvent } from '../../../src/events/event-types.js';
 import type { JsonObject } from '../../../src/engine/types.js';
 import { listEvents } from '../../../src/events/outbox.js';
 import { listReports, openReport } from '../../../src/http/report-files.js';
 import { listAnomalies } from '../../../src/anomalies/anomaly-store.js';
-import { silentLogger } from '../../../src/observability/logger.js';
 import { AuditLog } from '../../../src/security/audit-log.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { dialects, type TestEnvironment } from '../../support/databases.js';
+import { describe, expect, test } from '../../support/fixtures.js';
 import { readPdf } from '../../support/pdf.js';
-import { startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { ADMIN, DIRECTEUR, NEXT_NIGHT, plant, REFUSED, RUN_AT, TECH } from './fixtures.js';
 
+const runOf = (app: App) => async (runAt: string, dryRun = false) => (await app.operator.start('dataConsistencyJob', { parameters: { runAt }, dryRun, trigger: 'CLI' })).done;
+const statutsOf = (env: TestEnvironment) => async () => ({
+  inscriptions: (await env.databases.inscription.db.selectFrom('inscriptions').select(['id', 'statut', 'motif_suspension']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.motif_suspension ?? ''}`),
+  soutenances: (await env.databases.defense.db.selectFrom('soutenances').select(['id', 'statut', 'motif_blocage']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.motif_blocage ?? ''}`),
+  roles: (await env.databases.user.db.selectFrom('user_roles').select(['user_id', 'role']).orderBy('user_id').orderBy('role').execute()).map((r) => `${r.user_id}:${r.role}`),
+  notifications: (await env.databases.notification.db.selectFrom('notifications').select(['id', 'statut', 'tentatives']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.tentatives}`),
+});
+
 describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
-  let env: TestEnvironment;
-  let app: App | undefined;
-  let smtp: TestSmtp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    await smtp?.close();
-    await env?.cleanup();
-  });
+  test.override({ dialect, settings: { TECH_ADMIN_EMAILS: TECH, BATCH_TIMEZONE: 'Europe/Paris' }, smtpOptions: { refuse: (address) => address === REFUSED } });
 
-  const run = async (runAt: string, dryRun = false) => (await app!.operator.start('dataConsistencyJob', { parameters: { runAt }, dryRun, trigger: 'CLI' })).done;
-  const statuts = async () => ({
-    inscriptions: (await env.databases.inscription.db.selectFrom('inscriptions').select(['id', 'statut', 'motif_suspension']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.motif_suspension ?? ''}`),
-    soutenances: (await env.databases.defense.db.selectFrom('soutenances').select(['id', 'statut', 'motif_blocage']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.motif_blocage ?? ''}`),
-    roles: (await env.databases.user.db.selectFrom('user_roles').select(['user_id', 'role']).orderBy('user_id').orderBy('role').execute()).map((r) => `${r.user_id}:${r.role}`),
-    notifications: (await env.databases.notification.db.selectFrom('notifications').select(['id', 'statut', 'tentatives']).orderBy('id').execute()).map((r) => `${r.id}:${r.statut}:${r.tentatives}`),
-  });
-
-  async function start() {
-    smtp = await startSmtp({ refuse: (address) => address === REFUSED });
-    env = await createTestEnvironment(dialect, { SMTP_URL: smtp.url, TECH_ADMIN_EMAILS: TECH, BATCH_TIMEZONE: 'Europe/Paris' });
+  test('finds, corrects and reports each planted inconsistency; the next night changes nothing and tells nobody; a fix resolves its anomaly', async ({ app, env, smtp }) => {
     await plant(env);
-    app = await createApp(env.config, silentLogger);
-  }
-
-  it('finds, corrects and reports each planted inconsistency; the next night changes nothing and tells nobody; a fix resolves its anomaly', async () => {
-    await start();
+    const run = runOf(app);
+    const statuts = statutsOf(env);
     const before = await statuts();
 
     // A dry run first: the audit mode lists what would change and changes nothing.
@@ -56,7 +42,7 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(await statuts()).toEqual(before);
     expect(existsSync(path.join(env.config.uploadsDir, 'inscriptions/1/oublie.pdf'))).toBe(true);
     expect((await listAnomalies(env.databases.batch.db, { page: 0, size: 50 })).total).toBe(0);
-    expect(smtp!.received).toHaveLength(0);
+    expect(smtp.received).toHaveLength(0);
     expect(dry.metrics).toMatchObject({ dryRun: {
       totalAnomalies: 7, newAnomalies: 7, autoCorrected: 3, openAutoCorrected: 3, manualRequired: 4, rolesAdded: 2, rolesRemoved: 2, usersChanged: 3, orphansMoved: 1, notificationsRetried: 2,
       wouldChange: {
@@ -123,13 +109,13 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
 
     // Mail: the re-sent notification (its Message-ID derived from its id), the failure
     // summary and the report, each once.
-    const subjects = smtp!.received.map((m) => m.subject).sort();
+    const subjects = smtp.received.map((m) => m.subject).sort();
     expect(subjects).toEqual(['Sujet 1 — é', '[batch-service] 1 notification(s) en échec après nouvel envoi', '[batch-service] Rapport d’anomalies du 01/12/2026'].sort());
-    expect(smtp!.received.find((m) => m.subject === 'Sujet 1 — é')!.messageId).toBe('<notification.1@batch-service>');
-    expect(smtp!.received.find((m) => m.subject?.includes('en échec'))!.text).toContain(`notification 2 → ${REFUSED}`);
+    expect(smtp.received.find((m) => m.subject === 'Sujet 1 — é')!.messageId).toBe('<notification.1@batch-service>');
+    expect(smtp.received.find((m) => m.subject?.includes('en échec'))!.text).toContain(`notification 2 → ${REFUSED}`);
     // Its date in words (issue 24): « Le contrôle de cohérence du 1er décembre 2026 … », no ISO date.
-    expect(smtp!.received.find((m) => m.subject?.includes('en échec'))!.text).toMatch(/Le contrôle de cohérence du \d{1,2}(er)? (novembre|décembre) 2026 a tenté de renvoyer 2 notifications/);
-    const reportMail = smtp!.received.find((m) => m.subject?.includes('Rapport'))!;
+    expect(smtp.received.find((m) => m.subject?.includes('en échec'))!.text).toMatch(/Le contrôle de cohérence du \d{1,2}(er)? (novembre|décembre) 2026 a tenté de renvoyer 2 notifications/);
+    const reportMail = smtp.received.find((m) => m.subject?.includes('Rapport'))!;
     expect(reportMail.to).toMatchObject({ text: TECH });
     const reportFile = path.join(env.config.reportsDir, 'rapport_anomalies_2026_12_01.pdf');
     expect(reportMail.attachments[0]?.content.equals(readFileSync(reportFile))).toBe(true);
@@ -159,7 +145,7 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     ]);
 
     // The next night: the same anomalies seen again, nothing changed, nobody told.
-    const mails = smtp!.received.length;
+    const mails = smtp.received.length;
     const roleEntries = async () => (await new AuditLog(env.databases.batch.db).list(0, 1000)).items.filter((e) => e.action.startsWith('ROLE_')).length;
     const second = await run(NEXT_NIGHT);
     expect(second.status).toBe('COMPLETED');
@@ -167,13 +153,13 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(second.metrics).toMatchObject({
       totalAnomalies: 7, newAnomalies: 0, autoCorrected: 0, openAutoCorrected: 3, manualRequired: 4, rolesAdded: 0, rolesRemoved: 0, usersChanged: 0, orphansMoved: 0, notificationsRetried: 0,
     });
-    expect(smtp!.received.length).toBe(mails);
+    expect(smtp.received.length).toBe(mails);
     expect((await statuts()).notifications).toEqual(after.notifications);
     expect((await statuts()).inscriptions).toEqual(after.inscriptions);
     expect((await statuts()).roles).toEqual(after.roles);
     expect((await listEvents(env.databases.batch.db, undefined, 100)).filter((e) => e.eventType === 'CONSISTENCY_ANOMALY')).toHaveLength(7);
     expect(await roleEntries()).toBe(4);
-    const steps = await app!.operator.repository.stepExecutions(second.id);
+    const steps = await app.operator.repository.stepExecutions(second.id);
     expect(steps.find((s) => s.stepName === 'generateAnomalyReportStep')?.exitCode).toBe('NOOP');
 
     // A fix: user 900 exists now; the third night resolves that anomaly (the inscription stays suspended: a person lifts it).
@@ -184,8 +170,9 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     expect(resolved.items.map((a) => `${a.type}:${a.entityId}`)).toEqual(['UTILISATEUR_INEXISTANT:4']);
     expect(resolved.items[0]?.resolvedAt?.toISOString()).toBe('2026-12-03T22:00:00.000Z');
   }, 60_000);
-  it('a second report of the same day gets its own file (…_2.pdf), listed and opened like the others; the first stays as it was', async () => {
-    await start();
+  test('a second report of the same day gets its own file (…_2.pdf), listed and opened like the others; the first stays as it was', async ({ app, env, smtp }) => {
+    await plant(env);
+    const run = runOf(app);
     const first = await run(RUN_AT);
     expect(first.status, first.exitMessage ?? '').toBe('COMPLETED');
     const firstFile = path.join(env.config.reportsDir, 'rapport_anomalies_2026_12_01.pdf');
@@ -209,7 +196,7 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     const opened = await openReport(env.config.reportsDir, 'rapport_anomalies_2026_12_01_2.pdf');
     await opened.handle.close();
     expect(opened.size).toBeGreaterThan(1000);
-    const mails = smtp!.received.filter((m) => m.subject?.includes('Rapport d’anomalies'));
+    const mails = smtp.received.filter((m) => m.subject?.includes('Rapport d’anomalies'));
     expect(mails.map((m) => m.attachments[0]?.filename)).toEqual(['rapport_anomalies_2026_12_01.pdf', 'rapport_anomalies_2026_12_01_2.pdf']);
     const text = (await readPdf(readFileSync(path.join(env.config.reportsDir, 'rapport_anomalies_2026_12_01_2.pdf')))).map((p) => p.text).join(' ').replace(/\s+/g, ' ');
     expect(text).toContain('Inscription n° 12 Doctorant : n° 903, sans compte utilisateur Directeur de thèse : Prénom2 Nom2 (n° 2)');
@@ -217,8 +204,9 @@ describe.each(dialects)('dataConsistencyJob (%s)', (dialect) => {
     for (const name of ['rapport_anomalies_2026_12_01_1.pdf', 'rapport_anomalies_2026_12_01_02.pdf']) await expect(openReport(env.config.reportsDir, name)).rejects.toMatchObject({ statusCode: 400 });
   }, 60_000);
 
-  it('an orphelins/ that is a link out of UPLOADS_DIR fails the dry run as it fails the real run, and no orphan leaves', async () => {
-    await start();
+  test('an orphelins/ that is a link out of UPLOADS_DIR fails the dry run as it fails the real run, and no orphan leaves', async ({ app, env }) => {
+    await plant(env);
+    const run = runOf(app);
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'orphelins-elsewhere-'));
     try {
       symlinkSync(elsewhere, path.join(env.config.uploadsDir, 'orphelins'));

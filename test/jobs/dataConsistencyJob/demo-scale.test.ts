@@ -1,6 +1,7 @@
 /**
- * dataConsistencyJob on demo data at scale 3 (4,500 inscriptions, 6,000 users, thousands of
- * pending notifications: many pages of 500, more of a small page size), on each database,
+ * dataConsistencyJob on demo data at scale 1 (1,500 inscriptions, 2,000 users, over a thousand
+ * pending notifications and files: several pages of 500, and a dry run at a page size of 11 that
+ * splits even the few open defenses into pages), on each database,
  * with cases planted on top so that every kind of anomaly has members whatever the demo
  * holds. Every figure is checked against a recount written here in plain SQL (and a walk of
  * UPLOADS_DIR), not the job's queries:
@@ -29,6 +30,8 @@ import { operatorFor } from '../../engine/harness.js';
 import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
 
 const ZONE = 'Europe/Paris';
+/** A page size that divides none of the counts, small enough to split every check into pages. */
+const SMALL_PAGE = 11;
 /** The demo's reference instant, ten days before the run: nothing of it is younger than a day at either night. */
 const REFERENCE = new Date('2026-11-20T12:00:00Z');
 const RUN_AT = '2026-12-01T22:00:00Z'; // 23:00 in Paris: the date is 2026-12-01
@@ -231,7 +234,7 @@ function expectBalanced(steps: readonly StepExecution[]): void {
 
 const byName = (steps: readonly StepExecution[]) => new Map(steps.map((s) => [s.stepName, s.counts]));
 
-describe.each(dialects)('dataConsistencyJob on demo data at scale 3 (%s)', (dialect) => {
+describe.each(dialects)('dataConsistencyJob on demo data at scale 1 (%s)', (dialect) => {
   let env: TestEnvironment | undefined;
   afterEach(async () => {
     await env?.cleanup();
@@ -240,7 +243,7 @@ describe.each(dialects)('dataConsistencyJob on demo data at scale 3 (%s)', (dial
 
   async function demoEnvironment(): Promise<TestEnvironment> {
     env = await createTestEnvironment(dialect, { BATCH_TIMEZONE: ZONE });
-    await generateDemoData(env.databases, { uploadsDir: env.config.uploadsDir, scale: 3, referenceDate: REFERENCE });
+    await generateDemoData(env.databases, { uploadsDir: env.config.uploadsDir, scale: 1, referenceDate: REFERENCE });
     await plantOnDemo(env);
     return env;
   }
@@ -260,16 +263,17 @@ describe.each(dialects)('dataConsistencyJob on demo data at scale 3 (%s)', (dial
   it('counts each item once, finds what plain SQL finds, announces in a dry run what the real run does, and changes nothing the next night', async () => {
     const e = await demoEnvironment();
     const expected = await recount(e, RUN_AT, AS_OF, true);
-    // Every kind has members, and every check has several pages of 500.
+    // Every kind has members, every check has several pages of 500, and the small pages split even the open defenses.
     expect(expected.suspendTonight.length).toBeGreaterThan(0);
     expect(expected.userInexistant.manual.length).toBeGreaterThan(0);
     expect(expected.userInexistant.auto.length).toBeGreaterThan(expected.suspendTonight.length);
     expect(expected.blockTonight.length).toBeGreaterThan(0);
     expect(expected.divergent.length).toBeGreaterThanOrEqual(3);
     expect(Math.min(expected.inscriptions, expected.users, expected.files, expected.pendingToRetry)).toBeGreaterThan(1_000);
+    expect(expected.defensesRead).toBeGreaterThan(2 * SMALL_PAGE);
 
     const rolesBefore = await rolesHeld(e);
-    const small = operatorWith(e, { pageSize: 37 });
+    const small = operatorWith(e, { pageSize: SMALL_PAGE });
     const operator = operatorWith(e, {});
     const drySmall = await launch(small, RUN_AT, true);
     const dry = await launch(operator, RUN_AT, true);

@@ -5,22 +5,20 @@
  * are untouched.
  */
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connect.js';
 import { migrateBatchDb } from '../../src/db/migrate.js';
 import { tokenCleanupJob } from '../../src/jobs/tokenCleanupJob/token-cleanup-job.js';
 import { operatorFor } from '../engine/harness.js';
 import { insertTokens } from '../jobs/tokenCleanupJob/tokens.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 
 const runAt = new Date('2026-11-28T02:00:00Z');
 
 describe.each(dialects)('migration 0013 on dry runs recorded before it (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('moves their write counts to would-write and nests their metrics; real runs keep theirs', async () => {
-    env = await createTestEnvironment(dialect);
+  test('moves their write counts to would-write and nests their metrics; real runs keep theirs', async ({ env }) => {
     await insertTokens(env.databases, 'refresh_tokens', [1, 2, 3].map((i) => ({ expiry: new Date(runAt.getTime() - i * 60_000) })));
     const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
     const dry = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;

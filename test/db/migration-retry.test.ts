@@ -7,22 +7,20 @@
  * state: the tables (with their rows), no triggers, migrations 0004 and 0006 unrecorded.
  */
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connect.js';
 import { migrateBatchDb } from '../../src/db/migrate.js';
 import { tokenCleanupJob } from '../../src/jobs/tokenCleanupJob/token-cleanup-job.js';
 import { AuditLog } from '../../src/security/audit-log.js';
 import { operatorFor } from '../engine/harness.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 
 const TRIGGERS = ['audit_log_no_update', 'audit_log_no_delete', 'batch_job_execution_insert_version', 'batch_job_execution_update_version', 'batch_job_execution_delete_version'];
 
 describe.each(dialects)('trigger migrations run again after a failure part-way (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('keep the tables and their rows, and create the missing triggers', async () => {
-    env = await createTestEnvironment(dialect);
+  test('keep the tables and their rows, and create the missing triggers', async ({ env }) => {
     const db = env.databases.batch.db;
     const audit = new AuditLog(db);
     await audit.append({ action: 'JOB_RUN', actor: 'alice', target: 'tokenCleanupJob#1' });

@@ -3,23 +3,21 @@
  * per-job summary and the run.id sequence, back-filled from what batchdb already holds.
  */
 import { sql, type Kysely } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
 import { columnTypes } from '../../src/db/column-types.js';
 import { up } from '../../src/db/migrations/0016-retention.js';
 import type { BatchDb } from '../../src/db/schema/batch-tables.js';
 import { sqlTimestampMillis } from '../../src/db/sql-time.js';
 import { operatorFor } from '../engine/harness.js';
 import { sampleJob, type SampleControl } from '../support/batch-history.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 
 const JOB = 'backFillSampleJob';
 
 describe.each(dialects)('migration 0016-retention (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('back-fills the summary the run ends keep, and the run.id sequence from the instances', async () => {
-    env = await createTestEnvironment(dialect);
+  test('back-fills the summary the run ends keep, and the run.id sequence from the instances', async ({ env }) => {
     const control: SampleControl = { failSecondStep: false, firstStepRuns: 0 };
     const operator = operatorFor(env.databases, [sampleJob(control, JOB)]);
     const run = async (fail: boolean, options: { dryRun?: boolean; parameters?: Record<string, string> } = {}) => {
@@ -48,8 +46,7 @@ describe.each(dialects)('migration 0016-retention (%s)', (dialect) => {
     expect(await summary()).toEqual(kept);
   });
 
-  it('lets the status listing and the purge walk executions by status on an index, newest first', async () => {
-    env = await createTestEnvironment(dialect);
+  test('lets the status listing and the purge walk executions by status on an index, newest first', async ({ env }) => {
     const db = env.databases.batch.db;
     await insertExecutions(db, 3_000);
     const listing = db.selectFrom('batch_job_execution').select(['id', 'job_name', 'status']).where('status', '=', 'FAILED').orderBy('id', 'desc').limit(20).compile();

@@ -3,19 +3,17 @@
  * execution moves it, whichever connection makes it; other tables leave it alone.
  * The API's job list relies on it to rebuild only what changed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
 import { ExecutionReadModel } from '../../src/engine/execution-read-model.js';
 import type { BatchDb } from '../../src/db/schema/batch-tables.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 import { createItems, itemsJob, itemsStep, operatorFor } from './harness.js';
 
 describe.each(dialects)('executions version (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('moves on every change of an execution, by this process or another connection, and on nothing else', async () => {
-    env = await createTestEnvironment(dialect);
+  test('moves on every change of an execution, by this process or another connection, and on nothing else', async ({ env }) => {
     const db = await createItems(env.databases, 5);
     const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 'itemsStep', 2)])]);
     const reads = new ExecutionReadModel(env.databases.batch.db);

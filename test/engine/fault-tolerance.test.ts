@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 import { createItems, itemsJob, itemsStep, operatorFor, processedIds } from './harness.js';
 
 const transient = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
 
 describe.each(dialects)('fault tolerance (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('skips bad items up to the limit and records each with its reason', async () => {
-    env = await createTestEnvironment(dialect);
+  test('skips bad items up to the limit and records each with its reason', async ({ env }) => {
     const db = await createItems(env.databases, 30);
     const bad = new Set([4, 17, 25]);
     const process = (id: number) => {
@@ -38,8 +36,7 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(strict.exitMessage).toContain('more than 2 items skipped');
   });
 
-  it('finds the bad item of a failing chunk write by scanning it and skips only that one', async () => {
-    env = await createTestEnvironment(dialect);
+  test('finds the bad item of a failing chunk write by scanning it and skips only that one', async ({ env }) => {
     const db = await createItems(env.databases, 20);
     const step = itemsStep(db, 's', 10, {
       beforeWrite: (_call, ids) => {
@@ -54,8 +51,7 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(step1?.counts).toMatchObject({ write: 19, writeSkip: 1, rollback: 1 });
   });
 
-  it('a write error the policy does not call an item\'s fails the chunk without a scan', async () => {
-    env = await createTestEnvironment(dialect);
+  test('a write error the policy does not call an item\'s fails the chunk without a scan', async ({ env }) => {
     const db = await createItems(env.databases, 20);
     const calls: number[][] = [];
     const step = itemsStep(db, 's', 10, {
@@ -74,8 +70,7 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(await operator.repository.skips(done.id)).toEqual([]);
   });
 
-  it('retries transient errors with growing, jittered waits, then succeeds', async () => {
-    env = await createTestEnvironment(dialect);
+  test('retries transient errors with growing, jittered waits, then succeeds', async ({ env }) => {
     const db = await createItems(env.databases, 10);
     let failures = 3;
     const waits: number[] = [];
@@ -99,8 +94,7 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(s?.counts).toMatchObject({ write: 10, rollback: 3 });
   });
 
-  it('gives up after the last attempt and fails the step', async () => {
-    env = await createTestEnvironment(dialect);
+  test('gives up after the last attempt and fails the step', async ({ env }) => {
     const db = await createItems(env.databases, 10);
     const step = itemsStep(db, 's', 10, { beforeWrite: () => { throw transient(); } }, { retry: { attempts: 2 } });
     const operator = operatorFor(env.databases, [itemsJob(db, [step])]);
@@ -110,8 +104,7 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(await processedIds(db)).toEqual([]);
   });
 
-  it('fails a step that outlives its timeout', async () => {
-    env = await createTestEnvironment(dialect);
+  test('fails a step that outlives its timeout', async ({ env }) => {
     const db = await createItems(env.databases, 50);
     let now = 0;
     const step = itemsStep(db, 's', 10, { afterWrite: () => void (now += 400) }, { timeoutMs: 1_000 });
@@ -122,8 +115,7 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect((await processedIds(db)).length).toBeLessThan(50);
   });
 
-  it('runs a conditional step only when its condition holds', async () => {
-    env = await createTestEnvironment(dialect);
+  test('runs a conditional step only when its condition holds', async ({ env }) => {
     const db = await createItems(env.databases, 5);
     const ran: string[] = [];
     const job = itemsJob(db, [
@@ -138,8 +130,7 @@ describe.each(dialects)('fault tolerance (%s)', (dialect) => {
     expect(steps.map((s) => [s.stepName, s.exitCode])).toEqual([['detect', 'COMPLETED'], ['report', 'NOOP']]);
   });
 
-  it('a dry run reads and processes but never calls the writer', async () => {
-    env = await createTestEnvironment(dialect);
+  test('a dry run reads and processes but never calls the writer', async ({ env }) => {
     const db = await createItems(env.databases, 25);
     const operator = operatorFor(env.databases, [itemsJob(db, [itemsStep(db, 's', 10)])]);
     const dry = await (await operator.start('itemsJob', { trigger: 'CLI', dryRun: true })).done;

@@ -3,11 +3,12 @@
  * `done`, so nothing reaches Node as an unhandled rejection: the run resolves UNRECORDED,
  * the repository keeps it STARTED, the sweep marks it abandoned and it restarts.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { vi } from 'vitest';
 import { JobOperator } from '../../src/engine/job-operator.js';
 import { JobRepository } from '../../src/engine/job-repository.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 import { createItems, itemsJob, itemsStep, operatorFor, processedIds } from './harness.js';
 
 /** batchdb refusing connections exactly when the end of a run is written. */
@@ -18,11 +19,9 @@ class RepositoryDownAtTheEnd extends JobRepository {
 }
 
 describe.each(dialects)('batchdb gone when a run ends (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('done resolves UNRECORDED after the retries, no unhandled rejection; the sweep abandons it and it restarts', async () => {
-    env = await createTestEnvironment(dialect);
+  test('done resolves UNRECORDED after the retries, no unhandled rejection; the sweep abandons it and it restarts', async ({ env }) => {
     const db = await createItems(env.databases, 30);
     const job = itemsJob(db, [itemsStep(db, 'itemsStep', 10)]);
     const unhandled = vi.fn();

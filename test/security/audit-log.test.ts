@@ -1,21 +1,16 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
 import type { BatchDb } from '../../src/db/schema/batch-tables.js';
 import { recordArchiveAccess } from '../../src/archives/archive-access-audit.js';
 import { GENESIS_HASH } from '../../src/security/audit-chain.js';
 import { AuditLog } from '../../src/security/audit-log.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../support/databases.js';
+import { dialects } from '../support/databases.js';
+import { describe, expect, test } from '../support/fixtures.js';
 
 describe.each(dialects)('audit log (%s)', (dialect) => {
-  let env: TestEnvironment | undefined;
-  afterEach(async () => {
-    await env?.cleanup();
-    env = undefined;
-  });
+  test.override({ dialect });
 
-  it('chains each entry to the one before it', async () => {
-    env = await createTestEnvironment(dialect);
+  test('chains each entry to the one before it', async ({ env }) => {
     const audit = new AuditLog(env.databases.batch.db);
     const first = await audit.append({ action: 'JOB_RUN', actor: 'alice', clientAddress: '127.0.0.1', target: 'tokenCleanupJob#1', details: { b: 1, a: 'é' } });
     const second = await recordArchiveAccess(audit, { actor: 'bob', clientAddress: null, archive: 'inscription-42.zip', record: 'inscription 42', purpose: 'download' });
@@ -29,8 +24,7 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     expect(page.items[1]?.details).toEqual({ a: 'é', b: 1 });
   });
 
-  it('appendWith commits a change and its entries together, or neither', async () => {
-    env = await createTestEnvironment(dialect);
+  test('appendWith commits a change and its entries together, or neither', async ({ env }) => {
     const audit = new AuditLog(env.databases.batch.db);
     const db = env.databases.batch.db;
     const row = (id: number) => ({ original_id: id, original_row: '{}', archive_path: `a-${id}`, size_bytes: 1, sha256: 'x', documents_count: 0, documents_bytes: 0, key_id: 'k1', archived_at: '2026-01-01 00:00:00.000', job_execution_id: 1, completed_at: null, shredded_at: null });
@@ -52,8 +46,7 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     expect(await audit.appendWith(async () => [])).toEqual([]);
   });
 
-  it('the database refuses UPDATE and DELETE of entries', async () => {
-    env = await createTestEnvironment(dialect);
+  test('the database refuses UPDATE and DELETE of entries', async ({ env }) => {
     const audit = new AuditLog(env.databases.batch.db);
     const entry = await audit.append({ action: 'JOB_STOP', actor: 'alice' });
     const db = env.databases.batch.db;
@@ -63,8 +56,7 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     expect((await audit.list(0, 10)).items[0]?.actor).toBe('alice');
   });
 
-  it('verify names the first entry edited or deleted behind the triggers', async () => {
-    env = await createTestEnvironment(dialect);
+  test('verify names the first entry edited or deleted behind the triggers', async ({ env }) => {
     const audit = new AuditLog(env.databases.batch.db);
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) ids.push((await audit.append({ action: 'JOB_RUN', actor: `user${i}` })).id);
@@ -77,8 +69,7 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     expect(await audit.verify()).toMatchObject({ intact: false, brokenAt: ids[3], reason: expect.stringMatching(/deleted/) });
   });
 
-  it('appends from two connections at once keep a single chain', async () => {
-    env = await createTestEnvironment(dialect);
+  test('appends from two connections at once keep a single chain', async ({ env }) => {
     // Two handles on one batchdb: two processes, as far as the database can tell.
     const other = openDatabase<BatchDb>(env.config.databases.batch, env.config.pool);
     try {

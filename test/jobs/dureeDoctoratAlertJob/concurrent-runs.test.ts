@@ -1,17 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { runChild } from '../../support/child.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { dialects } from '../../support/databases.js';
+import { describe, expect, test } from '../../support/fixtures.js';
 import { alertState, seedDoctorants } from './fixtures.js';
 
 const CHILD = 'test/fixtures/alert-child.ts';
 const DATES = Array.from({ length: 30 }, (_, i) => `${2017 + (i % 7)}-0${1 + (i % 9)}-1${i % 10}`);
 
 describe.each(dialects)('dureeDoctoratAlertJob in two processes at once (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('the same job launched twice makes one run', async () => {
-    env = await createTestEnvironment(dialect);
+  test('the same job launched twice makes one run', async ({ env }) => {
     await seedDoctorants(env, DATES);
     const startAt = String(Date.now() + 2_500);
     const results = await Promise.all([0, 1].map(() => runChild([CHILD, 'dureeDoctoratAlertJob', startAt], env.env, { tsx: true })));
@@ -19,8 +17,7 @@ describe.each(dialects)('dureeDoctoratAlertJob in two processes at once (%s)', (
     expect(statuses).toEqual(['COMPLETED', 'REFUSED']);
   });
 
-  it('two runs past the engine lock still record each alert and its event once', async () => {
-    env = await createTestEnvironment(dialect);
+  test('two runs past the engine lock still record each alert and its event once', async ({ env }) => {
     await seedDoctorants(env, DATES);
     const startAt = String(Date.now() + 2_500);
     const results = await Promise.all(

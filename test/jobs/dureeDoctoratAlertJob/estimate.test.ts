@@ -3,20 +3,18 @@
  * inscriptions of its candidate range, which is what its reader then reads (the
  * processor, not the reader, keeps those truly in the band).
  */
-import { afterEach, describe, expect, it } from 'vitest';
 import { operatorFor } from '../../engine/harness.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { dialects } from '../../support/databases.js';
+import { describe, expect, test } from '../../support/fixtures.js';
 import { alertJob, seedDoctorants } from './fixtures.js';
 
 const runAt = '2026-03-15T12:00:00Z';
 const DATES = ['2023-03-16', '2023-03-15', '2020-09-15', '2020-03-15', '2020-03-14', '2018-02-28', '2023-02-28', '2025-01-01', '2023-03-19'];
 
 describe.each(dialects)('dureeDoctoratAlertJob estimate (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('each step expects the inscriptions it then reads', async () => {
-    env = await createTestEnvironment(dialect);
+  test('each step expects the inscriptions it then reads', async ({ env }) => {
     await seedDoctorants(env, DATES);
     // An inscription that is no longer active is read by no step, so counted by none.
     await env.databases.inscription.db.updateTable('inscriptions').set({ statut: 'SUSPENDU' }).where('date_premiere_inscription', '=', '2023-03-15').execute();

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { tokenCleanupJob } from '../../../src/jobs/tokenCleanupJob/token-cleanup-job.js';
-import { createTestEnvironment, dialects, type TestEnvironment } from '../../support/databases.js';
+import { dialects } from '../../support/databases.js';
+import { describe, expect, test } from '../../support/fixtures.js';
 import { operatorFor } from '../../engine/harness.js';
 import { insertTokens, remainingExpiries } from './tokens.js';
 import type { UserDb } from '../../../src/db/schema/sibling-tables.js';
@@ -12,11 +12,9 @@ const NOTHING_PURGED = { executionsDeleted: 0, executionsTrimmed: 0, outboxEvent
 const at = (offsetMs: number) => new Date(runAt.getTime() + offsetMs);
 
 describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
-  let env: TestEnvironment;
-  afterEach(() => env?.cleanup());
+  test.override({ dialect });
 
-  it('deletes tokens that expired strictly before runAt, in two steps of 100-item chunks, and records the counts', async () => {
-    env = await createTestEnvironment(dialect);
+  test('deletes tokens that expired strictly before runAt, in two steps of 100-item chunks, and records the counts', async ({ env }) => {
     const expired = Array.from({ length: 250 }, (_, i) => ({ expiry: at(-1 - i * 60_000) }));
     const alive = [{ expiry: runAt }, { expiry: runAt, secondsForm: true }, { expiry: at(1) }, { expiry: at(86_400_000) }];
     await insertTokens(env.databases, 'refresh_tokens', [...expired, ...alive]);
@@ -43,8 +41,7 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
     expect(JSON.parse(history[0]?.metrics ?? '{}')).toEqual(done.metrics);
   });
 
-  it('a dry run counts what it would delete and deletes nothing', async () => {
-    env = await createTestEnvironment(dialect);
+  test('a dry run counts what it would delete and deletes nothing', async ({ env }) => {
     await insertTokens(env.databases, 'refresh_tokens', [{ expiry: at(-5_000) }, { expiry: at(5_000) }]);
     const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
     const dry = await (await operator.start('tokenCleanupJob', { parameters: { runAt: runAt.toISOString() }, dryRun: true, trigger: 'CLI' })).done;
@@ -60,8 +57,7 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
     expect(await remainingExpiries(env.databases, 'refresh_tokens')).toHaveLength(1);
   });
 
-  it('a chunk whose DELETE committed but whose acknowledgement was lost counts as deleted, not filtered, when retried (found by the fault harness)', async () => {
-    env = await createTestEnvironment(dialect);
+  test('a chunk whose DELETE committed but whose acknowledgement was lost counts as deleted, not filtered, when retried (found by the fault harness)', async ({ env }) => {
     await insertTokens(env.databases, 'refresh_tokens', Array.from({ length: 250 }, (_, i) => ({ expiry: at(-1 - i * 60_000) })));
     const before = await remainingExpiries(env.databases, 'refresh_tokens');
     const lost = openWithLostAcks<UserDb>(env, 'user');
@@ -84,8 +80,7 @@ describe.each(dialects)('tokenCleanupJob (%s)', (dialect) => {
     }
   });
 
-  it('rejects a runAt that is not an instant', async () => {
-    env = await createTestEnvironment(dialect);
+  test('rejects a runAt that is not an instant', async ({ env }) => {
     const operator = operatorFor(env.databases, [tokenCleanupJob({ userDb: env.databases.user, batch: env.databases.batch, chunkSize: 100, retentionDays: 400 })]);
     await expect(operator.start('tokenCleanupJob', { parameters: { runAt: 'tomorrow' }, trigger: 'CLI' })).rejects.toThrow(/ISO-8601/);
   });
